@@ -1,0 +1,196 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from . import journey, services
+from .forms import CourseTransitionForm
+from .models import (
+    AccessLogEntry,
+    ClientProfile,
+    Clinic,
+    Course,
+    JourneyEvent,
+    OutboxMessage,
+    Room,
+    StaffProfile,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "preferred_language"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 0
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ["name", "province", "time_zone", "minimum_client_age"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [RoomInline]
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "profession", "registration_number", "criminal_record_check_on"]
+    list_filter = ["role", "clinics"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__last_name", "registration_number"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ClientProfile)
+class ClientProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "clinic", "created_at"]
+    list_filter = ["clinic"]
+    list_select_related = ["user", "clinic"]
+    search_fields = ["user__email", "user__last_name"]
+    readonly_fields = ["uuid", "created_at"]
+    autocomplete_fields = ["user"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class JourneyEventInline(admin.TabularInline):
+    model = JourneyEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "from_stage", "to_stage", "actor", "reason"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    """The stage is read-only here: it changes through the transition page,
+    which calls the same journey service as every other entry point."""
+
+    list_display = ["client", "clinic", "stage", "stage_changed_at"]
+    list_filter = ["stage", "clinic"]
+    list_select_related = ["client__user", "clinic"]
+    search_fields = ["client__user__email", "client__user__last_name"]
+    readonly_fields = [
+        "uuid",
+        "client",
+        "clinic",
+        "stage",
+        "stage_before_hold",
+        "stage_changed_at",
+        "opened_at",
+    ]
+    fields = [
+        "uuid",
+        "client",
+        "clinic",
+        "stage",
+        "stage_before_hold",
+        "stage_changed_at",
+        "opened_at",
+    ]
+    inlines = [JourneyEventInline]
+    change_form_template = "admin/clinic/course/change_form.html"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        # A course opens through sign-up or booking (services.course_open).
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="clinic_course_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, object_id):
+        course = get_object_or_404(
+            Course.objects.select_related("client__user", "clinic"), pk=object_id
+        )
+        if not self.has_change_permission(request, course):
+            return redirect("admin:index")
+        targets = journey.allowed_targets(course)
+        form = CourseTransitionForm(request.POST or None, targets=targets)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.course_transition(
+                    course=course,
+                    to_stage=form.cleaned_data["to_stage"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except services.JourneyError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    _("The course moved to %(stage)s.") % {"stage": course.get_stage_display()},
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:clinic_course_change", args=[course.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": course,
+            "form": form,
+            "title": _("Change the stage of %(course)s") % {"course": course},
+        }
+        return TemplateResponse(request, "admin/clinic/course/transition.html", context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JourneyEvent)
+class JourneyEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "course", "from_stage", "to_stage", "actor"]
+    list_filter = ["to_stage"]
+    list_select_related = ["course__client__user", "actor"]
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id", "client", "ip_address"]
+    list_filter = ["action", "object_type"]
+    list_select_related = ["actor", "client__user"]
+    date_hierarchy = "at"
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "key", "status", "due_at", "attempts", "done_at"]
+    list_filter = ["status", "kind"]

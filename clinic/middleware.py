@@ -1,0 +1,55 @@
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.utils import is_mfa_enabled
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+
+from .signals import MFA_ACTIVATED_SESSION_KEY
+
+# Pages that only staff use. Staff reach none of them until they have set up
+# two-factor authentication and used it in this session.
+STAFF_PREFIXES = ("/admin/", "/staff/")
+
+
+def staff_mfa_satisfied(request) -> bool:
+    user = request.user
+    if not is_mfa_enabled(user):
+        return False
+    if request.session.get(MFA_ACTIVATED_SESSION_KEY):
+        return True
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request))
+
+
+class StaffMFAMiddleware:
+    """allauth has no setting that makes MFA mandatory for some users: this is it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and (user.is_staff or user.is_superuser)
+            and request.path.startswith(STAFF_PREFIXES)
+            and not staff_mfa_satisfied(request)
+        ):
+            if is_mfa_enabled(user):
+                # MFA set up but not used in this session (e.g. a login from before it).
+                return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
+            return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in person sees the site in the language they chose last."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.preferred_language:
+            translation.activate(user.preferred_language)
+            request.LANGUAGE_CODE = user.preferred_language
+        return self.get_response(request)

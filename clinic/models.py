@@ -1,0 +1,404 @@
+"""The core domain every stage app builds on.
+
+Clinic sites, rooms, people (users, staff and client profiles), the course a
+client follows through the journey and its events, the access log, and the
+outbox that carries every piece of work that happens later.
+"""
+
+import uuid
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Province(models.TextChoices):
+    QC = "QC", _("Quebec")
+    BC = "BC", _("British Columbia")
+
+
+# Minimum age for treatment, from the clinic's published criteria.
+MINIMUM_AGE_BY_PROVINCE = {Province.QC: 18, Province.BC: 19}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class Language(models.TextChoices):
+    FR = "fr", _("French")
+    EN = "en", _("English")
+
+
+class User(AbstractUser):
+    """A person who signs in: e-mail is the login."""
+
+    username = None
+    email = models.EmailField(_("e-mail address"), unique=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.FR
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Clinic(models.Model):
+    slug = models.SlugField(_("short name"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    province = models.CharField(_("province"), max_length=2, choices=Province.choices)
+    time_zone = models.CharField(_("time zone"), max_length=64, validators=[validate_time_zone])
+    street_address = models.CharField(_("street address"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    phone = models.CharField(_("phone"), max_length=30)
+    email = models.EmailField(_("e-mail"))
+    minimum_client_age = models.PositiveSmallIntegerField(
+        _("minimum client age"),
+        help_text=_("18 in Quebec, 19 in British Columbia."),
+    )
+
+    class Meta:
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_client_age__gte=18), name="clinic_minimum_age_adult"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        floor = MINIMUM_AGE_BY_PROVINCE.get(self.province)
+        if floor and self.minimum_client_age is not None and self.minimum_client_age < floor:
+            raise ValidationError(
+                {
+                    "minimum_client_age": _("The minimum age in this province is %(age)s.")
+                    % {"age": floor}
+                }
+            )
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Room(models.Model):
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("clinic")
+    )
+    name = models.CharField(_("name"), max_length=80)
+    features = models.CharField(
+        _("features"),
+        max_length=300,
+        blank=True,
+        help_text=_("For example: recliner, eye shades, sound system, camera."),
+    )
+    is_dosing_room = models.BooleanField(_("suitable for dosing sessions"), default=False)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["clinic", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="room_unique_name_per_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.clinic})"
+
+
+class StaffRole(models.TextChoices):
+    THERAPIST = "therapist", _("Therapist")
+    MEDICAL_PRACTITIONER = "medical_practitioner", _("Medical practitioner")
+    COORDINATOR = "coordinator", _("Coordinator")
+    PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
+
+
+CLINICAL_ROLES = frozenset({StaffRole.THERAPIST, StaffRole.MEDICAL_PRACTITIONER})
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="staff_profile", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=30, choices=StaffRole.choices)
+    clinics = models.ManyToManyField(Clinic, related_name="staff", verbose_name=_("clinics"))
+    profession = models.CharField(_("profession"), max_length=120, blank=True)
+    registration_number = models.CharField(
+        _("registration number"),
+        max_length=60,
+        blank=True,
+        help_text=_("Number with the professional order or college."),
+    )
+    criminal_record_check_on = models.DateField(
+        _("criminal record check on"), null=True, blank=True
+    )
+    code_of_ethics_accepted_at = models.DateTimeField(
+        _("code of ethics accepted at"), null=True, blank=True
+    )
+    bio = models.TextField(_("short biography"), blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in CLINICAL_ROLES
+
+
+class ClientProfile(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="client_profile", verbose_name=_("user")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="clients", verbose_name=_("clinic")
+    )
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    emergency_contact_name = models.CharField(
+        _("emergency contact name"), max_length=120, blank=True
+    )
+    emergency_contact_phone = models.CharField(
+        _("emergency contact phone"), max_length=30, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("client profile")
+        verbose_name_plural = _("client profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Stage(models.TextChoices):
+    CONNECT = "connect", _("Connect")
+    PREPARE = "prepare", _("Prepare")
+    DOSING = "dosing", _("Dosing")
+    INTEGRATE = "integrate", _("Integrate")
+    RECONNECT = "reconnect", _("Reconnect")
+    DECLINED = "declined", _("Not eligible")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    ON_HOLD = "on_hold", _("On hold")
+
+
+# The five stages of the journey, in order; the progress bar shows these.
+JOURNEY_STAGES = (Stage.CONNECT, Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE, Stage.RECONNECT)
+# Stages in which a course still needs the clinic's attention: one per client at a time.
+ACTIVE_STAGES = (Stage.CONNECT, Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE, Stage.ON_HOLD)
+
+
+class Course(models.Model):
+    """One client's pass through the journey. Its stage changes only through
+    `clinic.services.course_transition`."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        ClientProfile, on_delete=models.PROTECT, related_name="courses", verbose_name=_("client")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="courses", verbose_name=_("clinic")
+    )
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.CONNECT
+    )
+    stage_before_hold = models.CharField(
+        _("stage before hold"), max_length=20, choices=Stage.choices, blank=True, editable=False
+    )
+    stage_changed_at = models.DateTimeField(
+        _("stage changed at"), default=timezone.now, editable=False
+    )
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(stage__in=[s.value for s in ACTIVE_STAGES]),
+                name="course_one_active_per_client",
+            ),
+            models.CheckConstraint(
+                condition=~Q(stage="on_hold") | ~Q(stage_before_hold=""),
+                name="course_hold_remembers_stage",
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "stage"], name="course_clinic_stage_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.get_stage_display()}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_stage = instance.__dict__.get("stage")
+        return instance
+
+    def save(self, *args, **kwargs):
+        # The stage is a state machine: a plain save() must never move it.
+        loaded = getattr(self, "_loaded_stage", None)
+        if self.pk and loaded is not None and self.stage != loaded:
+            raise ValidationError(_("A course's stage changes only through a journey transition."))
+        super().save(*args, **kwargs)
+
+
+class JourneyEvent(models.Model):
+    """Each stage change: who, when, from, to, why. Append-only."""
+
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="events", verbose_name=_("course")
+    )
+    from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("journey event")
+        verbose_name_plural = _("journey events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '-'} → {self.to_stage}"
+
+
+class AccessLogEntry(models.Model):
+    """Who read which client's health data, when and from where.
+
+    Append-only, and it never holds health data itself: only the kind and id
+    of the object read.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("viewed")
+        EXPORT = "export", _("exported")
+        DOWNLOAD = "download", _("downloaded")
+        CHANGE = "change", _("changed")
+
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=80)
+    object_id = models.CharField(_("object id"), max_length=64)
+    client = models.ForeignKey(
+        ClientProfile, on_delete=models.PROTECT, related_name="+", verbose_name=_("client")
+    )
+    path = models.CharField(_("page"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["client", "-at"], name="accesslog_client_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_action_display()} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The access log cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The access log cannot be changed."))
+
+
+class OutboxMessage(models.Model):
+    """Work that happens later: a row written in the same transaction as the
+    action that causes it, claimed and done by the beat-driven sweep.
+
+    `kind` names a handler registered with `clinic.outbox.handler`; `key`
+    makes the row unique per cause (e.g. one 24-hour reminder per appointment).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("done")
+        SKIPPED = "skipped", _("no longer needed")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=60)
+    key = models.CharField(_("key"), max_length=120)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    due_at = models.DateTimeField(_("due at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], name="outbox_unique_kind_key"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(status="pending"), name="outbox_pending_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.status})"

@@ -1,0 +1,40 @@
+"""Who may open which page. Views use these decorators; objects are then
+fetched through selectors scoped to the person, so another client's id is a 404."""
+
+from functools import wraps
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+
+
+def client_required(view):
+    """A signed-in client whose e-mail address is verified."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect("account_login")
+        if user.is_staff or hasattr(user, "staff_profile"):
+            return redirect("staff:home")
+        if not EmailAddress.objects.filter(user=user, verified=True).exists():
+            return redirect("portal:verify_email")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    """A staff member (the MFA gate in middleware has already run)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect("account_login")
+        if not (user.is_superuser or hasattr(user, "staff_profile")):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

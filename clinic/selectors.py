@@ -1,0 +1,117 @@
+"""Reads the core pages need, each with a fixed number of queries."""
+
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, QuerySet
+
+from . import journey
+from .models import (
+    JOURNEY_STAGES,
+    ClientProfile,
+    Clinic,
+    Course,
+    JourneyEvent,
+    StaffProfile,
+    StaffRole,
+    Stage,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class StageStep:
+    stage: Stage
+    state: str  # "done", "current" or "todo"
+
+
+@dataclass(frozen=True)
+class PortalOverview:
+    client: ClientProfile
+    course: Course | None
+    steps: list[StageStep]
+    percent: int
+    next_step: journey.NextStep | None
+
+
+def _steps(course: Course) -> tuple[list[StageStep], int]:
+    stage = course.stage_before_hold if course.stage == Stage.ON_HOLD else course.stage
+    if stage in JOURNEY_STAGES:
+        index = JOURNEY_STAGES.index(stage)
+    else:
+        # Declined or withdrawn: the bar shows how far the journey got.
+        last = next(
+            (e.from_stage for e in reversed(course.events.all()) if e.from_stage in JOURNEY_STAGES),
+            Stage.CONNECT,
+        )
+        index = JOURNEY_STAGES.index(last)
+    steps = [
+        StageStep(s, "done" if i < index else "current" if i == index else "todo")
+        for i, s in enumerate(JOURNEY_STAGES)
+    ]
+    return steps, round(100 * (index + 1) / len(JOURNEY_STAGES))
+
+
+def client_portal_overview(*, user: User) -> PortalOverview | None:
+    client = ClientProfile.objects.select_related("clinic", "user").filter(user=user).first()
+    if client is None:
+        return None
+    course = (
+        Course.objects.filter(client=client)
+        .select_related("clinic")
+        .prefetch_related(Prefetch("events", queryset=JourneyEvent.objects.order_by("at", "pk")))
+        .order_by("-opened_at")
+        .first()
+    )
+    if course is None:
+        return PortalOverview(client, None, [StageStep(s, "todo") for s in JOURNEY_STAGES], 0, None)
+    steps, percent = _steps(course)
+    return PortalOverview(client, course, steps, percent, journey.next_step(course))
+
+
+def public_team() -> QuerySet[StaffProfile]:
+    return (
+        StaffProfile.objects.filter(
+            role__in=[StaffRole.THERAPIST, StaffRole.MEDICAL_PRACTITIONER], user__is_active=True
+        )
+        .select_related("user")
+        .prefetch_related("clinics")
+        .order_by("role", "user__last_name", "user__first_name")
+    )
+
+
+def public_clinics() -> QuerySet[Clinic]:
+    return Clinic.objects.order_by("province", "name")
+
+
+def staff_clinic_ids(*, user: User) -> list[int]:
+    profile = getattr(user, "staff_profile", None)
+    if user.is_superuser and profile is None:
+        return list(Clinic.objects.values_list("pk", flat=True))
+    if profile is None:
+        return []
+    return list(profile.clinics.values_list("pk", flat=True))
+
+
+def staff_course_page(*, user: User, page: int | str | None, stage: str = "") -> Page:
+    courses = (
+        Course.objects.filter(clinic_id__in=staff_clinic_ids(user=user))
+        .select_related("client__user", "clinic")
+        .order_by("-stage_changed_at", "-pk")
+    )
+    if stage in Stage.values:
+        courses = courses.filter(stage=stage)
+    return Paginator(courses, 25).get_page(page)
+
+
+def staff_course_detail(*, user: User, course_uuid) -> Course | None:
+    return (
+        Course.objects.filter(uuid=course_uuid, clinic_id__in=staff_clinic_ids(user=user))
+        .select_related("client__user", "clinic")
+        .prefetch_related(
+            Prefetch(
+                "events", queryset=JourneyEvent.objects.select_related("actor").order_by("at", "pk")
+            )
+        )
+        .first()
+    )

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=False)
+def outbox_sweep() -> dict:
+    """Beat runs this every few seconds; it does whatever outbox work is due."""
+    result = services.outbox_sweep()
+    return {
+        "sent": result.sent,
+        "skipped": result.skipped,
+        "retried": result.retried,
+        "failed": result.failed,
+    }

@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+
+from . import views
+
+# The admin signs in through allauth, so staff pass the same login, e-mail
+# verification and two-factor steps as everywhere else.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "KAT Clinic"
+
+public_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("program/", views.program, name="program"),
+        path("conditions/", views.conditions, name="conditions"),
+        path("team/", views.team, name="team"),
+        path("faq/", views.faq, name="faq"),
+        path("book/", views.book, name="book"),
+    ],
+    "public",
+)
+
+portal_patterns = (
+    [
+        path("", views.portal_home, name="home"),
+        path("verify-email/", views.verify_email_needed, name="verify_email"),
+    ],
+    "portal",
+)
+
+staff_patterns = (
+    [
+        path("", views.staff_home, name="home"),
+        path("courses/<uuid:course_uuid>/", views.staff_course, name="course"),
+    ],
+    "staff",
+)
+
+urlpatterns = [
+    path("", include(public_patterns)),
+    path("portal/", include(portal_patterns)),
+    path("staff/", include(staff_patterns)),
+    path("welcome/", views.home_after_login, name="home_after_login"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/setlang/", views.language_set, name="set_language"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,143 @@
+import logging
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
+
+from . import journey, selectors, services
+from .forms import CourseTransitionForm, LanguageForm
+from .health import broker_status
+from .permissions import client_required, staff_required
+
+logger = logging.getLogger(__name__)
+
+
+# --- Public site ---------------------------------------------------------------
+
+
+def _public(template: str):
+    @login_not_required
+    @require_GET
+    def view(request):
+        return render(request, f"public/{template}.html", {"clinics": selectors.public_clinics()})
+
+    view.__name__ = f"public_{template}"
+    return view
+
+
+home = _public("home")
+program = _public("program")
+conditions = _public("conditions")
+faq = _public("faq")
+book = _public("book")
+
+
+@login_not_required
+@require_GET
+def team(request):
+    return render(request, "public/team.html", {"team": selectors.public_team()})
+
+
+@login_not_required
+@require_POST
+def language_set(request):
+    """Django's set_language, and a signed-in person's choice is remembered."""
+    form = LanguageForm(request.POST)
+    if form.is_valid() and request.user.is_authenticated:
+        services.user_language_set(user=request.user, language=form.cleaned_data["language"])
+    return set_language(request)
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """Database and broker status for load balancers and compose. The
+    database being down is a 503; the broker being down is reported but the
+    web still serves (nothing in a request needs the broker)."""
+    status = {"database": "ok", "broker": broker_status()}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        logger.exception("health check: database unreachable")
+        status["database"] = "down"
+    code = 200 if status["database"] == "ok" else 503
+    return JsonResponse(status, status=code)
+
+
+def home_after_login(request):
+    if request.user.is_staff or hasattr(request.user, "staff_profile"):
+        return redirect("staff:home")
+    return redirect("portal:home")
+
+
+# --- Client portal ---------------------------------------------------------------
+
+
+@login_not_required
+def verify_email_needed(request):
+    if not request.user.is_authenticated:
+        return redirect(settings.LOGIN_URL)
+    emails = EmailAddress.objects.filter(user=request.user)
+    return render(request, "portal/verify_email.html", {"emails": emails})
+
+
+@client_required
+def portal_home(request):
+    overview = selectors.client_portal_overview(user=request.user)
+    if overview is None:
+        raise Http404
+    return render(request, "portal/home.html", {"overview": overview})
+
+
+# --- Staff pages ------------------------------------------------------------------
+
+
+@staff_required
+def staff_home(request):
+    page = selectors.staff_course_page(
+        user=request.user, page=request.GET.get("page"), stage=request.GET.get("stage", "")
+    )
+    return render(
+        request,
+        "staff/home.html",
+        {"page": page, "stages": journey.Stage.choices, "stage": request.GET.get("stage", "")},
+    )
+
+
+@staff_required
+def staff_course(request, course_uuid):
+    course = selectors.staff_course_detail(user=request.user, course_uuid=course_uuid)
+    if course is None:
+        raise Http404
+    services.access_log_record(
+        actor=request.user, client=course.client, obj=course, request=request
+    )
+    targets = journey.allowed_targets(course)
+    form = CourseTransitionForm(request.POST or None, targets=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_transition(
+                course=course,
+                to_stage=form.cleaned_data["to_stage"],
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except services.JourneyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("The course moved to %(stage)s.") % {"stage": course.get_stage_display()}
+            )
+            return redirect("staff:course", course_uuid=course.uuid)
+    return render(
+        request, "staff/course.html", {"course": course, "form": form, "targets": targets}
+    )

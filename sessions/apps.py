@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DosingConfig(AppConfig):
+    # The label "sessions" belongs to django.contrib.sessions: tables are dosing_*.
+    name = "sessions"
+    label = "dosing"
+    verbose_name = _("Preparation and dosing")
