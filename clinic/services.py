@@ -17,8 +17,8 @@ from .models import (
     Course,
     JourneyEvent,
     OutboxMessage,
-    Stage,
     StaffRole,
+    Stage,
     User,
 )
 
