@@ -276,18 +276,18 @@ class Course(models.Model):
     def __str__(self) -> str:
         return f"{self.client} · {self.get_stage_display()}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_stage = instance.__dict__.get("stage")
-        return instance
-
     def save(self, *args, **kwargs):
         # The stage is a state machine: a plain save() must never move it.
         loaded = getattr(self, "_loaded_stage", None)
         if self.pk and loaded is not None and self.stage != loaded:
             raise ValidationError(_("A course's stage changes only through a journey transition."))
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_stage = instance.__dict__.get("stage")
+        return instance
 
 
 class JourneyEvent(models.Model):
