@@ -17,7 +17,9 @@ def staff_mfa_satisfied(request) -> bool:
         return False
     if request.session.get(MFA_ACTIVATED_SESSION_KEY):
         return True
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request))
+    return any(
+        record.get("method") == "mfa" for record in get_authentication_records(request, user)
+    )
 
 
 class StaffMFAMiddleware:

@@ -17,6 +17,7 @@ from .models import (
     Course,
     JourneyEvent,
     OutboxMessage,
+    StaffProfile,
     StaffRole,
     Stage,
     User,
@@ -249,3 +250,30 @@ def outbox_sweep(*, limit: int = 1000, now: datetime | None = None) -> SweepResu
                     result.sent += 1
             message.save(update_fields=["status", "attempts", "last_error", "due_at", "done_at"])
     return result
+
+
+def staff_profile_create(
+    *,
+    user: User,
+    role: str,
+    clinics: list[Clinic],
+    profession: str = "",
+    registration_number: str = "",
+    **extra,
+) -> StaffProfile:
+    """Make a user a staff member: a profile with a role and the clinics they
+    work at, and admin access (behind the MFA gate)."""
+    with transaction.atomic():
+        profile = StaffProfile(
+            user=user,
+            role=role,
+            profession=profession,
+            registration_number=registration_number,
+            **extra,
+        )
+        profile.full_clean(exclude=["clinics"])
+        profile.save()
+        profile.clinics.set(clinics)
+        User.objects.filter(pk=user.pk).update(is_staff=True)
+        user.is_staff = True
+    return profile

@@ -1,0 +1,19 @@
+"""Settings for the test suite: the same as production's shape, on the local
+PostgreSQL and Redis unless the environment names others."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/clinic")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CELERY_RESULT_BACKEND", os.environ["REDIS_URL"])
+os.environ.setdefault(
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+)  # Playwright's sync API beside live_server
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Each test run gets its own queue so a stale message from an earlier run is never consumed.
+CELERY_TASK_DEFAULT_QUEUE = f"test-{os.getpid()}"
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
