@@ -1,0 +1,243 @@
+"""Demo data: two clinics, rooms, staff of every role and clients at every
+stage, created through the services so every course has its events.
+Running it again changes nothing."""
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from clinic import services
+from clinic.journey import FORWARD
+from clinic.models import (
+    ClientProfile,
+    Clinic,
+    Province,
+    Room,
+    StaffProfile,
+    StaffRole,
+    Stage,
+    User,
+)
+
+DEMO_PASSWORD = "demo-clinic-2026"
+
+CLINICS = [
+    {
+        "slug": "montreal",
+        "name": "Montréal",
+        "province": Province.QC,
+        "time_zone": "America/Toronto",
+        "street_address": "1500 rue Sherbrooke Ouest, bureau 300",
+        "city": "Montréal",
+        "postal_code": "H3G 1L3",
+        "phone": "+1 514 555 0142",
+        "email": "montreal@clinic.example",
+        "minimum_client_age": 18,
+        "rooms": [("Salle Fleuve", True), ("Salle Mont-Royal", True), ("Bureau 2", False)],
+    },
+    {
+        "slug": "vancouver",
+        "name": "Vancouver",
+        "province": Province.BC,
+        "time_zone": "America/Vancouver",
+        "street_address": "900 West Broadway, Suite 210",
+        "city": "Vancouver",
+        "postal_code": "V5Z 1K5",
+        "phone": "+1 604 555 0175",
+        "email": "vancouver@clinic.example",
+        "minimum_client_age": 19,
+        "rooms": [("Cedar Room", True), ("Harbour Room", True), ("Office 1", False)],
+    },
+]
+
+STAFF = [
+    # email, first, last, role, profession, registration, clinics, language
+    (
+        "therapist.mtl@clinic.example",
+        "Camille",
+        "Gagnon",
+        StaffRole.THERAPIST,
+        "Psychologue",
+        "OPQ 12345",
+        ["montreal"],
+        "fr",
+    ),
+    (
+        "md.mtl@clinic.example",
+        "Marc",
+        "Lévesque",
+        StaffRole.MEDICAL_PRACTITIONER,
+        "Médecin de famille",
+        "CMQ 98765",
+        ["montreal"],
+        "fr",
+    ),
+    (
+        "coordinator.mtl@clinic.example",
+        "Sophie",
+        "Roy",
+        StaffRole.COORDINATOR,
+        "Coordonnatrice",
+        "",
+        ["montreal"],
+        "fr",
+    ),
+    (
+        "therapist.van@clinic.example",
+        "Jordan",
+        "Lee",
+        StaffRole.THERAPIST,
+        "Registered Clinical Counsellor",
+        "BCACC 4521",
+        ["vancouver"],
+        "en",
+    ),
+    (
+        "md.van@clinic.example",
+        "Priya",
+        "Singh",
+        StaffRole.MEDICAL_PRACTITIONER,
+        "Physician",
+        "CPSBC 33210",
+        ["vancouver"],
+        "en",
+    ),
+    (
+        "coordinator.van@clinic.example",
+        "Alex",
+        "Martin",
+        StaffRole.COORDINATOR,
+        "Care coordinator",
+        "",
+        ["vancouver"],
+        "en",
+    ),
+    (
+        "privacy@clinic.example",
+        "Nadia",
+        "Bouchard",
+        StaffRole.PRIVACY_OFFICER,
+        "Privacy officer",
+        "",
+        ["montreal", "vancouver"],
+        "fr",
+    ),
+]
+
+# The path through the journey that leaves a course in each stage.
+PATHS = {
+    Stage.CONNECT: [],
+    Stage.PREPARE: [Stage.PREPARE],
+    Stage.DOSING: [Stage.PREPARE, Stage.DOSING],
+    Stage.INTEGRATE: [Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE],
+    Stage.RECONNECT: [Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE, Stage.RECONNECT],
+    Stage.DECLINED: [Stage.DECLINED],
+    Stage.ON_HOLD: [Stage.PREPARE, Stage.ON_HOLD],
+    Stage.WITHDRAWN: [Stage.PREPARE, Stage.WITHDRAWN],
+}
+CLIENT_NAMES = {
+    "montreal": [
+        ("Élodie", "Côté"),
+        ("Louis", "Bergeron"),
+        ("Amélie", "Pelletier"),
+        ("Julien", "Morin"),
+        ("Chloé", "Fortin"),
+        ("Mathieu", "Girard"),
+        ("Léa", "Caron"),
+        ("Olivier", "Bélanger"),
+    ],
+    "vancouver": [
+        ("Emma", "Wilson"),
+        ("Liam", "Chen"),
+        ("Olivia", "Brown"),
+        ("Noah", "Nguyen"),
+        ("Ava", "Taylor"),
+        ("Ethan", "Patel"),
+        ("Mia", "Thompson"),
+        ("Lucas", "Kim"),
+    ],
+}
+
+
+def _user(email: str, first: str, last: str, language: str, **extra) -> tuple[User, bool]:
+    user, created = User.objects.get_or_create(
+        email=email,
+        defaults={"first_name": first, "last_name": last, "preferred_language": language, **extra},
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user, created
+
+
+class Command(BaseCommand):
+    help = "Create demo clinics, staff and clients at every stage (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--quiet", action="store_true", help="Do not print the demo logins.")
+
+    @transaction.atomic
+    def handle(self, *args, quiet=False, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Refusing to load demo people into a production database.")
+        clinics = {}
+        for spec in CLINICS:
+            spec = dict(spec)
+            rooms = spec.pop("rooms")
+            clinic, _ = Clinic.objects.get_or_create(slug=spec["slug"], defaults=spec)
+            clinics[clinic.slug] = clinic
+            for name, dosing in rooms:
+                Room.objects.get_or_create(
+                    clinic=clinic, name=name, defaults={"is_dosing_room": dosing}
+                )
+
+        clinicians = {}
+        for email, first, last, role, profession, registration, slugs, language in STAFF:
+            user, _ = _user(email, first, last, language)
+            if not StaffProfile.objects.filter(user=user).exists():
+                services.staff_profile_create(
+                    user=user,
+                    role=role,
+                    clinics=[clinics[s] for s in slugs],
+                    profession=profession,
+                    registration_number=registration,
+                    bio="",
+                )
+            if role == StaffRole.THERAPIST:
+                clinicians[slugs[0]] = user
+
+        _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
+
+        for slug, clinic in clinics.items():
+            language = "fr" if clinic.province == Province.QC else "en"
+            for (stage, path), (first, last) in zip(PATHS.items(), CLIENT_NAMES[slug], strict=True):
+                email = f"client.{stage.value.replace('_', '')}.{slug}@example.com"
+                user, created = _user(email, first, last, language)
+                if not created and ClientProfile.objects.filter(user=user).exists():
+                    continue
+                profile = services.client_register(user=user, clinic=clinic, phone=clinic.phone)
+                course = profile.courses.get()
+                for target in path:
+                    reason = "" if target in FORWARD.values() else "Demo"
+                    services.course_transition(
+                        course=course, to_stage=target, actor=clinicians[slug], reason=reason
+                    )
+
+        if not quiet:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Demo data is ready. Every demo account's password: " + DEMO_PASSWORD
+                )
+            )
+            self.stdout.write(
+                "  Clients (one per stage and clinic), e.g. client.connect.montreal@example.com,"
+            )
+            self.stdout.write(
+                "    client.prepare.vancouver@example.com, client.onhold.montreal@example.com"
+            )
+            self.stdout.write("  Staff (two-factor set-up is asked at first sign-in):")
+            for email, *_rest in STAFF:
+                self.stdout.write(f"    {email}")
+            self.stdout.write("    admin@clinic.example (superuser, Django admin)")

@@ -1,0 +1,84 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from clinic import services
+from clinic.models import AccessLogEntry
+
+
+def test_the_helper_records_who_read_what_of_which_client_and_from_where(rf, client_a, therapist):
+    course = client_a.courses.get()
+    request = rf.get("/staff/courses/x/", REMOTE_ADDR="203.0.113.9")
+    entry = services.access_log_record(
+        actor=therapist, client=client_a, obj=course, request=request
+    )
+    entry.refresh_from_db()
+    assert (entry.actor, entry.client, entry.action) == (therapist, client_a, "view")
+    assert (entry.object_type, entry.object_id) == ("clinic.course", str(course.uuid))
+    assert entry.ip_address == "203.0.113.9"
+    assert entry.path == "/staff/courses/x/"
+
+
+def test_behind_the_proxy_the_clients_address_is_logged(rf, client_a, therapist):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.2")
+    entry = services.access_log_record(
+        actor=therapist, client=client_a, obj=client_a, request=request
+    )
+    assert entry.ip_address == "198.51.100.7"
+
+
+def test_the_log_holds_no_health_data(client_a, therapist):
+    fields = {f.name for f in AccessLogEntry._meta.get_fields()}
+    assert fields == {
+        "id",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "client",
+        "path",
+        "ip_address",
+        "at",
+    }
+
+
+def test_an_entry_cannot_be_changed_or_deleted(client_a, therapist):
+    entry = services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    entry.action = "export"
+    with pytest.raises(ValidationError):
+        entry.save()
+    with pytest.raises(ValidationError):
+        entry.delete()
+    assert AccessLogEntry.objects.get(pk=entry.pk).action == "view"
+
+
+def test_a_staff_read_of_a_course_is_logged(staff_login, client_a, therapist):
+    course = client_a.courses.get()
+    web = staff_login(therapist)
+    assert web.get(reverse("staff:course", args=[course.uuid])).status_code == 200
+    entry = AccessLogEntry.objects.get()
+    assert (entry.actor, entry.client, entry.object_id) == (therapist, client_a, str(course.uuid))
+
+
+def test_a_refused_read_logs_nothing(staff_login, client_a, other_clinic_therapist):
+    web = staff_login(other_clinic_therapist)
+    assert web.get(reverse("staff:course", args=[client_a.courses.get().uuid])).status_code == 404
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_the_admin_offers_no_way_to_edit_or_delete_the_log(staff_login, client_a, therapist):
+    from clinic.tests.factories import UserFactory
+
+    entry = services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    web = staff_login(root)
+    page = web.get(reverse("admin:clinic_accesslogentry_change", args=[entry.pk]))
+    assert page.status_code == 200
+    assert 'name="action"' not in page.content.decode()
+    assert (
+        web.post(
+            reverse("admin:clinic_accesslogentry_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert AccessLogEntry.objects.filter(pk=entry.pk).exists()
