@@ -8,8 +8,16 @@ from .models import Clinic, Language, Stage
 class ClientSignupForm(forms.Form):
     """Extra fields allauth's sign-up asks a future client for."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
     clinic = forms.ModelChoiceField(
         label=_("Clinic"),
         queryset=Clinic.objects.order_by("name"),

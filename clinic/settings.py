@@ -9,6 +9,7 @@ ALLOWED_HOSTS and DJANGO_PRODUCTION=1 (see README).
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -188,6 +189,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Clinic] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="KAT Clinic")
 USERSESSIONS_TRACK_ACTIVITY = True
+# Re-authentication (before security changes) by password or second factor,
+# never by a code e-mailed: an open inbox must not be enough to turn MFA off.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -249,16 +253,16 @@ if PRODUCTION:
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
     },
 }
 

@@ -1,0 +1,78 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clinic.models import Course, JourneyEvent, Stage
+from clinic.services import course_transition
+from clinic.tests.factories import client_create
+
+
+def grow(clinic, therapist, size):
+    for _ in range(size):
+        profile = client_create(clinic=clinic)
+        course_transition(course=profile.courses.get(), to_stage=Stage.PREPARE, actor=therapist)
+
+
+def test_the_course_list_is_paginated_and_its_query_count_is_fixed(
+    staff_login, clinic_qc, therapist
+):
+    web = staff_login(therapist)
+    web.get(reverse("staff:home"))  # the session's first request records it (usersessions)
+    counts = []
+    for size in (10, 90):
+        grow(clinic_qc, therapist, size)
+        with CaptureQueriesContext(connection) as queries:
+            page = web.get(reverse("staff:home"))
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    body = page.content.decode()
+    assert "Page 1 of 4" in body
+    assert body.count("/staff/courses/") == 25
+
+
+def test_the_course_list_filters_by_stage_and_shows_only_the_staff_members_clinics(
+    staff_login, clinic_qc, clinic_bc, therapist, other_clinic_therapist
+):
+    grow(clinic_qc, therapist, 3)
+    client_create(clinic=clinic_qc, email="still.connect@example.com")
+    client_create(clinic=clinic_bc, email="vancouver.client@example.com")
+    web = staff_login(therapist)
+    body = web.get(reverse("staff:home"), {"stage": Stage.CONNECT}).content.decode()
+    assert body.count("/staff/courses/") == 1
+    assert "vancouver.client" not in web.get(reverse("staff:home")).content.decode()
+
+
+def test_the_course_page_query_count_does_not_grow_with_its_history(
+    staff_login, client_a, therapist
+):
+    course = client_a.courses.get()
+    web = staff_login(therapist)
+    web.get(reverse("staff:home"))  # the session's first request records it (usersessions)
+    counts = []
+    for size in (10, 100):
+        JourneyEvent.objects.bulk_create(
+            JourneyEvent(course=course, from_stage="connect", to_stage="connect", actor=therapist)
+            for _ in range(size)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get(reverse("staff:course", args=[course.uuid])).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_a_bad_or_unknown_course_id_is_a_404(staff_login, therapist, bad):
+    web = staff_login(therapist)
+    assert web.get(f"/staff/courses/{bad}/").status_code == 404
+
+
+def test_a_client_never_reaches_the_staff_course_page(client, client_a, client_b):
+    client.force_login(client_b.user)
+    response = client.post(
+        reverse("staff:course", args=[client_a.courses.get().uuid]),
+        {"to_stage": "withdrawn", "reason": "x"},
+    )
+    assert response.status_code == 403
+    assert Course.objects.get(client=client_a).stage == Stage.CONNECT
