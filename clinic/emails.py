@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from . import outbox
+from .context_processors import site_name
 from .models import OutboxMessage, User
 
 WELCOME = "accounts.welcome"
@@ -14,7 +15,7 @@ WELCOME = "accounts.welcome"
 def send_templated(*, to: str, language: str, template: str, context: dict) -> None:
     """Send `templates/<template>_subject.txt`, `_body.txt` and `_body.html`."""
     with translation.override(language):
-        context = {**context, "site_name": settings.CLINIC_SITE_NAME}
+        context = {**context, "site_name": site_name()}
         subject = render_to_string(f"{template}_subject.txt", context).strip()
         text = render_to_string(f"{template}_body.txt", context)
         html = render_to_string(f"{template}_body.html", context)

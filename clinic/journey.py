@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Course, Stage
@@ -69,7 +70,7 @@ def unmet_conditions(course: Course, to_stage: str) -> list[str]:
 class NextStep:
     title: str
     text: str
-    url: str = ""
+    url: str = ""  # a path, not a URL name
     link_text: str = ""
 
 
@@ -88,7 +89,7 @@ DEFAULT_NEXT_STEPS = {
     Stage.CONNECT: NextStep(
         _("Book your free intake call"),
         _("Meet the team and find out together whether the program fits you."),
-        "public:book",
+        reverse_lazy("intake:start"),
         _("Book an intake call"),
     ),
     Stage.PREPARE: NextStep(

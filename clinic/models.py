@@ -217,6 +217,21 @@ class ClientProfile(models.Model):
         return str(self.user)
 
 
+class Concern(models.TextChoices):
+    """What a person comes to the clinic for (the clinic's published focus)."""
+
+    DEPRESSION = "depression", _("Depression")
+    ANXIETY = "anxiety", _("Anxiety")
+    PTSD = "ptsd", _("Post-traumatic stress (PTSD)")
+    ADDICTION = "addiction", _("Addiction")
+    EATING_DISORDER = "eating_disorder", _("Eating disorder")
+    CHRONIC_PAIN = "chronic_pain", _("Chronic pain")
+
+
+# Programs still being developed: interest can be registered, not booked.
+CONCERNS_UNDER_DEVELOPMENT = frozenset({Concern.EATING_DISORDER, Concern.CHRONIC_PAIN})
+
+
 class Stage(models.TextChoices):
     CONNECT = "connect", _("Connect")
     PREPARE = "prepare", _("Prepare")
@@ -402,3 +417,132 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} ({self.status})"
+
+
+class AppointmentKind(models.TextChoices):
+    INTAKE_CALL = "intake_call", _("Intake call")
+    MEDICAL_ASSESSMENT = "medical_assessment", _("Medical assessment")
+    PREPARATORY_SESSION = "preparatory_session", _("Preparatory session")
+    DOSING_SESSION = "dosing_session", _("Dosing session")
+    INTEGRATION_SESSION = "integration_session", _("Integration session")
+    GROUP_MEETING = "group_meeting", _("Group meeting")
+
+
+class Appointment(models.Model):
+    """Anything on the clinic's one calendar. Each stage app keeps its own
+    details in a model that points here (an intake call's notes, a dosing
+    session's dose); the people and the room it holds are Reservations, which
+    is what makes "nobody is in two places at once" checkable across kinds."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("booked")
+        HELD = "held", _("held")
+        NO_SHOW = "no_show", _("no-show")
+        CANCELLED = "cancelled", _("cancelled")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("clinic")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=AppointmentKind.choices)
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.BOOKED
+    )
+    client = models.ForeignKey(
+        ClientProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("client"),
+    )
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("room"),
+    )
+    staff = models.ManyToManyField(
+        User, through="Reservation", through_fields=("appointment", "staff"), related_name="+"
+    )
+    # Goes up by one at each reschedule: reminders and manage links carry it,
+    # so a stale one is recognised.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="appointment_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "start"], name="appointment_clinic_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.BOOKED
+
+
+class Reservation(models.Model):
+    """One resource (a staff member, a room or a client) an appointment holds
+    from `start` to `end`, buffers included. On PostgreSQL, exclusion
+    constraints (migration 0004) refuse two live reservations of the same
+    resource whose times overlap: the last line behind the calendar service."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="reservations"
+    )
+    staff = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
+    client = models.ForeignKey(
+        ClientProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    is_live = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(staff__isnull=False, room__isnull=True, client__isnull=True)
+                    | Q(staff__isnull=True, room__isnull=False, client__isnull=True)
+                    | Q(staff__isnull=True, room__isnull=True, client__isnull=False)
+                ),
+                name="reservation_one_resource",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="reservation_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["staff", "start"],
+                condition=Q(is_live=True),
+                name="reservation_staff_live_idx",
+            ),
+            models.Index(
+                fields=["room", "start"],
+                condition=Q(is_live=True),
+                name="reservation_room_live_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.staff or self.room or self.client} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
+        )

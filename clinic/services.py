@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,11 +13,14 @@ from django.utils.translation import gettext as _
 from . import journey, outbox
 from .models import (
     AccessLogEntry,
+    Appointment,
     ClientProfile,
     Clinic,
     Course,
     JourneyEvent,
     OutboxMessage,
+    Reservation,
+    Room,
     StaffProfile,
     StaffRole,
     Stage,
@@ -277,3 +281,209 @@ def staff_profile_create(
         User.objects.filter(pk=user.pk).update(is_staff=True)
         user.is_staff = True
     return profile
+
+
+# --- Calendar -------------------------------------------------------------------
+
+
+class CalendarConflict(Exception):
+    """The time asked for is taken for one of the people or the room."""
+
+
+MSG_TIME_TAKEN = "This time is no longer free. Please choose another time."
+MSG_ALREADY_CHANGED = "This appointment has changed in the meantime. Please reload the page."
+
+
+def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
+    """Lock the rows of the people and the room a booking will hold, always
+    in the same order (staff by id, then room, then client), so concurrent
+    bookings queue behind each other instead of deadlocking. Call it inside
+    the booking's transaction, before checking who is free."""
+    if staff_ids:
+        list(
+            StaffProfile.objects.select_for_update()
+            .filter(user_id__in=staff_ids)
+            .order_by("user_id")
+            .values_list("pk")
+        )
+    if room_id is not None:
+        list(Room.objects.select_for_update().filter(pk=room_id).values_list("pk"))
+    if client_id is not None:
+        list(ClientProfile.objects.select_for_update().filter(pk=client_id).values_list("pk"))
+
+
+def calendar_busy(
+    *, start, end, staff_ids=(), room_id=None, client_id=None, exclude: Appointment | None = None
+) -> bool:
+    """Whether any of these resources holds a live reservation overlapping [start, end)."""
+    held = Q()
+    if staff_ids:
+        held |= Q(staff_id__in=list(staff_ids))
+    if room_id is not None:
+        held |= Q(room_id=room_id)
+    if client_id is not None:
+        held |= Q(client_id=client_id)
+    if not held:
+        return False
+    overlapping = Reservation.objects.filter(held, is_live=True, start__lt=end, end__gt=start)
+    if exclude is not None:
+        overlapping = overlapping.exclude(appointment=exclude)
+    return overlapping.exists()
+
+
+def _reservations(
+    appointment: Appointment, staff: list[User], buffer: timedelta
+) -> list[Reservation]:
+    # The buffer follows the appointment (time to write notes, reset the room):
+    # back-to-back bookings then meet exactly at the buffer's end.
+    start, end = appointment.start, appointment.end + buffer
+    rows = [
+        Reservation(appointment=appointment, staff=person, start=start, end=end) for person in staff
+    ]
+    if appointment.room_id:
+        rows.append(
+            Reservation(appointment=appointment, room_id=appointment.room_id, start=start, end=end)
+        )
+    if appointment.client_id:
+        rows.append(
+            Reservation(
+                appointment=appointment,
+                client_id=appointment.client_id,
+                start=start,
+                end=appointment.end,
+            )
+        )
+    return rows
+
+
+def appointment_book(
+    *,
+    clinic: Clinic,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    staff: list[User],
+    client: ClientProfile | None = None,
+    room: Room | None = None,
+    buffer: timedelta = timedelta(0),
+    locked: bool = False,
+) -> Appointment:
+    """Put an appointment on the calendar, or raise CalendarConflict.
+
+    Locks the resources (unless the caller already did, `locked=True`),
+    checks that none is busy, and writes the appointment and one reservation
+    per resource. On PostgreSQL an exclusion constraint backs the check; its
+    IntegrityError becomes the same CalendarConflict.
+    """
+    staff_ids = sorted(person.pk for person in staff)
+    try:
+        with transaction.atomic():
+            if not locked:
+                calendar_lock(
+                    staff_ids=staff_ids,
+                    room_id=room.pk if room else None,
+                    client_id=client.pk if client else None,
+                )
+            if calendar_busy(
+                start=start,
+                end=end + buffer,
+                staff_ids=staff_ids,
+                room_id=room.pk if room else None,
+                client_id=client.pk if client else None,
+            ):
+                raise CalendarConflict(_(MSG_TIME_TAKEN))
+            appointment = Appointment(
+                clinic=clinic, kind=kind, start=start, end=end, client=client, room=room
+            )
+            appointment.full_clean()
+            appointment.save()
+            Reservation.objects.bulk_create(_reservations(appointment, staff, buffer))
+    except IntegrityError as exc:
+        raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
+    return appointment
+
+
+def appointment_cancel(*, appointment: Appointment) -> Appointment:
+    """Cancel a booked appointment and free everything it held."""
+    with transaction.atomic():
+        updated = Appointment.objects.filter(
+            pk=appointment.pk, status=Appointment.Status.BOOKED
+        ).update(status=Appointment.Status.CANCELLED)
+        if updated != 1:
+            raise CalendarConflict(_(MSG_ALREADY_CHANGED))
+        Reservation.objects.filter(appointment=appointment).update(is_live=False)
+    appointment.refresh_from_db()
+    return appointment
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    end: datetime,
+    staff: list[User],
+    buffer: timedelta = timedelta(0),
+) -> Appointment:
+    """Move a booked appointment to another time (and possibly other staff);
+    its version goes up so reminders and links for the old time go stale."""
+    staff_ids = sorted(person.pk for person in staff)
+    try:
+        with transaction.atomic():
+            calendar_lock(
+                staff_ids=staff_ids, room_id=appointment.room_id, client_id=appointment.client_id
+            )
+            current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            if (
+                current.status != Appointment.Status.BOOKED
+                or current.version != appointment.version
+            ):
+                raise CalendarConflict(_(MSG_ALREADY_CHANGED))
+            if calendar_busy(
+                start=start,
+                end=end + buffer,
+                staff_ids=staff_ids,
+                room_id=current.room_id,
+                client_id=current.client_id,
+                exclude=current,
+            ):
+                raise CalendarConflict(_(MSG_TIME_TAKEN))
+            Reservation.objects.filter(appointment=current).delete()
+            current.start, current.end, current.version = start, end, current.version + 1
+            current.full_clean()
+            current.save(update_fields=["start", "end", "version"])
+            Reservation.objects.bulk_create(_reservations(current, staff, buffer))
+    except IntegrityError as exc:
+        raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
+    appointment.refresh_from_db()
+    return appointment
+
+
+def user_from_activation(*, uidb64: str, token: str) -> User | None:
+    """The user an account-activation link is for, if the link is genuine and
+    unused (Django's password-reset token: it dies once a password is set)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_str
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if (
+        user is None
+        or user.has_usable_password()
+        or not default_token_generator.check_token(user, token)
+    ):
+        return None
+    return user
+
+
+def account_activate(*, user: User, password: str) -> None:
+    """Set the first password and mark the address verified."""
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)

@@ -188,7 +188,9 @@ ACCOUNT_ADAPTER = "clinic.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Clinic] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="KAT Clinic")
-USERSESSIONS_TRACK_ACTIVITY = True
+# Activity tracking writes to the database on every request (five queries):
+# the session list keeps its start time, address and browser without it.
+USERSESSIONS_TRACK_ACTIVITY = False
 # Re-authentication (before security changes) by password or second factor,
 # never by a code e-mailed: an open inbox must not be enough to turn MFA off.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
@@ -275,4 +277,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-CLINIC_SITE_NAME = env.str("CLINIC_SITE_NAME", default="Ketamine-Assisted Therapy Clinic")
+# The address people reach the site at, for links in e-mails sent by the worker.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.sms.ConsoleBackend")
+# Empty: the translated default name ("Ketamine-Assisted Therapy Clinic").
+CLINIC_SITE_NAME = env.str("CLINIC_SITE_NAME", default="")

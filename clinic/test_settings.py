@@ -14,6 +14,8 @@ from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "clinic.sms.MemoryBackend"
+SITE_URL = "http://testserver"
 # Each test run gets its own queue so a stale message from an earlier run is never consumed.
 CELERY_TASK_DEFAULT_QUEUE = f"test-{os.getpid()}"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
+from intake import urls as intake_urls
+
 from . import views
 
 # The admin signs in through allauth, so staff pass the same login, e-mail
@@ -16,7 +18,6 @@ public_patterns = (
         path("conditions/", views.conditions, name="conditions"),
         path("team/", views.team, name="team"),
         path("faq/", views.faq, name="faq"),
-        path("book/", views.book, name="book"),
     ],
     "public",
 )
@@ -37,8 +38,22 @@ staff_patterns = (
     "staff",
 )
 
+intake_patterns = (
+    [
+        path("book/", include(intake_urls.public_urlpatterns)),
+        path("staff/intake/", include(intake_urls.staff_urlpatterns)),
+    ],
+    "intake",
+)
+
 urlpatterns = [
     path("", include(public_patterns)),
+    path("", include(intake_patterns)),
+    path(
+        "accounts/activate/<str:uidb64>/<str:token>/",
+        views.account_activate,
+        name="account_activate",
+    ),
     path("portal/", include(portal_patterns)),
     path("staff/", include(staff_patterns)),
     path("welcome/", views.home_after_login, name="home_after_login"),

@@ -3,7 +3,9 @@ import logging
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -37,7 +39,6 @@ home = _public("home")
 program = _public("program")
 conditions = _public("conditions")
 faq = _public("faq")
-book = _public("book")
 
 
 @login_not_required
@@ -141,3 +142,20 @@ def staff_course(request, course_uuid):
     return render(
         request, "staff/course.html", {"course": course, "form": form, "targets": targets}
     )
+
+
+@login_not_required
+@never_cache
+def account_activate(request, uidb64, token):
+    """A person whose account was made for them (booking an intake call) sets
+    a password here; the link proves the e-mail address is theirs."""
+    user = services.user_from_activation(uidb64=uidb64, token=token)
+    if user is None:
+        return render(request, "account/activate_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.account_activate(user=user, password=form.cleaned_data["new_password1"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your password is set. Welcome!"))
+        return redirect("portal:home")
+    return render(request, "account/activate.html", {"form": form, "activated_user": user})

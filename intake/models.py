@@ -1,1 +1,180 @@
-"""Models of this stage arrive with its issue."""
+"""Connect: when intake clinicians can take calls, and the calls booked."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import Appointment, Clinic, Concern, Course, Language
+
+
+class BookingRules(models.Model):
+    """A clinic's rules for intake calls booked online."""
+
+    clinic = models.OneToOneField(
+        Clinic, on_delete=models.CASCADE, related_name="booking_rules", verbose_name=_("clinic")
+    )
+    call_minutes = models.PositiveSmallIntegerField(_("call length (minutes)"), default=30)
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("buffer after each call (minutes)"), default=10
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(_("minimum notice (hours)"), default=24)
+    horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=42)
+    change_cutoff_hours = models.PositiveSmallIntegerField(
+        _("no changes by link within (hours)"),
+        default=24,
+        help_text=_("A client cannot reschedule or cancel by link this close to the call."),
+    )
+
+    class Meta:
+        verbose_name = _("booking rules")
+        verbose_name_plural = _("booking rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(call_minutes__gte=10, call_minutes__lte=180),
+                name="rules_call_length_sane",
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_days__gte=1, horizon_days__lte=365), name="rules_horizon_sane"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.clinic)
+
+
+class AvailabilityWindow(models.Model):
+    """A weekly window, in the clinic's local time, when a staff member takes intake calls."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="availability", verbose_name=_("clinic")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="availability",
+        limit_choices_to={"staff_profile__isnull": False},
+        verbose_name=_("staff member"),
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from (local time)"))
+    end_time = models.TimeField(_("to (local time)"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("availability window")
+        verbose_name_plural = _("availability windows")
+        ordering = ["clinic", "staff", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="window_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "weekday"], name="window_clinic_weekday_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The end date is before the start date.")})
+
+
+class AvailabilityException(models.Model):
+    """Time when calls cannot be booked: a staff member's time off, or (with
+    no staff member) a closure of the whole clinic such as a statutory holiday."""
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="closures", verbose_name=_("clinic")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="time_off",
+        limit_choices_to={"staff_profile__isnull": False},
+        verbose_name=_("staff member"),
+        help_text=_("Leave empty when the whole clinic is closed."),
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("time off or closure")
+        verbose_name_plural = _("time off and closures")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="exception_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff or self.clinic}: {self.start:%Y-%m-%d} {self.reason}"
+
+
+class IntakeCall(models.Model):
+    """The free first call, with what the person told us when booking."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="intake_call"
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="intake_calls", verbose_name=_("course")
+    )
+    concern = models.CharField(_("primary concern"), max_length=30, choices=Concern.choices)
+    language = models.CharField(_("language of the call"), max_length=2, choices=Language.choices)
+    phone = models.CharField(_("phone"), max_length=30)
+    consent_to_contact = models.BooleanField(_("consents to be contacted"))
+    notes = models.TextField(_("notes"), blank=True)
+    # The booking form's one-time token: the same form sent twice books once.
+    submission = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(_("booked at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("intake call")
+        verbose_name_plural = _("intake calls")
+
+    def __str__(self) -> str:
+        return f"{self.appointment}"
+
+
+class InterestRegistration(models.Model):
+    """Someone who wants to hear when a program under development opens."""
+
+    name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("e-mail"))
+    concern = models.CharField(_("program"), max_length=30, choices=Concern.choices)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("clinic")
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    consent_to_contact = models.BooleanField(_("consents to be contacted"))
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("interest registration")
+        verbose_name_plural = _("interest registrations")
+        constraints = [
+            models.UniqueConstraint(fields=["email", "concern"], name="interest_once_per_program"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.get_concern_display()}"

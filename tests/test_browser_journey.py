@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import Course, Stage
+from intake.tests.factories import held_intake_call
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-passphrase"
@@ -33,7 +34,9 @@ def test_a_client_signs_in_and_sees_their_stage_and_next_step(live_server, page,
 def test_a_clinician_sets_up_two_factor_and_moves_a_course_forward(
     live_server, page, browser, client_a, therapist
 ):
+    held_intake_call(client_a.courses.get(), therapist)
     sign_in(page, live_server.url, therapist.email)
+
     # First staff sign-in: the gate sends them to set up an authenticator.
     page.goto(live_server.url + "/staff/")
     if "/accounts/reauthenticate/" in page.url:

@@ -36,7 +36,7 @@ def test_a_new_client_is_told_to_book_the_intake_call(client, client_a):
     page = client.get(reverse("portal:home")).content.decode()
     assert 'aria-valuenow="20"' in page
     assert "Book your free intake call" in page
-    assert reverse("public:book") in page
+    assert reverse("intake:start") in page
 
 
 def test_a_course_on_hold_keeps_its_place_on_the_bar(client, client_a, therapist):

@@ -13,7 +13,7 @@ PUBLIC = [
     "public:conditions",
     "public:team",
     "public:faq",
-    "public:book",
+    "intake:start",
 ]
 
 

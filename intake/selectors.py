@@ -1,0 +1,245 @@
+"""Reads for intake booking. Slot generation runs three queries whatever the
+number of clinicians, weeks or bookings, then works in memory."""
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from clinic.models import Appointment, AppointmentKind, Clinic, Reservation
+
+from .models import AvailabilityException, AvailabilityWindow, BookingRules, IntakeCall
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    staff_ids: tuple[int, ...]  # who is free to take it, in order of preference
+
+    @property
+    def key(self) -> str:
+        """The slot as it travels in URLs: its UTC start, to the minute."""
+        return self.start.astimezone(UTC).strftime("%Y%m%dT%H%MZ")
+
+
+def parse_slot_key(key: str) -> datetime | None:
+    try:
+        return datetime.strptime(key, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def booking_rules(clinic: Clinic) -> BookingRules:
+    rules = BookingRules.objects.filter(clinic=clinic).first()
+    return rules or BookingRules(clinic=clinic)
+
+
+class _Busy:
+    """Each staff member's busy intervals, sorted by start, with the running
+    maximum of their ends: whether [start, end) is free is one bisect."""
+
+    def __init__(self, intervals: dict[int, list[tuple[datetime, datetime]]]):
+        self.starts: dict[int, list[datetime]] = {}
+        self.max_ends: dict[int, list[datetime]] = {}
+        for staff_id, items in intervals.items():
+            items.sort()
+            self.starts[staff_id] = [s for s, _e in items]
+            running, max_ends = None, []
+            for _s, e in items:
+                running = e if running is None or e > running else running
+                max_ends.append(running)
+            self.max_ends[staff_id] = max_ends
+
+    def free(self, staff_id: int, start: datetime, end: datetime) -> bool:
+        starts = self.starts.get(staff_id)
+        if not starts:
+            return True
+        # The intervals beginning before `end`; one of them overlaps if it ends after `start`.
+        index = bisect.bisect_left(starts, end)
+        return index == 0 or self.max_ends[staff_id][index - 1] <= start
+
+
+def _busy_map(clinic: Clinic, staff_ids: set[int], first: datetime, last: datetime) -> _Busy:
+    intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    reservations = Reservation.objects.filter(
+        is_live=True, staff_id__in=staff_ids, start__lt=last, end__gt=first
+    ).values_list("staff_id", "start", "end")
+    for staff_id, start, end in reservations:
+        intervals[staff_id].append((start, end))
+    closures = (
+        AvailabilityException.objects.filter(clinic=clinic, start__lt=last, end__gt=first)
+        .filter(Q(staff__isnull=True) | Q(staff_id__in=staff_ids))
+        .values_list("staff_id", "start", "end")
+    )
+    for staff_id, start, end in closures:
+        for person in [staff_id] if staff_id else staff_ids:
+            intervals[person].append((start, end))
+    return _Busy(intervals)
+
+
+def intake_slots(
+    *,
+    clinic: Clinic,
+    now: datetime | None = None,
+    first_day: date | None = None,
+    days: int | None = None,
+    rules: BookingRules | None = None,
+) -> dict[date, list[Slot]]:
+    """Free intake-call slots by local day, from the clinic's availability
+    minus time off, closures and existing bookings (with their buffers), within
+    the minimum notice and the booking horizon.
+
+    Local windows are laid on each calendar day in the clinic's zone, so a
+    9:00 window stays at 9:00 local across a daylight-saving change; a slot
+    falling in the hour skipped in spring does not exist and is left out.
+    """
+    now = now or timezone.now()
+    rules = rules or booking_rules(clinic)
+    zone = clinic.zone
+    earliest = now + timedelta(hours=rules.minimum_notice_hours)
+    latest = now + timedelta(days=rules.horizon_days)
+    call = timedelta(minutes=rules.call_minutes)
+    held = call + timedelta(minutes=rules.buffer_minutes)
+
+    today = now.astimezone(zone).date()
+    start_day = max(first_day or today, today)
+    last_day = latest.astimezone(zone).date()
+    if days is not None:
+        last_day = min(last_day, start_day + timedelta(days=days - 1))
+    if start_day > last_day:
+        return {}
+
+    windows = list(
+        AvailabilityWindow.objects.filter(clinic=clinic, staff__is_active=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start_day))
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last_day))
+        .values_list("staff_id", "weekday", "start_time", "end_time", "valid_from", "valid_until")
+    )
+    if not windows:
+        return {}
+    staff_ids = {w[0] for w in windows}
+    range_start = datetime.combine(start_day, time.min, tzinfo=zone)
+    range_end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+    busy = _busy_map(
+        clinic, staff_ids, range_start - timedelta(days=1), range_end + timedelta(days=1)
+    )
+
+    by_weekday: dict[int, list[tuple]] = defaultdict(list)
+    for window in windows:
+        by_weekday[window[1]].append(window)
+
+    result: dict[date, list[Slot]] = {}
+    day = start_day
+    while day <= last_day:
+        free_at: dict[datetime, list[int]] = defaultdict(list)
+        for staff_id, _weekday, start_time, end_time, valid_from, valid_until in by_weekday.get(
+            day.weekday(), ()
+        ):
+            if (valid_from and day < valid_from) or (valid_until and day > valid_until):
+                continue
+            local = datetime.combine(day, start_time, tzinfo=zone)
+            window_end = datetime.combine(day, end_time, tzinfo=zone)
+            while local + call <= window_end:
+                start = local.astimezone(UTC)
+                # A wall-clock time in the spring-forward gap does not exist.
+                exists = start.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None)
+                if (
+                    exists
+                    and earliest <= start <= latest
+                    and busy.free(staff_id, start, start + held)
+                ):
+                    free_at[start].append(staff_id)
+                local += call
+        if free_at:
+            result[day] = [
+                Slot(start, start + call, tuple(sorted(ids)))
+                for start, ids in sorted(free_at.items())
+            ]
+        day += timedelta(days=1)
+    return result
+
+
+def intake_slot_at(*, clinic: Clinic, start: datetime, now: datetime | None = None) -> Slot | None:
+    """The free slot starting exactly at `start`, or None (taken, outside
+    availability, too soon, too far, or not a slot boundary)."""
+    day = start.astimezone(clinic.zone).date()
+    for slot in intake_slots(clinic=clinic, now=now, first_day=day, days=1).get(day, []):
+        if slot.start == start:
+            return slot
+    return None
+
+
+def upcoming_intake_call(*, client_id: int, now: datetime | None = None) -> IntakeCall | None:
+    return (
+        IntakeCall.objects.filter(
+            appointment__client_id=client_id,
+            appointment__status=Appointment.Status.BOOKED,
+            appointment__kind=AppointmentKind.INTAKE_CALL,
+            appointment__start__gt=now or timezone.now(),
+        )
+        .select_related("appointment__clinic")
+        .first()
+    )
+
+
+def is_clinician(user) -> bool:
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.is_clinician
+
+
+def staff_day_calls(*, clinic: Clinic, day: date) -> list[IntakeCall]:
+    """A clinic's intake calls on one local day, with their clinician and client."""
+    zone = clinic.zone
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return list(
+        IntakeCall.objects.filter(
+            appointment__clinic=clinic, appointment__start__gte=start, appointment__start__lt=end
+        )
+        .select_related("appointment", "course__client__user")
+        .prefetch_related("appointment__staff")
+        .order_by("appointment__start")
+    )
+
+
+def staff_intake_call(*, user, call_uuid) -> IntakeCall | None:
+    from clinic.selectors import staff_clinic_ids
+
+    return (
+        IntakeCall.objects.filter(
+            uuid=call_uuid, appointment__clinic_id__in=staff_clinic_ids(user=user)
+        )
+        .select_related("appointment__clinic", "course__client__user")
+        .prefetch_related("appointment__staff")
+        .first()
+    )
+
+
+def connect_next_step(course):
+    """The client's next step in the connect stage, for the portal."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from clinic.journey import NextStep
+
+    from .services import manage_token
+
+    call = upcoming_intake_call(client_id=course.client_id)
+    if call is not None:
+        when = timezone.localtime(call.appointment.start, call.appointment.clinic.zone)
+        return NextStep(
+            _("Your intake call is booked"),
+            _("We will call you on %(when)s (%(zone)s time).")
+            % {
+                "when": date_format(when, "DATETIME_FORMAT"),
+                "zone": call.appointment.clinic.name,
+            },
+            reverse("intake:manage", args=[manage_token(call)]),
+            _("Change or cancel"),
+        )
+    return None

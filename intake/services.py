@@ -1,0 +1,352 @@
+"""Booking, rescheduling and cancelling intake calls. One transaction each."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic import services as core
+from clinic.models import (
+    ACTIVE_STAGES,
+    CONCERNS_UNDER_DEVELOPMENT,
+    Appointment,
+    AppointmentKind,
+    ClientProfile,
+    Clinic,
+    Course,
+    Stage,
+    User,
+)
+
+from . import selectors
+from .models import IntakeCall, InterestRegistration
+
+CONFIRMATION = "intake.confirmation"
+REMINDER_24H = "intake.reminder_24h"
+REMINDER_2H = "intake.reminder_2h"
+STAFF_NOTICE = "intake.staff_notice"
+CANCELLED = "intake.cancelled"
+REMINDERS = {REMINDER_24H: timedelta(hours=24), REMINDER_2H: timedelta(hours=2)}
+
+MSG_SLOT_UNAVAILABLE = "That time is not available any more. Please choose another time."
+MSG_ALREADY_BOOKED = "You already have an intake call booked. You can change it with the link in your confirmation e-mail."
+MSG_NOT_IN_CONNECT = (
+    "Your course is past the intake stage. Please contact the clinic to book a call."
+)
+MSG_STAFF_EMAIL = "This e-mail address cannot be used to book. Please use your personal address."
+MSG_UNDER_DEVELOPMENT = (
+    "This program is still being developed: you can register your interest instead."
+)
+MSG_TOO_LATE = "This call is less than %(hours)s hours away: please call the clinic to change it."
+MSG_RETRY = "Something changed while you were booking. Please try again."
+MSG_LINK_INVALID = (
+    "This link is not valid. Please use the link in your most recent e-mail from the clinic."
+)
+MSG_LINK_STALE = "This booking has changed since this link was sent. Please use the link in your most recent e-mail."
+
+
+class BookingError(Exception):
+    """A booking the rules refuse; `str()` is a sentence for the person."""
+
+    def __init__(self, message: str, intake_call: IntakeCall | None = None):
+        super().__init__(message)
+        self.intake_call = intake_call
+
+
+@dataclass(frozen=True)
+class Visitor:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    language: str
+
+
+# --- Manage-by-link tokens -----------------------------------------------------------
+
+MANAGE_SALT = "intake.manage"
+
+
+def manage_token(intake_call: IntakeCall) -> str:
+    """A signed token for the manage page: the call and its version, so a link
+    sent before a reschedule stops working after it."""
+    appointment = intake_call.appointment
+    return signing.dumps(
+        {"c": str(intake_call.uuid), "v": appointment.version}, salt=MANAGE_SALT, compress=True
+    )
+
+
+def intake_call_from_token(token: str) -> IntakeCall:
+    try:
+        data = signing.loads(token, salt=MANAGE_SALT, max_age=timedelta(days=400))
+    except signing.BadSignature as exc:
+        raise BookingError(_(MSG_LINK_INVALID)) from exc
+    call = (
+        IntakeCall.objects.select_related("appointment__clinic", "course__client__user")
+        .filter(uuid=data.get("c"))
+        .first()
+    )
+    if call is None:
+        raise BookingError(_(MSG_LINK_INVALID))
+    if call.appointment.version != data.get("v"):
+        raise BookingError(_(MSG_LINK_STALE))
+    return call
+
+
+# --- Booking ------------------------------------------------------------------------------
+
+
+def _client_for(*, clinic: Clinic, visitor: Visitor, user: User | None) -> ClientProfile:
+    """The booking person's client profile: the signed-in client's, the one
+    behind this e-mail address, or a new account (invited to set a password)."""
+    if user is None:
+        user = User.objects.filter(email__iexact=visitor.email).first()
+    if user is None:
+        user = User(
+            email=visitor.email,
+            first_name=visitor.first_name,
+            last_name=visitor.last_name,
+            preferred_language=visitor.language,
+        )
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
+    if user.is_staff or hasattr(user, "staff_profile"):
+        raise BookingError(_(MSG_STAFF_EMAIL))
+    profile = ClientProfile.objects.filter(user=user).first()
+    if profile is None:
+        return core.client_register(user=user, clinic=clinic, phone=visitor.phone)
+    return profile
+
+
+def _connect_course(profile: ClientProfile, clinic: Clinic) -> Course:
+    course = Course.objects.filter(client=profile, stage__in=ACTIVE_STAGES).first()
+    if course is None:
+        return core.course_open(client=profile, clinic=clinic, actor=profile.user)
+    if course.stage != Stage.CONNECT:
+        raise BookingError(_(MSG_NOT_IN_CONNECT))
+    return course
+
+
+def _queue_messages(call: IntakeCall, *, first: bool) -> None:
+    appointment = call.appointment
+    version = appointment.version
+    key = f"{appointment.uuid}:v{version}"
+    core.outbox_enqueue(
+        kind=CONFIRMATION,
+        key=key,
+        payload={"call": str(call.uuid), "version": version, "first": first},
+    )
+    for kind, before in REMINDERS.items():
+        core.outbox_enqueue(
+            kind=kind,
+            key=key,
+            payload={"call": str(call.uuid), "version": version},
+            due_at=appointment.start - before,
+        )
+    if first:
+        core.outbox_enqueue(kind=STAFF_NOTICE, key=key, payload={"call": str(call.uuid)})
+
+
+def intake_call_book(
+    *,
+    clinic: Clinic,
+    start: datetime,
+    visitor: Visitor,
+    concern: str,
+    consent_to_contact: bool,
+    submission: uuid.UUID,
+    user: User | None = None,
+    now: datetime | None = None,
+) -> IntakeCall:
+    """Book a free intake call at `start` with whichever intake clinician is
+    free then, or raise BookingError saying why not.
+
+    The same form sent twice (same `submission`) returns the first booking.
+    The candidate clinicians' rows are locked before their calendars are read,
+    so two people taking the last place at one time cannot both get it; the
+    exclusion constraint on reservations is the last line behind that.
+    """
+    if concern in CONCERNS_UNDER_DEVELOPMENT:
+        raise BookingError(_(MSG_UNDER_DEVELOPMENT))
+    existing = (
+        IntakeCall.objects.filter(submission=submission).select_related("appointment").first()
+    )
+    if existing is not None:
+        return existing
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
+            if slot is None:
+                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+            profile = _client_for(clinic=clinic, visitor=visitor, user=user)
+            # One lock order everywhere (calendar_lock): clinicians by id, then the client.
+            core.calendar_lock(staff_ids=slot.staff_ids, client_id=profile.pk)
+            upcoming = selectors.upcoming_intake_call(client_id=profile.pk, now=now)
+            if upcoming is not None:
+                raise BookingError(_(MSG_ALREADY_BOOKED), intake_call=upcoming)
+            course = _connect_course(profile, clinic)
+            fresh = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
+            if fresh is None:
+                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+            rules = selectors.booking_rules(clinic)
+            clinician = User.objects.get(pk=fresh.staff_ids[0])
+            appointment = core.appointment_book(
+                clinic=clinic,
+                kind=AppointmentKind.INTAKE_CALL,
+                start=fresh.start,
+                end=fresh.end,
+                staff=[clinician],
+                client=profile,
+                buffer=timedelta(minutes=rules.buffer_minutes),
+                locked=True,
+            )
+            call = IntakeCall(
+                appointment=appointment,
+                course=course,
+                concern=concern,
+                language=visitor.language,
+                phone=visitor.phone,
+                consent_to_contact=consent_to_contact,
+                submission=submission,
+            )
+            call.full_clean()
+            call.save()
+            _queue_messages(call, first=True)
+    except core.CalendarConflict as exc:
+        raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
+    except IntegrityError as exc:
+        # The same submission committed by a concurrent request: that booking stands.
+        existing = IntakeCall.objects.filter(submission=submission).first()
+        if existing is None:
+            raise BookingError(_(MSG_RETRY)) from exc
+        return existing
+    return call
+
+
+def _check_change_allowed(call: IntakeCall, now: datetime) -> None:
+    rules = selectors.booking_rules(call.appointment.clinic)
+    if call.appointment.status != Appointment.Status.BOOKED:
+        raise BookingError(_(MSG_LINK_STALE))
+    if call.appointment.start - now < timedelta(hours=rules.change_cutoff_hours):
+        raise BookingError(_(MSG_TOO_LATE) % {"hours": rules.change_cutoff_hours})
+
+
+def intake_call_cancel(*, intake_call: IntakeCall, now: datetime | None = None) -> IntakeCall:
+    """Cancel by the client's link: within the clinic's policy only. The
+    reminders still queued see the cancelled appointment and send nothing."""
+    now = now or timezone.now()
+    _check_change_allowed(intake_call, now)
+    try:
+        with transaction.atomic():
+            core.appointment_cancel(appointment=intake_call.appointment)
+            core.outbox_enqueue(
+                kind=CANCELLED,
+                key=str(intake_call.appointment.uuid),
+                payload={"call": str(intake_call.uuid)},
+            )
+    except core.CalendarConflict as exc:
+        raise BookingError(_(MSG_LINK_STALE)) from exc
+    intake_call.appointment.refresh_from_db()
+    return intake_call
+
+
+def intake_call_reschedule(
+    *, intake_call: IntakeCall, start: datetime, now: datetime | None = None
+) -> IntakeCall:
+    """Move the call to another free slot. The appointment's version goes up:
+    the old link and the old reminders go stale, new ones are queued."""
+    now = now or timezone.now()
+    _check_change_allowed(intake_call, now)
+    appointment = intake_call.appointment
+    clinic = appointment.clinic
+    try:
+        with transaction.atomic():
+            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
+            if slot is None:
+                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+            rules = selectors.booking_rules(clinic)
+            clinician = User.objects.get(pk=slot.staff_ids[0])
+            core.appointment_reschedule(
+                appointment=appointment,
+                start=slot.start,
+                end=slot.end,
+                staff=[clinician],
+                buffer=timedelta(minutes=rules.buffer_minutes),
+            )
+            intake_call.appointment = appointment
+            _queue_messages(intake_call, first=False)
+    except core.CalendarConflict as exc:
+        raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
+    return intake_call
+
+
+def interest_register(
+    *, name: str, email: str, concern: str, clinic: Clinic | None, language: str, consent: bool
+) -> InterestRegistration:
+    """Remember someone who wants to hear when a program opens (once per program)."""
+    registration, _created = InterestRegistration.objects.update_or_create(
+        email=email.lower(),
+        concern=concern,
+        defaults={
+            "name": name,
+            "clinic": clinic,
+            "language": language,
+            "consent_to_contact": consent,
+        },
+    )
+    return registration
+
+
+MSG_NOT_STARTED = "The call has not started yet: record its outcome once it has taken place."
+MSG_CLINICIANS_ONLY = "Only a clinician of this clinic can record the outcome of an intake call."
+
+
+def intake_call_record_outcome(
+    *, intake_call: IntakeCall, outcome: str, notes: str, actor: User, now: datetime | None = None
+) -> IntakeCall:
+    """A clinician marks the call held or no-show, with notes. A held call
+    is one of the conditions for leaving the connect stage."""
+    now = now or timezone.now()
+    profile = getattr(actor, "staff_profile", None)
+    appointment = intake_call.appointment
+    if (
+        profile is None
+        or not profile.is_clinician
+        or not profile.clinics.filter(pk=appointment.clinic_id).exists()
+    ):
+        raise BookingError(_(MSG_CLINICIANS_ONLY))
+    if appointment.start > now:
+        raise BookingError(_(MSG_NOT_STARTED))
+    status = {"held": Appointment.Status.HELD, "no_show": Appointment.Status.NO_SHOW}[outcome]
+    with transaction.atomic():
+        updated = Appointment.objects.filter(
+            pk=appointment.pk,
+            status__in=[
+                Appointment.Status.BOOKED,
+                Appointment.Status.HELD,
+                Appointment.Status.NO_SHOW,
+            ],
+        ).update(status=status)
+        if updated != 1:
+            raise BookingError(_(MSG_LINK_STALE))
+        IntakeCall.objects.filter(pk=intake_call.pk).update(notes=notes.strip())
+    intake_call.refresh_from_db()
+    intake_call.appointment.refresh_from_db()
+    return intake_call
+
+
+def held_intake_call_guard(course: Course) -> list[str]:
+    """Connect -> prepare needs a held intake call (registered in IntakeConfig.ready)."""
+    held = IntakeCall.objects.filter(
+        course=course, appointment__status=Appointment.Status.HELD
+    ).exists()
+
+    return [] if held else [_("The intake call must have taken place first.")]

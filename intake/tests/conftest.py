@@ -1,0 +1,18 @@
+import pytest
+
+from intake.tests.factories import rules, weekly_availability
+
+
+@pytest.fixture
+def intake_clinic(clinic_qc, therapist):
+    """Montreal takes intake calls with one therapist, 9:00 to 17:00 on weekdays."""
+    rules(
+        clinic_qc,
+        call_minutes=30,
+        buffer_minutes=10,
+        minimum_notice_hours=24,
+        horizon_days=42,
+        change_cutoff_hours=24,
+    )
+    weekly_availability(clinic_qc, therapist, days=range(5))
+    return clinic_qc

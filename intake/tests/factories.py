@@ -1,0 +1,49 @@
+from datetime import time, timedelta
+
+from django.utils import timezone
+
+from clinic.models import Appointment, AppointmentKind, Course, Reservation, User
+from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+
+
+def weekly_availability(clinic, staff: User, *, days=range(7), start=time(9), end=time(17)):
+    for weekday in days:
+        AvailabilityWindow.objects.create(
+            clinic=clinic, staff=staff, weekday=weekday, start_time=start, end_time=end
+        )
+
+
+def rules(clinic, **fields) -> BookingRules:
+    rules, _ = BookingRules.objects.update_or_create(clinic=clinic, defaults=fields)
+    return rules
+
+
+def held_intake_call(course: Course, clinician: User, *, days_ago: int = 1) -> IntakeCall:
+    """Test set-up: an intake call that took place (the connect -> prepare condition)."""
+    start = timezone.now() - timedelta(days=days_ago)
+    appointment = Appointment.objects.create(
+        clinic=course.clinic,
+        kind=AppointmentKind.INTAKE_CALL,
+        start=start,
+        end=start + timedelta(minutes=30),
+        client=course.client,
+        status=Appointment.Status.HELD,
+    )
+    Reservation.objects.create(
+        appointment=appointment,
+        staff=clinician,
+        start=appointment.start,
+        end=appointment.end,
+        is_live=False,
+    )
+    import uuid
+
+    return IntakeCall.objects.create(
+        appointment=appointment,
+        course=course,
+        concern="depression",
+        language="en",
+        phone="+15145550123",
+        consent_to_contact=True,
+        submission=uuid.uuid4(),
+    )

@@ -1,0 +1,315 @@
+"""Booking an intake call: the service and the public pages."""
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from django.urls import reverse
+
+from clinic.models import Appointment, ClientProfile, Course, OutboxMessage, Stage, User
+from clinic.tests.factories import ClinicFactory, staff_create
+from intake import services
+from intake.models import IntakeCall, InterestRegistration
+from intake.selectors import Slot
+from intake.tests.factories import rules, weekly_availability
+
+MTL = ZoneInfo("America/Toronto")
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)  # a Monday morning
+TUESDAY_10 = datetime(2026, 6, 2, 10, 0, tzinfo=MTL)
+THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_time():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(db):
+    cache.clear()
+
+
+def visitor(email="new.person@example.com", language="en"):
+    return services.Visitor(
+        first_name="Alex",
+        last_name="Tremblay",
+        email=email,
+        phone="+15145550123",
+        language=language,
+    )
+
+
+def book(clinic, start=THURSDAY_10, email="new.person@example.com", **kwargs):
+    defaults = {"concern": "depression", "consent_to_contact": True, "submission": uuid.uuid4()}
+    return services.intake_call_book(
+        clinic=clinic, start=start, visitor=visitor(email), **{**defaults, **kwargs}
+    )
+
+
+def form_data(**overrides):
+    data = {
+        "first_name": "Alex",
+        "last_name": "Tremblay",
+        "email": "alex@example.com",
+        "phone": "514 555 0123",
+        "language": "en",
+        "concern": "anxiety",
+        "consent_to_contact": "on",
+        "submission": str(uuid.uuid4()),
+    }
+    data.update(overrides)
+    return data
+
+
+def url(clinic, start=THURSDAY_10):
+    return reverse("intake:book", args=[clinic.slug, Slot(start, start, ()).key])
+
+
+def test_booking_opens_an_account_a_course_and_queues_the_messages(intake_clinic, therapist):
+    call = book(intake_clinic)
+    user = User.objects.get(email="new.person@example.com")
+    assert not user.has_usable_password()
+    assert not EmailAddress.objects.get(user=user).verified
+    profile = ClientProfile.objects.get(user=user)
+    assert Course.objects.get(client=profile).stage == Stage.CONNECT
+    appointment = call.appointment
+    assert (appointment.start, appointment.client, appointment.status) == (
+        THURSDAY_10,
+        profile,
+        "booked",
+    )
+    assert list(appointment.staff.all()) == [therapist]
+    kinds = sorted(OutboxMessage.objects.values_list("kind", flat=True))
+    assert kinds == sorted(
+        [services.CONFIRMATION, services.REMINDER_24H, services.REMINDER_2H, services.STAFF_NOTICE]
+    )
+    reminder = OutboxMessage.objects.get(kind=services.REMINDER_24H)
+    assert reminder.due_at == THURSDAY_10 - timedelta(hours=24)
+
+
+def test_the_same_form_sent_twice_books_once(intake_clinic):
+    submission = uuid.uuid4()
+    first = book(intake_clinic, submission=submission)
+    second = book(intake_clinic, submission=submission)
+    assert first.pk == second.pk
+    assert Appointment.objects.count() == 1
+
+
+def test_a_client_with_an_upcoming_call_is_pointed_to_it(intake_clinic):
+    first = book(intake_clinic)
+    with pytest.raises(services.BookingError, match="already have an intake call") as refused:
+        book(intake_clinic, start=TUESDAY_10 + timedelta(hours=3))
+    assert refused.value.intake_call == first
+    assert Appointment.objects.count() == 1
+
+
+def test_a_taken_slot_is_refused_and_the_next_person_gets_another(intake_clinic):
+    book(intake_clinic)
+    with pytest.raises(services.BookingError, match="not available any more"):
+        book(intake_clinic, email="someone.else@example.com")
+    book(intake_clinic, email="someone.else@example.com", start=THURSDAY_10 + timedelta(hours=1))
+    assert Appointment.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        NOW - timedelta(days=1),  # past
+        NOW + timedelta(hours=3),  # inside the 24-hour notice
+        datetime(2026, 6, 6, 10, 0, tzinfo=MTL),  # Saturday: no availability
+        THURSDAY_10 + timedelta(minutes=7),  # not a slot boundary
+        NOW + timedelta(days=60),  # past the horizon
+    ],
+)
+def test_a_time_that_is_not_a_free_slot_is_refused(intake_clinic, start):
+    with pytest.raises(services.BookingError, match="not available"):
+        book(intake_clinic, start=start)
+    assert not Appointment.objects.exists()
+    assert not User.objects.filter(email="new.person@example.com").exists()
+
+
+def test_a_staff_address_cannot_book(intake_clinic, coordinator):
+    with pytest.raises(services.BookingError, match="cannot be used"):
+        book(intake_clinic, email=coordinator.email)
+    assert not Appointment.objects.exists()
+
+
+def test_a_program_under_development_cannot_be_booked(intake_clinic):
+    with pytest.raises(services.BookingError, match="still being developed"):
+        book(intake_clinic, concern="chronic_pain")
+
+
+def test_a_client_past_the_connect_stage_cannot_book(intake_clinic, client_a):
+    Course.objects.filter(client=client_a).update(stage=Stage.PREPARE)
+    with pytest.raises(services.BookingError, match="past the intake stage"):
+        book(intake_clinic, email=client_a.user.email)
+
+
+def test_a_returning_client_whose_course_ended_gets_a_new_course(intake_clinic, client_a):
+    Course.objects.filter(client=client_a).update(stage=Stage.WITHDRAWN)
+    call = book(intake_clinic, email=client_a.user.email)
+    assert call.course.stage == Stage.CONNECT
+    assert client_a.courses.count() == 2
+
+
+# --- The pages ---------------------------------------------------------------------------
+
+
+def test_the_slot_page_lists_a_week_of_free_times_in_local_time(client, intake_clinic):
+    page = client.get(reverse("intake:slots", args=[intake_clinic.slug])).content.decode()
+    assert 'data-clinic-zone="America/Toronto"' in page
+    assert url(intake_clinic, TUESDAY_10) in page
+    assert "10 a.m." in page  # Canadian English time format
+    # Monday 8:00 now: the 24-hour notice hides Monday entirely.
+    assert url(intake_clinic, datetime(2026, 6, 1, 10, 0, tzinfo=MTL)) not in page
+
+
+def test_weeks_page_forward_to_the_horizon_and_not_before_today(client, intake_clinic):
+    base = reverse("intake:slots", args=[intake_clinic.slug])
+    first = client.get(base).content.decode()
+    assert "?week=2026-06-08" in first and "Previous week" not in first
+    past = client.get(base + "?week=2020-01-01")
+    assert past.status_code == 200 and "?week=2026-06-08" in past.content.decode()
+    assert client.get(base + "?week=garbage").status_code == 200
+    last = client.get(base + "?week=2026-07-13").content.decode()
+    assert "Next week" not in last
+
+
+def test_an_unknown_clinic_is_a_404(client, intake_clinic):
+    assert client.get(reverse("intake:slots", args=["atlantis"])).status_code == 404
+
+
+def test_a_visitor_books_and_lands_on_the_confirmation(client, intake_clinic):
+    response = client.post(url(intake_clinic), form_data())
+    assert response.status_code == 302
+    call = IntakeCall.objects.get()
+    assert response["Location"] == reverse("intake:booked", args=[services.manage_token(call)])
+    page = client.get(response["Location"]).content.decode()
+    assert "Your intake call is booked" in page
+    assert call.phone == "+15145550123"  # stored in one format
+
+
+def test_a_signed_in_client_books_without_retyping(client, intake_clinic, client_a):
+    client.force_login(client_a.user)
+    page = client.get(url(intake_clinic)).content.decode()
+    assert 'name="email"' not in page
+    data = form_data()
+    for name in ("first_name", "last_name", "email"):
+        del data[name]
+    assert client.post(url(intake_clinic), data).status_code == 302
+    assert IntakeCall.objects.get().course.client == client_a
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"email": "not-an-email"}, "Enter a valid email address."),
+        ({"phone": "12"}, "Enter a phone number we can reach you at"),
+        ({"phone": ""}, "This field is required."),
+        ({"consent_to_contact": ""}, "We need your agreement to contact you"),
+        ({"concern": "eating_disorder"}, "register your interest"),
+        ({"concern": "made-up"}, "Select a valid choice"),
+        ({"language": "de"}, "Select a valid choice"),
+        ({"submission": "not-a-uuid"}, "This form has expired"),
+    ],
+)
+def test_bad_input_explains_itself_and_books_nothing(client, intake_clinic, overrides, message):
+    response = client.post(url(intake_clinic), form_data(**overrides))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Appointment.objects.exists()
+    assert not User.objects.filter(email="alex@example.com").exists()
+
+
+def test_a_tampered_slot_key_is_a_404(client, intake_clinic):
+    assert (
+        client.get(reverse("intake:book", args=[intake_clinic.slug, "20260604T9999Z"])).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("intake:book", args=[intake_clinic.slug, "junk"]), form_data()
+        ).status_code
+        == 404
+    )
+
+
+def test_another_clinics_slot_is_not_bookable_here(client, intake_clinic, clinic_bc):
+    vancouver_staff = staff_create(clinics=[clinic_bc], email="van@example.com")
+    weekly_availability(clinic_bc, vancouver_staff, days=[3])
+    rules(clinic_bc)
+    # 15:00 in Vancouver (18:00 in Montreal) is a Vancouver slot, not a Montreal one.
+    vancouver_slot = datetime(2026, 6, 4, 15, 0, tzinfo=ZoneInfo("America/Vancouver"))
+    response = client.post(url(intake_clinic, vancouver_slot), form_data())
+    assert "not available any more" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_taken_slot_shows_a_clear_message_and_a_way_to_fresh_slots(client, intake_clinic):
+    book(intake_clinic, email="first@example.com")
+    response = client.post(url(intake_clinic), form_data())
+    page = response.content.decode()
+    assert "not available any more" in page
+    assert reverse("intake:slots", args=[intake_clinic.slug]) in page
+    assert Appointment.objects.count() == 1
+
+
+def test_the_form_sent_twice_from_the_browser_books_once(client, intake_clinic):
+    data = form_data()
+    first = client.post(url(intake_clinic), data)
+    second = client.post(url(intake_clinic), data)
+    assert first["Location"] == second["Location"]
+    assert IntakeCall.objects.count() == 1
+
+
+def test_errors_come_in_the_visitors_language(intake_clinic):
+    from django.test import Client
+
+    french = Client(HTTP_ACCEPT_LANGUAGE="fr-CA")
+    page = french.post(url(intake_clinic), form_data(phone="12", language="fr")).content.decode()
+    assert "Entrez un numéro de téléphone" in page
+
+
+def test_bots_hammering_the_form_are_slowed_down(client, intake_clinic):
+    for _ in range(20):
+        client.post(url(intake_clinic), form_data(phone="12"))
+    response = client.post(url(intake_clinic), form_data())
+    assert "Too many booking attempts" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_interest_in_a_program_under_development_is_registered_once(client, intake_clinic):
+    data = {
+        "name": "Sam",
+        "email": "Sam@Example.com",
+        "concern": "chronic_pain",
+        "language": "fr",
+        "consent": "on",
+    }
+    assert "Thank you" in client.post(reverse("intake:interest"), data).content.decode()
+    client.post(reverse("intake:interest"), data)
+    assert InterestRegistration.objects.count() == 1
+    assert (
+        client.post(reverse("intake:interest"), {**data, "concern": "depression"}).status_code
+        == 200
+    )
+    assert InterestRegistration.objects.count() == 1
+
+
+def test_the_booking_page_for_an_unavailable_time_says_so(client, intake_clinic):
+    page = client.get(url(intake_clinic, NOW + timedelta(hours=2))).content.decode()
+    assert "not available any more" in page
+    assert 'name="phone"' not in page
+
+
+def test_a_clinic_without_rules_uses_the_defaults(client):
+    clinic = ClinicFactory()
+    person = staff_create(clinics=[clinic])
+    weekly_availability(clinic, person, days=[3])
+    page = client.get(reverse("intake:slots", args=[clinic.slug])).content.decode()
+    assert "about 30 minutes" in page

@@ -1,0 +1,269 @@
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from clinic import selectors as core_selectors
+from clinic import services as core_services
+from clinic.models import ClientProfile, Clinic
+from clinic.permissions import staff_required
+
+from . import selectors, services
+from .forms import BookingForm, CallOutcomeForm, InterestForm
+
+WEEK = timedelta(days=7)
+
+
+def _week_start(request, clinic: Clinic) -> date:
+    today = timezone.localdate(timezone=clinic.zone)
+    try:
+        asked = date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        asked = today
+    return max(asked, today)
+
+
+def _week_context(request, clinic: Clinic) -> dict:
+    start = _week_start(request, clinic)
+    rules = selectors.booking_rules(clinic)
+    last_day = (timezone.now() + timedelta(days=rules.horizon_days)).astimezone(clinic.zone).date()
+    slots = selectors.intake_slots(clinic=clinic, first_day=start, days=7, rules=rules)
+    days = [(start + timedelta(days=i), slots.get(start + timedelta(days=i), [])) for i in range(7)]
+    today = timezone.localdate(timezone=clinic.zone)
+    return {
+        "clinic": clinic,
+        "days": days,
+        "week_start": start,
+        "previous_week": start - WEEK if start > today else None,
+        "next_week": start + WEEK if start + WEEK <= last_day else None,
+        "has_slots": any(day_slots for _d, day_slots in days),
+        "rules": rules,
+    }
+
+
+@login_not_required
+@require_GET
+def start(request):
+    return render(request, "intake/start.html", {"clinics": core_selectors.public_clinics()})
+
+
+@login_not_required
+@require_GET
+def slots(request, clinic_slug):
+    clinic = get_object_or_404(Clinic, slug=clinic_slug)
+    return render(request, "intake/slots.html", _week_context(request, clinic))
+
+
+def _client_user(request):
+    user = request.user
+    if user.is_authenticated and ClientProfile.objects.filter(user=user).exists():
+        return user
+    return None
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="20/h", method="POST", block=False)
+def book(request, clinic_slug, slot_key):
+    clinic = get_object_or_404(Clinic, slug=clinic_slug)
+    start_at = selectors.parse_slot_key(slot_key)
+    if start_at is None:
+        raise Http404
+    slot = selectors.intake_slot_at(clinic=clinic, start=start_at)
+    user = _client_user(request)
+    form = BookingForm(request.POST or None, user=user, initial={"language": request.LANGUAGE_CODE})
+    error = None
+    existing = None
+    if request.method == "POST" and getattr(request, "limited", False):
+        error = _(
+            "Too many booking attempts from your connection. Please wait a while, or call the clinic."
+        )
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        visitor = services.Visitor(
+            first_name=data.get("first_name", user.first_name if user else ""),
+            last_name=data.get("last_name", user.last_name if user else ""),
+            email=data.get("email", user.email if user else ""),
+            phone=data["phone"],
+            language=data["language"],
+        )
+        try:
+            call = services.intake_call_book(
+                clinic=clinic,
+                start=start_at,
+                visitor=visitor,
+                concern=data["concern"],
+                consent_to_contact=data["consent_to_contact"],
+                submission=data["submission"],
+                user=user,
+            )
+        except services.BookingError as exc:
+            error = str(exc)
+            existing = exc.intake_call if user is not None else None
+        else:
+            return redirect("intake:booked", token=services.manage_token(call))
+    if slot is None and error is None and request.method == "GET":
+        error = _(services.MSG_SLOT_UNAVAILABLE)
+    return render(
+        request,
+        "intake/book.html",
+        {
+            "clinic": clinic,
+            "slot": slot,
+            "start": start_at,
+            "form": form,
+            "error": error,
+            "existing": existing,
+            "existing_token": services.manage_token(existing) if existing else None,
+        },
+        status=200,
+    )
+
+
+def _call_from_token(request, token):
+    try:
+        return services.intake_call_from_token(token), None
+    except services.BookingError as exc:
+        return None, str(exc)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def booked(request, token):
+    call, error = _call_from_token(request, token)
+    if call is None:
+        return render(request, "intake/link_problem.html", {"error": error}, status=400)
+    return render(request, "intake/booked.html", {"call": call, "token": token})
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request, token):
+    call, error = _call_from_token(request, token)
+    if call is None:
+        return render(request, "intake/link_problem.html", {"error": error}, status=400)
+    clinic = call.appointment.clinic
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "cancel":
+                services.intake_call_cancel(intake_call=call)
+                messages.success(
+                    request, _("Your intake call is cancelled. We have sent you a confirmation.")
+                )
+                return redirect("intake:manage", token=token)
+            new_start = selectors.parse_slot_key(request.POST.get("slot", ""))
+            if new_start is None:
+                raise services.BookingError(_(services.MSG_SLOT_UNAVAILABLE))
+            services.intake_call_reschedule(intake_call=call, start=new_start)
+        except services.BookingError as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request, _("Your intake call is moved. We have sent you a new confirmation.")
+            )
+            return redirect("intake:manage", token=services.manage_token(call))
+    context = {"call": call, "token": token, "error": error}
+    if call.appointment.is_live:
+        context.update(_week_context(request, clinic))
+    return render(request, "intake/manage.html", context)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate="20/h", method="POST", block=False)
+def interest(request):
+    form = InterestForm(
+        request.POST or None,
+        initial={"language": request.LANGUAGE_CODE, "concern": request.GET.get("concern")},
+    )
+    if request.method == "POST" and getattr(request, "limited", False):
+        form.add_error(None, _("Too many attempts from your connection. Please wait a while."))
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.interest_register(
+            name=data["name"],
+            email=data["email"],
+            concern=data["concern"],
+            clinic=data["clinic"],
+            language=data["language"],
+            consent=data["consent"],
+        )
+        return render(request, "intake/interest_done.html", {"concern": data["concern"]})
+    return render(request, "intake/interest.html", {"form": form})
+
+
+# --- Staff ----------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def staff_day(request):
+    clinic_ids = core_selectors.staff_clinic_ids(user=request.user)
+    clinics = list(Clinic.objects.filter(pk__in=clinic_ids))
+    if not clinics:
+        raise Http404
+    clinic = next((c for c in clinics if c.slug == request.GET.get("clinic")), clinics[0])
+    try:
+        day = date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        day = timezone.localdate(timezone=clinic.zone)
+    calls = selectors.staff_day_calls(clinic=clinic, day=day)
+    return render(
+        request,
+        "intake/staff_day.html",
+        {
+            "clinic": clinic,
+            "clinics": clinics,
+            "day": day,
+            "calls": calls,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+            "is_clinician": selectors.is_clinician(request.user),
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_call(request, call_uuid):
+    call = selectors.staff_intake_call(user=request.user, call_uuid=call_uuid)
+    if call is None:
+        raise Http404
+    clinician = selectors.is_clinician(request.user)
+    if clinician:
+        # Notes and the concern are health data: the read is logged.
+        core_services.access_log_record(
+            actor=request.user, client=call.course.client, obj=call, request=request
+        )
+    form = CallOutcomeForm(request.POST or None, initial={"notes": call.notes})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intake_call_record_outcome(
+                intake_call=call,
+                outcome=form.cleaned_data["outcome"],
+                notes=form.cleaned_data["notes"],
+                actor=request.user,
+            )
+        except services.BookingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The outcome of the call is recorded."))
+            clinic = call.appointment.clinic
+            day = timezone.localtime(call.appointment.start, clinic.zone).date()
+            return redirect(
+                f"{reverse('intake:staff_day')}?clinic={clinic.slug}&day={day:%Y-%m-%d}"
+            )
+    return render(
+        request, "intake/staff_call.html", {"call": call, "form": form, "is_clinician": clinician}
+    )
