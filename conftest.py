@@ -94,7 +94,11 @@ def staff_login(client):
     (tests of the gate itself go through the real login in test_mfa_gate)."""
 
     def login(user):
-        TOTP.activate(user, generate_totp_secret())
+        from allauth.mfa.models import Authenticator
+
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, generate_totp_secret())
+
         client.force_login(user)
         session = client.session
         session[MFA_ACTIVATED_SESSION_KEY] = True

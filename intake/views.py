@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -241,6 +242,8 @@ def staff_call(request, call_uuid):
     if call is None:
         raise Http404
     clinician = selectors.is_clinician(request.user)
+    if request.method == "POST" and not clinician:
+        raise PermissionDenied
     if clinician:
         # Notes and the concern are health data: the read is logged.
         core_services.access_log_record(

@@ -2,16 +2,22 @@
 stage, created through the services so every course has its events.
 Running it again changes nothing."""
 
+import uuid
+from datetime import time, timedelta
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from clinic import services
 from clinic.journey import FORWARD
 from clinic.models import (
+    AppointmentKind,
     ClientProfile,
     Clinic,
+    Concern,
     Province,
     Room,
     StaffProfile,
@@ -19,6 +25,8 @@ from clinic.models import (
     Stage,
     User,
 )
+from intake import services as intake_services
+from intake.models import AvailabilityWindow, BookingRules, IntakeCall
 
 DEMO_PASSWORD = "demo-clinic-2026"
 
@@ -210,6 +218,18 @@ class Command(BaseCommand):
 
         _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
 
+        # Intake calls: weekdays 9:00-17:00 local with each clinic's therapist,
+        # and the clinic's default booking rules.
+        for slug, clinic in clinics.items():
+            BookingRules.objects.get_or_create(clinic=clinic)
+            for weekday in range(5):
+                AvailabilityWindow.objects.get_or_create(
+                    clinic=clinic,
+                    staff=clinicians[slug],
+                    weekday=weekday,
+                    defaults={"start_time": time(9), "end_time": time(17)},
+                )
+
         for slug, clinic in clinics.items():
             language = "fr" if clinic.province == Province.QC else "en"
             for (stage, path), (first, last) in zip(PATHS.items(), CLIENT_NAMES[slug], strict=True):
@@ -219,6 +239,8 @@ class Command(BaseCommand):
                     continue
                 profile = services.client_register(user=user, clinic=clinic, phone=clinic.phone)
                 course = profile.courses.get()
+                if path:
+                    _held_intake_call(course, clinicians[slug])
                 for target in path:
                     reason = "" if target in FORWARD.values() else "Demo"
                     services.course_transition(
@@ -241,3 +263,36 @@ class Command(BaseCommand):
             for email, *_rest in STAFF:
                 self.stdout.write(f"    {email}")
             self.stdout.write("    admin@clinic.example (superuser, Django admin)")
+
+
+def _held_intake_call(course, clinician) -> None:
+    """A past intake call, held: the condition for leaving the connect stage."""
+    earlier_calls = (
+        IntakeCall.objects.count()
+    )  # one hour apart: the clinician is never double-booked
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
+        days=14, hours=earlier_calls
+    )
+
+    appointment = services.appointment_book(
+        clinic=course.clinic,
+        kind=AppointmentKind.INTAKE_CALL,
+        start=start,
+        end=start + timedelta(minutes=30),
+        staff=[clinician],
+        client=course.client,
+    )
+    call = IntakeCall(
+        appointment=appointment,
+        course=course,
+        concern=Concern.DEPRESSION,
+        language=course.client.user.preferred_language,
+        phone=course.clinic.phone,
+        consent_to_contact=True,
+        submission=uuid.uuid4(),
+    )
+    call.full_clean()
+    call.save()
+    intake_services.intake_call_record_outcome(
+        intake_call=call, outcome="held", notes="Demo: good fit for the program.", actor=clinician
+    )

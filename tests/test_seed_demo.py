@@ -11,13 +11,24 @@ from clinic.models import (
     Stage,
     User,
 )
+from intake.models import AvailabilityWindow, IntakeCall
+from intake.selectors import intake_slots
+
+MODELS = (
+    Clinic,
+    Room,
+    User,
+    StaffProfile,
+    ClientProfile,
+    Course,
+    JourneyEvent,
+    IntakeCall,
+    AvailabilityWindow,
+)
 
 
 def counts():
-    return [
-        m.objects.count()
-        for m in (Clinic, Room, User, StaffProfile, ClientProfile, Course, JourneyEvent)
-    ]
+    return [m.objects.count() for m in MODELS]
 
 
 def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothing(db):
@@ -28,9 +39,13 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
         assert set(Course.objects.filter(clinic=clinic).values_list("stage", flat=True)) == set(
             Stage.values
         )
-    # Every course got where it is through the journey service.
+        assert intake_slots(clinic=clinic), "each clinic has intake times to book"
+    # Every course got where it is through the journey service, guards included:
+    # everyone past connect had their intake call held.
     for course in Course.objects.all():
         assert course.events.order_by("-at", "-pk").first().to_stage == course.stage
+    past_connect = Course.objects.exclude(stage__in=["connect", "declined"]).count()
+    assert IntakeCall.objects.filter(appointment__status="held").count() >= past_connect
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before

@@ -1,0 +1,205 @@
+"""Changing a booking by its link, and the staff's day of calls."""
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from clinic.models import AccessLogEntry, Appointment, Course, Stage
+from clinic.services import course_transition
+from intake import services
+from intake.selectors import Slot
+
+MTL = ZoneInfo("America/Toronto")
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
+THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def call(intake_clinic, clock):
+    visitor = services.Visitor("Alex", "Tremblay", "alex@example.com", "+15145550123", "en")
+    return services.intake_call_book(
+        clinic=intake_clinic,
+        start=THURSDAY_10,
+        visitor=visitor,
+        concern="ptsd",
+        consent_to_contact=True,
+        submission=uuid.uuid4(),
+    )
+
+
+def manage_url(call):
+    return reverse("intake:manage", args=[services.manage_token(call)])
+
+
+def test_the_link_shows_the_call_and_reschedules_it(client, call):
+    page = client.get(manage_url(call)).content.decode()
+    assert "Thursday 4 June 2026" in page or "Thursday" in page
+    new_start = THURSDAY_10 + timedelta(days=1)
+    response = client.post(
+        manage_url(call), {"action": "reschedule", "slot": Slot(new_start, new_start, ()).key}
+    )
+    assert response.status_code == 302
+    call.appointment.refresh_from_db()
+    assert call.appointment.start == new_start and call.appointment.version == 2
+    assert "Your intake call is moved" in client.get(response["Location"]).content.decode()
+
+
+def test_the_link_cancels_the_call_and_frees_the_slot(client, call):
+    response = client.post(manage_url(call), {"action": "cancel"})
+    assert response.status_code == 302
+    call.appointment.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.CANCELLED
+    assert not call.appointment.reservations.filter(is_live=True).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "This call is cancelled" in page
+    # A second cancel (double click) changes nothing and says why.
+    again = client.post(manage_url(call), {"action": "cancel"})
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize("token", ["garbage", "eyJjIjoiMSJ9:forged:signature", "x" * 400])
+def test_a_forged_link_gets_a_clear_page(client, call, token):
+    response = client.get(reverse("intake:manage", args=[token]))
+    assert response.status_code == 400
+    assert "This link is not valid" in response.content.decode()
+
+
+def test_a_link_from_before_a_reschedule_no_longer_works(client, call):
+    old = manage_url(call)
+    services.intake_call_reschedule(intake_call=call, start=THURSDAY_10 + timedelta(days=1))
+    response = client.post(old, {"action": "cancel"})
+    assert response.status_code == 400
+    assert "has changed since this link was sent" in response.content.decode()
+    call.appointment.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.BOOKED
+
+
+def test_no_change_by_link_within_the_clinics_cutoff(client, call, clock):
+    clock.move_to(THURSDAY_10 - timedelta(hours=5))
+    response = client.post(manage_url(call), {"action": "cancel"})
+    assert "less than 24 hours away" in response.content.decode()
+    call.appointment.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.BOOKED
+
+
+def test_rescheduling_to_a_taken_or_made_up_slot_changes_nothing(client, call):
+    for slot in ["junk", Slot(NOW + timedelta(hours=1), NOW, ()).key]:
+        response = client.post(manage_url(call), {"action": "reschedule", "slot": slot})
+        assert "not available any more" in response.content.decode()
+    call.appointment.refresh_from_db()
+    assert call.appointment.start == THURSDAY_10
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+
+def test_the_day_view_lists_the_calls_of_the_day(staff_login, call, coordinator):
+    web = staff_login(coordinator)
+    page = web.get(reverse("intake:staff_day"), {"day": "2026-06-04"}).content.decode()
+    assert "Alex Tremblay" in page
+    assert "10 a.m." in page
+    assert (
+        "No intake call this day."
+        in web.get(reverse("intake:staff_day"), {"day": "2026-06-05"}).content.decode()
+    )
+
+
+def test_a_coordinator_sees_the_call_but_not_the_concern_and_nothing_is_logged(
+    staff_login, call, coordinator
+):
+    web = staff_login(coordinator)
+    page = web.get(reverse("intake:staff_call", args=[call.uuid])).content.decode()
+    assert "Post-traumatic" not in page
+    assert 'name="notes"' not in page
+    assert not AccessLogEntry.objects.exists()
+    response = web.post(
+        reverse("intake:staff_call", args=[call.uuid]), {"outcome": "held", "notes": "x"}
+    )
+    assert response.status_code == 403
+    call.appointment.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.BOOKED
+
+
+def test_a_clinician_records_the_call_as_held_and_the_course_can_move_on(
+    staff_login, call, therapist, clock
+):
+    web = staff_login(therapist)
+    url = reverse("intake:staff_call", args=[call.uuid])
+    early = web.post(url, {"outcome": "held", "notes": "Good fit."})
+    assert "has not started yet" in early.content.decode()
+    course = Course.objects.get(pk=call.course_id)
+    with pytest.raises(Exception, match="intake call must have taken place"):
+        course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
+    clock.move_to(THURSDAY_10 + timedelta(minutes=40))
+    web = staff_login(therapist)  # a new day, a new sign-in
+    page = web.get(url).content.decode()
+
+    assert "Post-traumatic" in page
+    assert AccessLogEntry.objects.filter(actor=therapist, object_id=str(call.uuid)).exists()
+    assert web.post(url, {"outcome": "held", "notes": "Good fit."}).status_code == 302
+    call.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.HELD and call.notes == "Good fit."
+    course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
+    assert course.stage == Stage.PREPARE
+
+
+def test_another_clinics_staff_cannot_open_the_call(staff_login, call, other_clinic_therapist):
+    web = staff_login(other_clinic_therapist)
+    assert web.get(reverse("intake:staff_call", args=[call.uuid])).status_code == 404
+
+
+def test_clients_cannot_open_staff_pages(client, call, client_b):
+    client.force_login(client_b.user)
+    assert client.get(reverse("intake:staff_day")).status_code == 403
+    assert client.get(reverse("intake:staff_call", args=[call.uuid])).status_code == 403
+
+
+def test_the_portal_shows_the_booked_call_as_the_next_step(client, call):
+    from clinic.models import User
+
+    user = User.objects.get(email="alex@example.com")
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user=user).update(verified=True)
+    client.force_login(user)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Your intake call is booked" in page
+    assert manage_url(call) in page
+
+
+def test_the_new_client_sets_a_password_through_the_emailed_link(client, call):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from clinic.models import User
+
+    user = User.objects.get(email="alex@example.com")
+    url = reverse(
+        "account_activate",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url, {"new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase"}
+    )
+    assert response["Location"] == reverse("portal:home")
+    assert EmailAddress.objects.get(user=user).verified
+    assert client.get(reverse("portal:home")).status_code == 200
+    # The link works once.
+    client.logout()
+    assert client.get(url).status_code == 400

@@ -1,0 +1,131 @@
+"""Twenty people take the same intake-call slot at the same moment, on
+PostgreSQL with real threads and connections: exactly one gets it.
+
+The controls show what each layer does: without the lock the exclusion
+constraint still lets exactly one through (and the others get the friendly
+message, not a 500); without the lock and the constraint, the race is real
+and the slot is booked several times."""
+
+import contextlib
+import threading
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from clinic import services as core
+from clinic.models import Appointment
+from intake import services
+from intake.tests.factories import rules, weekly_availability
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MTL = ZoneInfo("America/Toronto")
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
+SLOT = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
+PEOPLE = 20
+
+
+@pytest.fixture
+def one_clinician_clinic(clinic_qc, therapist):
+    rules(clinic_qc)
+    weekly_availability(clinic_qc, therapist, days=range(5))
+    return clinic_qc
+
+
+def race(clinic, people=PEOPLE, before_check=None) -> dict[str, list]:
+    """Start `people` bookings of SLOT together; return who got what."""
+    assert connection.vendor == "postgresql"
+    barrier = threading.Barrier(people)
+    outcomes = {"booked": [], "refused": [], "crashed": []}
+    lock = threading.Lock()
+
+    def attempt(i):
+        try:
+            barrier.wait(timeout=30)
+            visitor = services.Visitor("P", str(i), f"person{i}@example.com", "+15145550123", "en")
+            services.intake_call_book(
+                clinic=clinic,
+                start=SLOT,
+                visitor=visitor,
+                concern="depression",
+                consent_to_contact=True,
+                submission=uuid.uuid4(),
+            )
+            with lock:
+                outcomes["booked"].append(i)
+        except services.BookingError as exc:
+            with lock:
+                outcomes["refused"].append(str(exc))
+        except Exception as exc:  # noqa: BLE001  (a crash is what the test looks for)
+            with lock:
+                outcomes["crashed"].append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(people)]
+    # time-machine patches the clock for the whole process, threads included.
+    with time_machine.travel(NOW, tick=False):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    return outcomes
+
+
+def test_twenty_people_one_slot_exactly_one_booking(one_clinician_clinic):
+    outcomes = race(one_clinician_clinic)
+    assert outcomes["crashed"] == []
+    assert len(outcomes["booked"]) == 1, outcomes
+    assert len(outcomes["refused"]) == PEOPLE - 1
+    assert set(outcomes["refused"]) == {
+        "That time is not available any more. Please choose another time."
+    }
+    assert Appointment.objects.filter(status="booked").count() == 1
+
+
+@pytest.fixture
+def without_the_lock(monkeypatch):
+    """Control: every booking reads the calendar at the same instant, unlocked."""
+    gate = threading.Barrier(PEOPLE, timeout=30)
+
+    def no_lock(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait()
+
+    monkeypatch.setattr(core, "calendar_lock", no_lock)
+
+
+def test_control_without_the_lock_the_constraint_still_admits_one(
+    one_clinician_clinic, without_the_lock
+):
+    outcomes = race(one_clinician_clinic)
+    assert outcomes["crashed"] == [], outcomes["crashed"][:3]
+    assert len(outcomes["booked"]) == 1
+    assert Appointment.objects.filter(status="booked").count() == 1
+
+
+@pytest.fixture
+def without_the_constraint():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE clinic_reservation DROP CONSTRAINT reservation_staff_no_overlap"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM clinic_reservation")
+        cursor.execute(
+            "ALTER TABLE clinic_reservation ADD CONSTRAINT reservation_staff_no_overlap "
+            "EXCLUDE USING gist (staff_id WITH =, tstzrange(start, \"end\", '[)') WITH &&) "
+            "WHERE (is_live AND staff_id IS NOT NULL)"
+        )
+
+
+def test_control_without_lock_or_constraint_the_slot_is_double_booked(
+    one_clinician_clinic, without_the_lock, without_the_constraint
+):
+    outcomes = race(one_clinician_clinic)
+    assert len(outcomes["booked"]) > 1, "the race did not show: the control proves nothing"
