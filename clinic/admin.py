@@ -9,11 +9,13 @@ from . import journey, services
 from .forms import CourseTransitionForm
 from .models import (
     AccessLogEntry,
+    Appointment,
     ClientProfile,
     Clinic,
     Course,
     JourneyEvent,
     OutboxMessage,
+    Reservation,
     Room,
     StaffProfile,
     User,
@@ -194,3 +196,45 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["kind", "key", "status", "due_at", "attempts", "done_at"]
     list_filter = ["status", "kind"]
+
+
+class HealthDataAdminMixin:
+    """Admin pages that show a client's health data log each staff read."""
+
+    def client_of(self, obj):
+        raise NotImplementedError
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = (
+            getattr(response, "context_data", {}).get("original")
+            if hasattr(response, "context_data")
+            else None
+        )
+        if obj is not None and response.status_code == 200:
+            services.access_log_record(
+                actor=request.user, client=self.client_of(obj), obj=obj, request=request
+            )
+        return response
+
+
+class ReservationInline(admin.TabularInline):
+    model = Reservation
+    extra = 0
+    can_delete = False
+    fields = ["staff", "room", "client", "start", "end", "is_live"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyAdmin):
+    """The calendar, read-only: appointments change through each stage's services."""
+
+    list_display = ["start", "kind", "clinic", "status", "client", "room"]
+    list_filter = ["clinic", "kind", "status"]
+    list_select_related = ["clinic", "client__user", "room"]
+    date_hierarchy = "start"
+    inlines = [ReservationInline]

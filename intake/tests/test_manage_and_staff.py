@@ -203,3 +203,16 @@ def test_the_new_client_sets_a_password_through_the_emailed_link(client, call):
     # The link works once.
     client.logout()
     assert client.get(url).status_code == 400
+
+
+def test_opening_an_intake_call_in_the_admin_is_logged(staff_login, call):
+    from clinic.tests.factories import UserFactory
+
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    web = staff_login(root)
+    page = web.get(reverse("admin:intake_intakecall_change", args=[call.pk]))
+    assert page.status_code == 200
+    entry = AccessLogEntry.objects.get(actor=root)
+    assert (entry.object_type, entry.object_id, entry.client) == ("intake.intakecall", str(call.uuid), call.course.client)
+    assert web.get(reverse("admin:intake_intakecall_changelist")).status_code == 200
+    assert web.get(reverse("admin:clinic_appointment_changelist")).status_code == 200
