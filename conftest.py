@@ -9,6 +9,16 @@ from clinic.signals import MFA_ACTIVATED_SESSION_KEY
 from clinic.tests.factories import ClinicFactory, client_create, staff_create
 
 
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Assertions read English unless a test asks for French (a browser,
+    a client's preference). The site's own default is French."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def client():
     """A browser that asks for English (French is the site's default)."""

@@ -222,7 +222,7 @@ class Concern(models.TextChoices):
 
     DEPRESSION = "depression", _("Depression")
     ANXIETY = "anxiety", _("Anxiety")
-    PTSD = "ptsd", _("Post-traumatic stress (PTSD)")
+    PTSD = "ptsd", _("Post-traumatic stress disorder (PTSD)")
     ADDICTION = "addiction", _("Addiction")
     EATING_DISORDER = "eating_disorder", _("Eating disorder")
     CHRONIC_PAIN = "chronic_pain", _("Chronic pain")
@@ -311,8 +311,8 @@ class JourneyEvent(models.Model):
     course = models.ForeignKey(
         Course, on_delete=models.PROTECT, related_name="events", verbose_name=_("course")
     )
-    from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
+    from_stage = models.CharField(_("from stage"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=20, choices=Stage.choices)
     actor = models.ForeignKey(
         User,
         on_delete=models.PROTECT,

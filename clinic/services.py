@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import journey, outbox
 from .models import (
@@ -42,10 +43,12 @@ def _msg_not_allowed(course: Course, to_stage: str) -> str:
     }
 
 
-MSG_STALE = "This course changed while you were looking at it. Reload the page and try again."
-MSG_NOT_PERMITTED = "You are not allowed to make this change to the course."
-MSG_ACTIVE_COURSE_EXISTS = "This client already has a course in progress."
-MSG_REASON_REQUIRED = "Please give a reason for this change."
+MSG_STALE = gettext_noop(
+    "This course changed while you were looking at it. Reload the page and try again."
+)
+MSG_NOT_PERMITTED = gettext_noop("You are not allowed to make this change to the course.")
+MSG_ACTIVE_COURSE_EXISTS = gettext_noop("This client already has a course in progress.")
+MSG_REASON_REQUIRED = gettext_noop("Please give a reason for this change.")
 
 
 def _actor_may(actor: User | None, course: Course, from_stage: str, to_stage: str) -> bool:
@@ -290,8 +293,10 @@ class CalendarConflict(Exception):
     """The time asked for is taken for one of the people or the room."""
 
 
-MSG_TIME_TAKEN = "This time is no longer free. Please choose another time."
-MSG_ALREADY_CHANGED = "This appointment has changed in the meantime. Please reload the page."
+MSG_TIME_TAKEN = gettext_noop("This time is no longer free. Please choose another time.")
+MSG_ALREADY_CHANGED = gettext_noop(
+    "This appointment has changed in the meantime. Please reload the page."
+)
 
 
 def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:

@@ -202,6 +202,8 @@ ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["clinic.formats"]
+
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"

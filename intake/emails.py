@@ -13,11 +13,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
-from django.utils.formats import date_format
 from django.utils.http import urlsafe_base64_encode
 
 from clinic import outbox
 from clinic.context_processors import site_name
+from clinic.formatting import local_when
 from clinic.models import Appointment, StaffProfile, StaffRole
 from clinic.sms import normalise_phone, send_sms
 
@@ -35,7 +35,7 @@ def _call(message) -> IntakeCall | None:
 
 
 def local_time(moment: datetime, clinic) -> str:
-    return date_format(timezone.localtime(moment, clinic.zone), "DATETIME_FORMAT")
+    return local_when(moment, clinic)
 
 
 def _absolute(path: str) -> str:
@@ -59,7 +59,7 @@ def calendar_invitation(call: IntakeCall, *, cancel: bool = False) -> bytes:
     event.add("dtend", timezone.localtime(appointment.end, zone))
     event.add(
         "summary",
-        translation.gettext("Intake call with %(clinic)s") % {"clinic": site_name()},
+        translation.gettext("Intake call with %(site)s") % {"site": site_name()},
     )
     event.add(
         "location",

@@ -25,7 +25,7 @@ class BookingRules(models.Model):
     minimum_notice_hours = models.PositiveSmallIntegerField(_("minimum notice (hours)"), default=24)
     horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=42)
     change_cutoff_hours = models.PositiveSmallIntegerField(
-        _("no changes by link within (hours)"),
+        _("hours before the call when changes by link stop"),
         default=24,
         help_text=_("A client cannot reschedule or cancel by link this close to the call."),
     )
@@ -111,8 +111,8 @@ class AvailabilityException(models.Model):
         verbose_name=_("staff member"),
         help_text=_("Leave empty when the whole clinic is closed."),
     )
-    start = models.DateTimeField(_("from"))
-    end = models.DateTimeField(_("to"))
+    start = models.DateTimeField(_("starts"))
+    end = models.DateTimeField(_("ends"))
     reason = models.CharField(_("reason"), max_length=120, blank=True)
 
     class Meta:

@@ -10,7 +10,6 @@ from django.db import connection
 from django.db.models import BigIntegerField, Q
 from django.db.models.functions import Cast, Extract
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from clinic.models import Appointment, AppointmentKind, Clinic, Reservation
 
@@ -263,13 +262,14 @@ def connect_next_step(course):
 
     call = upcoming_intake_call(client_id=course.client_id)
     if call is not None:
-        when = timezone.localtime(call.appointment.start, call.appointment.clinic.zone)
+        from clinic.formatting import local_when
+
         return NextStep(
             _("Your intake call is booked"),
-            _("We will call you on %(when)s (%(zone)s time).")
+            _("We will call you on %(when)s (%(clinic)s time).")
             % {
-                "when": date_format(when, "DATETIME_FORMAT"),
-                "zone": call.appointment.clinic.name,
+                "when": local_when(call.appointment.start, call.appointment.clinic),
+                "clinic": call.appointment.clinic.name,
             },
             reverse("intake:manage", args=[manage_token(call)]),
             _("Change or cancel"),

@@ -9,6 +9,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clinic import services as core
 from clinic.models import (
@@ -33,21 +34,31 @@ STAFF_NOTICE = "intake.staff_notice"
 CANCELLED = "intake.cancelled"
 REMINDERS = {REMINDER_24H: timedelta(hours=24), REMINDER_2H: timedelta(hours=2)}
 
-MSG_SLOT_UNAVAILABLE = "That time is not available any more. Please choose another time."
-MSG_ALREADY_BOOKED = "You already have an intake call booked. You can change it with the link in your confirmation e-mail."
-MSG_NOT_IN_CONNECT = (
+MSG_SLOT_UNAVAILABLE = gettext_noop(
+    "That time is not available any more. Please choose another time."
+)
+MSG_ALREADY_BOOKED = gettext_noop(
+    "You already have an intake call booked. You can change it with the link in your confirmation e-mail."
+)
+MSG_NOT_IN_CONNECT = gettext_noop(
     "Your course is past the intake stage. Please contact the clinic to book a call."
 )
-MSG_STAFF_EMAIL = "This e-mail address cannot be used to book. Please use your personal address."
-MSG_UNDER_DEVELOPMENT = (
+MSG_STAFF_EMAIL = gettext_noop(
+    "This e-mail address cannot be used to book. Please use your personal address."
+)
+MSG_UNDER_DEVELOPMENT = gettext_noop(
     "This program is still being developed: you can register your interest instead."
 )
-MSG_TOO_LATE = "This call is less than %(hours)s hours away: please call the clinic to change it."
-MSG_RETRY = "Something changed while you were booking. Please try again."
-MSG_LINK_INVALID = (
+MSG_TOO_LATE = gettext_noop(
+    "This call is less than %(hours)s hours away: please call the clinic to change it."
+)
+MSG_RETRY = gettext_noop("Something changed while you were booking. Please try again.")
+MSG_LINK_INVALID = gettext_noop(
     "This link is not valid. Please use the link in your most recent e-mail from the clinic."
 )
-MSG_LINK_STALE = "This booking has changed since this link was sent. Please use the link in your most recent e-mail."
+MSG_LINK_STALE = gettext_noop(
+    "This booking has changed since this link was sent. Please use the link in your most recent e-mail."
+)
 
 
 class BookingError(Exception):
@@ -305,8 +316,12 @@ def interest_register(
     return registration
 
 
-MSG_NOT_STARTED = "The call has not started yet: record its outcome once it has taken place."
-MSG_CLINICIANS_ONLY = "Only a clinician of this clinic can record the outcome of an intake call."
+MSG_NOT_STARTED = gettext_noop(
+    "The call has not started yet: record its outcome once it has taken place."
+)
+MSG_CLINICIANS_ONLY = gettext_noop(
+    "Only a clinician of this clinic can record the outcome of an intake call."
+)
 
 
 def intake_call_record_outcome(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import translation
 
 from clinic import services as core
 from clinic.models import Appointment
@@ -44,6 +45,7 @@ def race(clinic, people=PEOPLE, before_check=None) -> dict[str, list]:
     lock = threading.Lock()
 
     def attempt(i):
+        translation.activate("en")  # a new thread starts in the site's default, French
         try:
             barrier.wait(timeout=30)
             visitor = services.Visitor("P", str(i), f"person{i}@example.com", "+15145550123", "en")

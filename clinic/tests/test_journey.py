@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from clinic import journey, services
 from clinic.models import Course, JourneyEvent, Stage
@@ -194,6 +195,7 @@ def test_two_concurrent_transitions_of_one_course_cannot_both_apply(
     outcomes: dict[str, str] = {}
 
     def act(name, to_stage, actor):
+        translation.activate("en")  # a new thread starts in the site's default, French
         try:
             course = Course.objects.get(pk=course_id)
             barrier.wait(timeout=10)

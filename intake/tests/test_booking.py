@@ -164,7 +164,7 @@ def test_the_slot_page_lists_a_week_of_free_times_in_local_time(client, intake_c
     page = client.get(reverse("intake:slots", args=[intake_clinic.slug])).content.decode()
     assert 'data-clinic-zone="America/Toronto"' in page
     assert url(intake_clinic, TUESDAY_10) in page
-    assert "10 a.m." in page  # Canadian English time format
+    assert "10:00 a.m." in page  # Canadian English time format
     # Monday 8:00 now: the 24-hour notice hides Monday entirely.
     assert url(intake_clinic, datetime(2026, 6, 1, 10, 0, tzinfo=MTL)) not in page
 
@@ -313,3 +313,25 @@ def test_a_clinic_without_rules_uses_the_defaults(client):
     weekly_availability(clinic, person, days=[3])
     page = client.get(reverse("intake:slots", args=[clinic.slug])).content.decode()
     assert "about 30 minutes" in page
+
+
+def test_the_slot_page_query_count_does_not_grow_with_bookings_or_clinicians(
+    client, intake_clinic, clinic_qc
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    base = reverse("intake:slots", args=[intake_clinic.slug])
+    counts = []
+    for extra in (1, 9):
+        for _ in range(extra):
+            person = staff_create(clinics=[clinic_qc])
+            weekly_availability(clinic_qc, person, days=range(5))
+        for i in range(extra * 2):
+            # Spread over Tuesday to Friday, from 10:00 (the first batch) or 11:00.
+            start = TUESDAY_10 + timedelta(days=i % 4, minutes=30 * (i // 4) + 60 * (extra > 1))
+            book(intake_clinic, email=f"busy{extra}-{i}@example.com", start=start)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(base + "?week=2026-06-01").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts

@@ -1,0 +1,11 @@
+# Canadian English: "9:00 a.m.", ISO short dates.
+DATE_FORMAT = "F j, Y"
+TIME_FORMAT = "g:i a"
+DATETIME_FORMAT = "F j, Y, g:i a"
+SHORT_DATE_FORMAT = "Y-m-d"
+SHORT_DATETIME_FORMAT = "Y-m-d g:i a"
+FIRST_DAY_OF_WEEK = 0
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3
+MONTH_DAY_FORMAT = "F j"
