@@ -93,6 +93,11 @@ class Clinic(models.Model):
         _("minimum client age"),
         help_text=_("18 in Quebec, 19 in British Columbia."),
     )
+    screening_valid_days = models.PositiveSmallIntegerField(
+        _("a screening stays current for (days)"),
+        default=183,
+        help_text=_("After this, a returning client is asked to fill in the screener again."),
+    )
 
     class Meta:
         verbose_name = _("clinic")

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
+from eligibility import urls as eligibility_urls
 from intake import urls as intake_urls
 
 from . import views
@@ -46,7 +47,10 @@ intake_patterns = (
     "intake",
 )
 
+eligibility_patterns = (eligibility_urls.urlpatterns, "eligibility")
+
 urlpatterns = [
+    path("portal/screening/", include(eligibility_patterns)),
     path("", include(public_patterns)),
     path("", include(intake_patterns)),
     path(

@@ -1,1 +1,152 @@
-"""Models of this stage arrive with its issue."""
+"""Eligibility: the screener a client fills in, its scored outcome, and the
+clinician's decision that alone moves a client on."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import ClientProfile, Clinic, Course
+
+
+class Screening(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("in progress")
+        SUBMITTED = "submitted", _("submitted")
+
+    class Outcome(models.TextChoices):
+        LIKELY_ELIGIBLE = "likely_eligible", _("likely eligible")
+        NEEDS_REVIEW = "needs_review", _("needs review")
+        NOT_ELIGIBLE = "not_eligible", _("not eligible")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="screenings", verbose_name=_("course")
+    )
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="+", verbose_name=_("clinic")
+    )
+    screener_version = models.PositiveSmallIntegerField(_("screener version"))
+    rules_version = models.CharField(_("rules version"), max_length=20)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    current_step = models.CharField(_("current step"), max_length=30, blank=True)
+    outcome = models.CharField(
+        _("automatic outcome"), max_length=20, choices=Outcome.choices, blank=True
+    )
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    phq9_score = models.PositiveSmallIntegerField(_("PHQ-9 score"), null=True, blank=True)
+    gad7_score = models.PositiveSmallIntegerField(_("GAD-7 score"), null=True, blank=True)
+    crisis_flag = models.BooleanField(_("risk of self-harm signalled"), default=False)
+    crisis_at = models.DateTimeField(_("risk signalled at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("last saved at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
+        ordering = ["submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(status="draft"),
+                name="screening_one_draft_per_course",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False, outcome__gt=""),
+                name="screening_submitted_has_outcome",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "outcome", "submitted_at"], name="screening_review_queue_idx"
+            ),
+            models.Index(fields=["clinic", "submitted_at"], name="screening_clinic_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.client} · {self.get_status_display()}"
+
+    @property
+    def client(self) -> ClientProfile:
+        return self.course.client
+
+
+class Decision(models.Model):
+    """A clinician's decision on a screening. Append-only: a new decision
+    (after more information) is a new row."""
+
+    class Kind(models.TextChoices):
+        ELIGIBLE = "eligible", _("eligible")
+        NOT_ELIGIBLE = "not_eligible", _("not eligible")
+        MORE_INFORMATION = "more_information", _("more information needed")
+
+    screening = models.ForeignKey(
+        Screening, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("screening")
+    )
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("clinician"),
+    )
+    kind = models.CharField(_("decision"), max_length=20, choices=Kind.choices)
+    note = models.TextField(_("note"))
+    at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("A recorded decision cannot be changed: record a new one."))
+        super().save(*args, **kwargs)
+
+
+class QuestionnaireResponse(models.Model):
+    """A scored PHQ-9 or GAD-7, from a screening or a later follow-up."""
+
+    client = models.ForeignKey(
+        ClientProfile,
+        on_delete=models.PROTECT,
+        related_name="questionnaires",
+        verbose_name=_("client"),
+    )
+    screening = models.ForeignKey(
+        Screening,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="questionnaires",
+        verbose_name=_("screening"),
+    )
+    questionnaire = models.CharField(
+        _("questionnaire"), max_length=10, choices=[("phq9", "PHQ-9"), ("gad7", "GAD-7")]
+    )
+    answers = models.JSONField(_("answers"))
+    score = models.PositiveSmallIntegerField(_("score"))
+    band = models.CharField(_("severity"), max_length=20)
+    at = models.DateTimeField(_("answered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("questionnaire response")
+        verbose_name_plural = _("questionnaire responses")
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["client", "questionnaire", "-at"], name="questionnaire_client_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_questionnaire_display()} {self.score}"

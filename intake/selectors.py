@@ -252,18 +252,20 @@ def staff_intake_call(*, user, call_uuid) -> IntakeCall | None:
 
 
 def connect_next_step(course):
-    """The client's next step in the connect stage, for the portal."""
+    """The client's next step in connect while the intake call is ahead:
+    book it, or here is the booked call. Once it is held, later providers
+    (the screener) take over."""
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
-    from clinic.journey import NextStep
+    from clinic.formatting import local_when
+    from clinic.journey import DEFAULT_NEXT_STEPS, NextStep
+    from clinic.models import Stage
 
     from .services import manage_token
 
     call = upcoming_intake_call(client_id=course.client_id)
     if call is not None:
-        from clinic.formatting import local_when
-
         return NextStep(
             _("Your intake call is booked"),
             _("We will call you on %(when)s (%(clinic)s time).")
@@ -274,4 +276,8 @@ def connect_next_step(course):
             reverse("intake:manage", args=[manage_token(call)]),
             _("Change or cancel"),
         )
+    if not IntakeCall.objects.filter(
+        course=course, appointment__status=Appointment.Status.HELD
+    ).exists():
+        return DEFAULT_NEXT_STEPS[Stage.CONNECT]
     return None

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import Course, Stage
+from eligibility.tests.factories import eligible_decision
 from intake.tests.factories import held_intake_call
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,6 +36,7 @@ def test_a_clinician_sets_up_two_factor_and_moves_a_course_forward(
     live_server, page, browser, client_a, therapist
 ):
     held_intake_call(client_a.courses.get(), therapist)
+    eligible_decision(client_a.courses.get(), therapist)
     sign_in(page, live_server.url, therapist.email)
 
     # First staff sign-in: the gate sends them to set up an authenticator.

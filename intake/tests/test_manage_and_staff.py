@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinic.models import AccessLogEntry, Appointment, Course, Stage
 from clinic.services import course_transition
+from eligibility.tests.factories import eligible_decision
 from intake import services
 from intake.selectors import Slot
 
@@ -149,6 +150,9 @@ def test_a_clinician_records_the_call_as_held_and_the_course_can_move_on(
     assert web.post(url, {"outcome": "held", "notes": "Good fit."}).status_code == 302
     call.refresh_from_db()
     assert call.appointment.status == Appointment.Status.HELD and call.notes == "Good fit."
+    with pytest.raises(Exception, match="eligible decision"):
+        course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
+    eligible_decision(course, therapist)
     course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
     assert course.stage == Stage.PREPARE
 

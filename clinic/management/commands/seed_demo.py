@@ -240,8 +240,14 @@ class Command(BaseCommand):
                 profile = services.client_register(user=user, clinic=clinic, phone=clinic.phone)
                 course = profile.courses.get()
                 if path:
+                    # Through the real services: a held intake call, a screening sent,
+                    # a clinician's decision (which moves the course itself).
                     _held_intake_call(course, clinicians[slug])
+                    _screened(course, clinicians[slug], eligible=path[0] != Stage.DECLINED)
+                    course.refresh_from_db()
                 for target in path:
+                    if course.stage == target:
+                        continue
                     reason = "" if target in FORWARD.values() else "Demo"
                     services.course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
@@ -295,4 +301,25 @@ def _held_intake_call(course, clinician) -> None:
     call.save()
     intake_services.intake_call_record_outcome(
         intake_call=call, outcome="held", notes="Demo: good fit for the program.", actor=clinician
+    )
+
+
+def _screened(course, clinician, *, eligible: bool) -> None:
+    """A screening filled in and decided on."""
+    from eligibility import screener as screener_module
+    from eligibility import services as eligibility_services
+
+    screening = eligibility_services.screening_start(client=course.client)
+    for step in screener_module.steps(screening.screener_version):
+        screening, _crisis = eligibility_services.screening_save_step(
+            screening=screening, step=step, answers=dict(screener_module.EXAMPLE_ANSWERS)
+        )
+    screening = eligibility_services.screening_submit(screening=screening)
+    eligibility_services.decision_record(
+        screening=screening,
+        clinician=clinician,
+        kind="eligible" if eligible else "not_eligible",
+        note="Demo: a good fit for the program."
+        if eligible
+        else "Demo: the program is not the right fit at present.",
     )

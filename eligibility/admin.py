@@ -1,0 +1,188 @@
+"""Clinician review of screenings in the Django admin. Only therapists and
+medical practitioners of the screening's clinic see it; each view of a
+screening is written to the access log."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic import services as core
+from clinic.selectors import staff_clinic_ids
+
+from . import rules, selectors, services
+from .models import Decision, Screening
+from .questionnaires import GAD7, PHQ9
+
+
+def _is_clinician(user) -> bool:
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.is_clinician
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("undecided", _("no decision yet")),
+            ("3", _("more than 3 days")),
+            ("7", _("more than 7 days")),
+        ]
+
+    def queryset(self, request, queryset):
+        undecided = queryset.filter(status=Screening.Status.SUBMITTED, decisions__isnull=True)
+        if self.value() == "undecided":
+            return undecided
+        if self.value() in ("3", "7"):
+            return undecided.filter(
+                submitted_at__lt=timezone.now() - timedelta(days=int(self.value()))
+            )
+        return queryset
+
+
+class DecisionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Decision"), choices=Decision.Kind.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        help_text=_(
+            "For 'not eligible' and 'more information needed', the client receives this note: write it for them."
+        ),
+    )
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "clinician", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Screening)
+class ScreeningAdmin(admin.ModelAdmin):
+    list_display = [
+        "client_name",
+        "clinic",
+        "outcome",
+        "crisis_flag",
+        "phq9_score",
+        "gad7_score",
+        "submitted_at",
+        "waiting_days",
+    ]
+    list_filter = ["outcome", "crisis_flag", "status", WaitingFilter, "clinic"]
+    list_select_related = ["course__client__user", "clinic"]
+    ordering = ["-crisis_flag", "submitted_at"]  # flagged first, then the oldest waiting
+    inlines = [DecisionInline]
+    change_form_template = "admin/eligibility/screening/change_form.html"
+    fields = ["status", "clinic", "screener_version", "rules_version", "submitted_at"]
+    readonly_fields = fields
+    list_per_page = 50
+
+    @admin.display(description=_("client"), ordering="course__client__user__last_name")
+    def client_name(self, obj):
+        return str(obj.course.client.user)
+
+    @admin.display(description=_("waiting (days)"))
+    def waiting_days(self, obj):
+        if obj.submitted_at is None:
+            return "—"
+        return (timezone.now() - obj.submitted_at).days
+
+    # Clinicians of the screening's clinic only: not coordinators, not the privacy officer.
+    def has_module_permission(self, request):
+        return _is_clinician(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_clinician(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(clinic_id__in=staff_clinic_ids(user=request.user))
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        screening = self.get_object(request, object_id)
+        if screening is not None and self.has_view_permission(request, screening):
+            core.access_log_record(
+                actor=request.user, client=screening.course.client, obj=screening, request=request
+            )
+            extra_context = {
+                **(extra_context or {}),
+                "sections": selectors.answer_sections(screening),
+                "reasons": rules.explain(screening.reasons, screening.rules_version),
+                "phq9_band": PHQ9.band(screening.phq9_score).label
+                if screening.phq9_score is not None
+                else "",
+                "gad7_band": GAD7.band(screening.gad7_score).label
+                if screening.gad7_score is not None
+                else "",
+                "decision_form": DecisionForm(),
+                "current": services.is_current(screening),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="eligibility_screening_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, object_id):
+        screening = get_object_or_404(self.get_queryset(request), pk=object_id)
+        change_url = reverse("admin:eligibility_screening_change", args=[screening.pk])
+        if request.method != "POST" or not self.has_view_permission(request, screening):
+            return redirect(change_url)
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                _decision, message = services.decision_record(
+                    screening=screening,
+                    clinician=request.user,
+                    kind=form.cleaned_data["kind"],
+                    note=form.cleaned_data["note"],
+                )
+            except services.ScreeningError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect(reverse("admin:eligibility_screening_changelist"))
+        else:
+            self.message_user(request, _("Choose a decision and write a note."), messages.ERROR)
+        return TemplateResponse(
+            request,
+            "admin/eligibility/screening/decide_error.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "original": screening,
+                "opts": self.model._meta,
+            },
+        )

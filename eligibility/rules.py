@@ -1,0 +1,220 @@
+"""The clinic's published eligibility criteria as plain, versioned rules.
+
+A screening is scored with the rule set of its version and keeps that
+version, so an old screening stays explainable after the rules change: to
+change a rule, add a new version below and make it CURRENT; never edit a
+version that screenings have used.
+
+Each rule reads the answers and says whether it applies; the outcome is the
+most serious level among the rules that apply, with every reason kept as a
+code. The sentences are for the client, in kind words.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import CONCERNS_UNDER_DEVELOPMENT
+
+from .questionnaires import PHQ9_SAFETY_ITEM
+
+
+class Level(IntEnum):
+    LIKELY_ELIGIBLE = 0
+    NEEDS_REVIEW = 1
+    NOT_ELIGIBLE = 2
+
+
+OUTCOME_CODES = {
+    Level.LIKELY_ELIGIBLE: "likely_eligible",
+    Level.NEEDS_REVIEW: "needs_review",
+    Level.NOT_ELIGIBLE: "not_eligible",
+}
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years. Someone born on 29 February turns a year older on
+    1 March in a common year (the later, safer reading for a minimum age)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Context:
+    minimum_age: int
+    on: date  # the day the screening is scored, in the clinic's time zone
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    level: Level
+    applies: object  # Callable[[dict, Context], bool]
+    message: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    level: Level
+    reasons: tuple[str, ...]
+
+    @property
+    def code(self) -> str:
+        return OUTCOME_CODES[self.level]
+
+
+def _yes(key):
+    return lambda a, c: a.get(key) == "yes"
+
+
+def _is(key, *values):
+    return lambda a, c: a.get(key) in values
+
+
+def _under_age(a, c) -> bool:
+    born = a.get("date_of_birth")
+    if not born:
+        return False
+    return age_on(date.fromisoformat(born), c.on) < c.minimum_age
+
+
+def _crisis(a, c) -> bool:
+    phq9 = a.get("phq9") or []
+    return a.get("safety_now") == "yes" or (
+        len(phq9) > PHQ9_SAFETY_ITEM and phq9[PHQ9_SAFETY_ITEM] > 0
+    )
+
+
+RULES_2026_1 = (
+    # Not eligible at present.
+    Rule(
+        "under_minimum_age",
+        Level.NOT_ELIGIBLE,
+        _under_age,
+        _(
+            "The program is open to adults from the minimum age in your province (18 in Quebec, 19 in British Columbia)."
+        ),
+    ),
+    Rule(
+        "pregnant",
+        Level.NOT_ELIGIBLE,
+        _is("pregnant", "yes"),
+        _(
+            "Ketamine's effects during pregnancy are not known, so the program cannot be offered while you are pregnant."
+        ),
+    ),
+    Rule(
+        "nursing",
+        Level.NOT_ELIGIBLE,
+        _yes("nursing"),
+        _(
+            "Ketamine's effects while nursing are not known, so the program cannot be offered while you are breastfeeding."
+        ),
+    ),
+    Rule(
+        "concern_under_development",
+        Level.NOT_ELIGIBLE,
+        lambda a, c: a.get("primary_concern") in CONCERNS_UNDER_DEVELOPMENT,
+        _(
+            "Our program for this concern is still being developed. You can register your interest and we will write when it opens."
+        ),
+    ),
+    # Contraindications a medical practitioner must weigh.
+    Rule(
+        "psychosis",
+        Level.NEEDS_REVIEW,
+        _yes("psychosis"),
+        _(
+            "You mentioned psychosis or hallucinations in the past: a medical practitioner will talk this through with you."
+        ),
+    ),
+    Rule(
+        "mania",
+        Level.NEEDS_REVIEW,
+        _yes("mania"),
+        _(
+            "You mentioned mania or bipolar disorder: a medical practitioner will talk this through with you."
+        ),
+    ),
+    Rule(
+        "hypertension_untreated",
+        Level.NEEDS_REVIEW,
+        _is("hypertension", "untreated", "unsure"),
+        _(
+            "Blood pressure that is not treated or not controlled needs a medical practitioner's review first."
+        ),
+    ),
+    Rule(
+        "heart_disease",
+        Level.NEEDS_REVIEW,
+        _yes("heart_disease"),
+        _("Heart disease needs a medical practitioner's review first."),
+    ),
+    Rule(
+        "stroke",
+        Level.NEEDS_REVIEW,
+        _yes("stroke"),
+        _("A past stroke needs a medical practitioner's review first."),
+    ),
+    Rule(
+        "seizure",
+        Level.NEEDS_REVIEW,
+        _yes("seizures"),
+        _("Seizures need a medical practitioner's review first."),
+    ),
+    # May need management first.
+    Rule(
+        "liver_disease_severe",
+        Level.NEEDS_REVIEW,
+        _is("liver_disease", "severe", "unsure"),
+        _(
+            "Severe liver disease may need to be managed before treatment: we will look at it with you."
+        ),
+    ),
+    Rule(
+        "thyroid_untreated",
+        Level.NEEDS_REVIEW,
+        _is("thyroid", "untreated"),
+        _(
+            "A thyroid condition that is not treated may need to be managed before treatment: we will look at it with you."
+        ),
+    ),
+    Rule(
+        "pregnancy_unsure",
+        Level.NEEDS_REVIEW,
+        _is("pregnant", "unsure"),
+        _(
+            "You are not sure whether you are pregnant: we will check this with you before anything else."
+        ),
+    ),
+    # Safety first: a signal of risk of self-harm is always seen by a clinician.
+    Rule(
+        "crisis",
+        Level.NEEDS_REVIEW,
+        _crisis,
+        _(
+            "You told us about thoughts of harming yourself. A member of our clinical team will contact you."
+        ),
+    ),
+)
+
+RULESETS: dict[str, tuple[Rule, ...]] = {"2026.1": RULES_2026_1}
+CURRENT = "2026.1"
+
+
+def evaluate(answers: dict, context: Context, version: str = CURRENT) -> Outcome:
+    rules = RULESETS[version]
+    applying = [rule for rule in rules if rule.applies(answers, context)]
+    level = max((rule.level for rule in applying), default=Level.LIKELY_ELIGIBLE)
+    return Outcome(level, tuple(rule.code for rule in applying))
+
+
+def explain(codes, version: str) -> list[tuple[str, str]]:
+    """(code, sentence) for each reason, under the rules of `version`."""
+    messages = {rule.code: rule.message for rule in RULESETS[version]}
+    return [(code, str(messages.get(code, code))) for code in codes]
+
+
+def crisis_signalled(answers: dict) -> bool:
+    return _crisis(answers, None)

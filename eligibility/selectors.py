@@ -1,0 +1,60 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from clinic.journey import NextStep
+
+from . import screener
+from .models import Screening
+
+
+def connect_next_step(course):
+    """The portal's next step in connect, once no intake call is waiting."""
+    latest = course.screenings.order_by("-started_at").first()
+    if latest is None or latest.status == Screening.Status.DRAFT:
+        return NextStep(
+            _("Fill in the eligibility screener"),
+            _(
+                "A few questions about your health and what brings you here. Your answers are saved as you go."
+            ),
+            reverse("eligibility:screener"),
+            _("Continue the screener") if latest else _("Start the screener"),
+        )
+    if not latest.decisions.exists():
+        return NextStep(
+            _("We are reviewing your answers"),
+            _(
+                "A clinician reads every screening. We will write to you with the outcome and the next steps."
+            ),
+        )
+    return None
+
+
+def client_screening(*, user, screening_uuid) -> Screening | None:
+    return (
+        Screening.objects.filter(uuid=screening_uuid, course__client__user=user)
+        .select_related("clinic", "course")
+        .first()
+    )
+
+
+def answer_sections(screening: Screening) -> list[tuple]:
+    """Each step's questions with the answers as the client chose them."""
+    sections = []
+    for s in screener.steps(screening.screener_version):
+        form = s.form(initial=screener.initial_for(s, screening.answers))
+        rows = []
+        for name, field in form.fields.items():
+            value = form.initial.get(name)
+            if value in (None, "", []):
+                shown = "—"
+            elif hasattr(field, "choices"):
+                labels = dict((str(k), v) for k, v in field.choices)
+                shown = ", ".join(
+                    str(labels.get(str(v), v))
+                    for v in (value if isinstance(value, list) else [value])
+                )
+            else:
+                shown = value
+            rows.append((field.label, shown))
+        sections.append((s, rows))
+    return sections

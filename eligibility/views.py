@@ -1,0 +1,164 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from clinic.models import ClientProfile
+from clinic.permissions import client_required
+
+from . import rules, screener, selectors, services
+from .models import Screening
+
+
+def _screening_or_message(request):
+    client = ClientProfile.objects.filter(user=request.user).first()
+    if client is None:
+        raise Http404
+    try:
+        return services.screening_start(client=client), None
+    except services.ScreeningError as exc:
+        return None, str(exc)
+
+
+def _progress(version: int, index: int) -> int:
+    total = len(screener.steps(version)) + 1  # the steps, then the review
+    return min(100, round(10 * index / total) * 10)
+
+
+@client_required
+@never_cache
+def start(request):
+    screening, error = _screening_or_message(request)
+    if screening is None:
+        return render(request, "eligibility/unavailable.html", {"error": error})
+    if screening.status == Screening.Status.SUBMITTED:
+        return redirect("eligibility:submitted")
+    missing = screener.missing_steps(screening.screener_version, screening.answers)
+    if not missing:
+        return redirect("eligibility:review")
+    return redirect("eligibility:step", slug=missing[0].slug)
+
+
+@client_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def step(request, slug):
+    screening, error = _screening_or_message(request)
+    if screening is None:
+        return render(request, "eligibility/unavailable.html", {"error": error})
+    if screening.status != Screening.Status.DRAFT:
+        return redirect("eligibility:submitted")
+    steps = screener.steps(screening.screener_version)
+    current = screener.step_by_slug(screening.screener_version, slug)
+    if current is None:
+        raise Http404
+    index = steps.index(current)
+    following = steps[index + 1] if index + 1 < len(steps) else None
+    next_url = (
+        reverse("eligibility:step", args=[following.slug])
+        if following
+        else reverse("eligibility:review")
+    )
+    if request.method == "POST":
+        form = current.form(request.POST)
+        if form.is_valid():
+            try:
+                screening, crisis = services.screening_save_step(
+                    screening=screening, step=current, answers=form.answers()
+                )
+            except services.ScreeningError as exc:
+                messages.warning(request, str(exc))
+                return redirect("eligibility:submitted")
+            if crisis:
+                return redirect(f"{reverse('eligibility:support')}?next={next_url}")
+            if request.POST.get("save_and_leave"):
+                messages.success(
+                    request, _("Your answers are saved. You can come back at any time.")
+                )
+                return redirect("portal:home")
+            return redirect(next_url)
+    else:
+        form = current.form(initial=screener.initial_for(current, screening.answers))
+    return render(
+        request,
+        "eligibility/step.html",
+        {
+            "screening": screening,
+            "form": form,
+            "step": current,
+            "steps": steps,
+            "number": index + 1,
+            "total": len(steps),
+            "percent": _progress(screening.screener_version, index),
+            "previous": steps[index - 1] if index else None,
+        },
+    )
+
+
+@client_required
+@never_cache
+def support(request):
+    """Shown at once when an answer signals a risk of self-harm."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("eligibility:screener")
+    client = ClientProfile.objects.select_related("clinic").filter(user=request.user).first()
+    return render(
+        request,
+        "eligibility/support.html",
+        {"next_url": next_url, "clinic": client.clinic if client else None},
+    )
+
+
+@client_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def review(request):
+    screening, error = _screening_or_message(request)
+    if screening is None:
+        return render(request, "eligibility/unavailable.html", {"error": error})
+    if screening.status != Screening.Status.DRAFT:
+        return redirect("eligibility:submitted")
+    missing = screener.missing_steps(screening.screener_version, screening.answers)
+    if request.method == "POST":
+        try:
+            services.screening_submit(screening=screening)
+        except services.ScreeningError as exc:
+            error = str(exc)
+        else:
+            return redirect("eligibility:submitted")
+    return render(
+        request,
+        "eligibility/review.html",
+        {
+            "screening": screening,
+            "missing": missing,
+            "error": error,
+            "sections": selectors.answer_sections(screening),
+            "percent": _progress(
+                screening.screener_version, len(screener.steps(screening.screener_version))
+            ),
+        },
+    )
+
+
+@client_required
+@never_cache
+def submitted(request):
+    client = ClientProfile.objects.filter(user=request.user).first()
+    screening = (
+        Screening.objects.filter(course__client=client, status=Screening.Status.SUBMITTED)
+        .select_related("clinic")
+        .order_by("-submitted_at")
+        .first()
+    )
+    if screening is None:
+        return redirect("eligibility:screener")
+    reasons = rules.explain(screening.reasons, screening.rules_version)
+    return render(
+        request, "eligibility/submitted.html", {"screening": screening, "reasons": reasons}
+    )
