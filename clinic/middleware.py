@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 
+from .permissions import is_staff_member
 from .signals import MFA_ACTIVATED_SESSION_KEY
 
 # Pages that only staff use. Staff reach none of them until they have set up
@@ -31,9 +32,8 @@ class StaffMFAMiddleware:
     def __call__(self, request):
         user = request.user
         if (
-            user.is_authenticated
-            and (user.is_staff or user.is_superuser)
-            and request.path.startswith(STAFF_PREFIXES)
+            request.path.startswith(STAFF_PREFIXES)
+            and is_staff_member(user)
             and not staff_mfa_satisfied(request)
         ):
             if is_mfa_enabled(user):

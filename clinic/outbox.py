@@ -21,3 +21,11 @@ def handler(kind: str):
 
 def handlers() -> dict[str, Callable]:
     return _handlers
+
+
+def enqueue_from_handler(*, kind: str, key: str, payload: dict) -> None:
+    """Queue follow-up work from inside a handler (a fan-out): the new rows
+    commit with the handler's row, so a retry never queues them twice."""
+    from .services import outbox_enqueue
+
+    outbox_enqueue(kind=kind, key=key, payload=payload)

@@ -8,6 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 
+def is_staff_member(user) -> bool:
+    """Staff for every gate (two-factor, staff pages): a staff profile, or
+    admin access. One test, so no page is staff-only in one place and not
+    behind two-factor in another."""
+    return user.is_authenticated and (
+        user.is_staff or user.is_superuser or hasattr(user, "staff_profile")
+    )
+
+
 def client_required(view):
     """A signed-in client whose e-mail address is verified."""
 
@@ -16,7 +25,7 @@ def client_required(view):
         user = request.user
         if not user.is_authenticated:
             return redirect("account_login")
-        if user.is_staff or hasattr(user, "staff_profile"):
+        if is_staff_member(user):
             return redirect("staff:home")
         if not EmailAddress.objects.filter(user=user, verified=True).exists():
             return redirect("portal:verify_email")

@@ -146,12 +146,9 @@ def client_register(
 
 
 def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # REMOTE_ADDR is the proxy's address behind gunicorn; the proxy sets X-Forwarded-For.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None
+    from .net import client_ip
+
+    return client_ip(request) if request is not None else None
 
 
 def access_log_record(
@@ -408,12 +405,15 @@ def appointment_book(
     return appointment
 
 
-def appointment_cancel(*, appointment: Appointment) -> Appointment:
-    """Cancel a booked appointment and free everything it held."""
+def appointment_cancel(*, appointment: Appointment, version: int | None = None) -> Appointment:
+    """Cancel a booked appointment and free everything it held. With
+    `version`, only that version: a cancel from a stale link cannot cancel
+    the time it was moved to since."""
     with transaction.atomic():
-        updated = Appointment.objects.filter(
-            pk=appointment.pk, status=Appointment.Status.BOOKED
-        ).update(status=Appointment.Status.CANCELLED)
+        booked = Appointment.objects.filter(pk=appointment.pk, status=Appointment.Status.BOOKED)
+        if version is not None:
+            booked = booked.filter(version=version)
+        updated = booked.update(status=Appointment.Status.CANCELLED)
         if updated != 1:
             raise CalendarConflict(_(MSG_ALREADY_CHANGED))
         Reservation.objects.filter(appointment=appointment).update(is_live=False)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    "django_ratelimit",
     "clinic",
     "intake",
     "eligibility",
@@ -278,6 +279,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# How many proxies (TLS terminator, load balancer) stand in front of gunicorn:
+# the rate limits and the access log read the client's address through them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "clinic.net.client_ip"
+RATELIMIT_USE_CACHE = "ratelimit"
+if REDIS_URL:
+    # Shared and atomic across web processes; when Redis is down the limits
+    # lapse (IGNORE_EXCEPTIONS) rather than the booking failing.
+    CACHES["ratelimit"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
+        "KEY_PREFIX": "ratelimit",
+    }
+else:
+    # The embedded default runs one web process: an in-memory count is exact there.
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ratelimit",
+    }
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # The address people reach the site at, for links in e-mails sent by the worker.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from clinic import outbox
 from clinic.context_processors import site_name
 from clinic.formatting import local_when
-from clinic.models import Appointment, StaffProfile, StaffRole
+from clinic.models import Appointment, StaffProfile, StaffRole, User
 from clinic.sms import normalise_phone, send_sms
 
 from . import services
@@ -57,16 +57,19 @@ def calendar_invitation(call: IntakeCall, *, cancel: bool = False) -> bytes:
     event.add("dtstamp", timezone.now())
     event.add("dtstart", timezone.localtime(appointment.start, zone))
     event.add("dtend", timezone.localtime(appointment.end, zone))
-    event.add(
-        "summary",
-        translation.gettext("Intake call with %(site)s") % {"site": site_name()},
-    )
+    # Calendars are often shared: a neutral title, and no manage link (whoever
+    # sees the calendar could cancel the call with it).
+    event.add("summary", translation.gettext("Phone appointment"))
     event.add(
         "location",
         translation.gettext("By phone: we will call you at %(phone)s") % {"phone": call.phone},
     )
     event.add(
-        "description", _absolute(reverse("intake:manage", args=[services.manage_token(call)]))
+        "description",
+        translation.gettext(
+            "To change it, use the link in your confirmation e-mail, or call %(phone)s."
+        )
+        % {"phone": clinic.phone},
     )
     event.add("organizer", f"mailto:{clinic.email}")
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
@@ -133,29 +136,43 @@ def send_confirmation(message) -> bool:
     return True
 
 
-def _send_reminder(message, lead: timedelta) -> bool:
+def _reminder_due(message, lead: timedelta) -> IntakeCall | None:
+    """The call if this reminder should still go: the booking is as it was,
+    the call is ahead, and (after an outage) no shorter reminder is due yet,
+    so the person gets one reminder rather than two in a row."""
     call = _call(message)
     now = timezone.now()
     if not _current(call, message):
-        return False
+        return None
     start = call.appointment.start
-    # After an outage: nothing for a call already started, and no day-before
-    # reminder once the two-hour one is due (one reminder, not two in a row).
     shorter = [d for d in services.REMINDERS.values() if d < lead]
     if now >= start or any(now >= start - d for d in shorter):
+        return None
+    return call
+
+
+def _send_reminder(message, lead: timedelta) -> bool:
+    call = _reminder_due(message, lead)
+    if call is None:
         return False
     _send(call, "reminder", {"lead_hours": int(lead.total_seconds() // 3600)})
-    phone = normalise_phone(call.phone)
-    if phone and call.consent_to_contact:
-        with translation.override(call.course.client.user.preferred_language or call.language):
-            body = translation.gettext(
-                "Reminder: your intake call with %(site)s is on %(when)s. To change it: %(url)s"
-            ) % {
-                "site": site_name(),
-                "when": local_time(start, call.appointment.clinic),
-                "url": _absolute(reverse("intake:manage", args=[services.manage_token(call)])),
-            }
-        send_sms(phone, body)
+    return True
+
+
+def _send_text_reminder(message, lead: timedelta) -> bool:
+    call = _reminder_due(message, lead)
+    phone = normalise_phone(call.phone) if call is not None else None
+    if call is None or phone is None or not call.consent_to_contact:
+        return False
+    with translation.override(call.course.client.user.preferred_language or call.language):
+        body = translation.gettext(
+            "Reminder: your intake call with %(site)s is on %(when)s. To change it: %(url)s"
+        ) % {
+            "site": site_name(),
+            "when": local_time(call.appointment.start, call.appointment.clinic),
+            "url": _absolute(reverse("intake:manage", args=[services.manage_token(call)])),
+        }
+    send_sms(phone, body)
     return True
 
 
@@ -169,6 +186,16 @@ def send_reminder_2h(message) -> bool:
     return _send_reminder(message, services.REMINDERS[services.REMINDER_2H])
 
 
+@outbox.handler(services.SMS_REMINDER_24H)
+def send_text_reminder_24h(message) -> bool:
+    return _send_text_reminder(message, services.SMS_REMINDERS[services.SMS_REMINDER_24H])
+
+
+@outbox.handler(services.SMS_REMINDER_2H)
+def send_text_reminder_2h(message) -> bool:
+    return _send_text_reminder(message, services.SMS_REMINDERS[services.SMS_REMINDER_2H])
+
+
 @outbox.handler(services.CANCELLED)
 def send_cancellation(message) -> bool:
     call = _call(message)
@@ -178,31 +205,83 @@ def send_cancellation(message) -> bool:
     return True
 
 
-@outbox.handler(services.STAFF_NOTICE)
-def send_staff_notice(message) -> bool:
-    """Tell the clinician who takes the call and the clinic's coordinators."""
-    call = _call(message)
+def _notice_still_true(call: IntakeCall | None, payload: dict) -> bool:
     if call is None:
         return False
     appointment = call.appointment
+    if payload.get("event") == "cancelled":
+        return appointment.status == Appointment.Status.CANCELLED
+    return appointment.status == Appointment.Status.BOOKED and appointment.version == payload.get(
+        "version"
+    )
+
+
+@outbox.handler(services.STAFF_NOTICE)
+def fan_out_staff_notice(message) -> bool:
+    """One row per person to tell (the clinician taking the call and the
+    clinic's coordinators), so one failed e-mail never re-sends the others."""
+    call = _call(message)
+    if not _notice_still_true(call, message.payload):
+        return False
+    clinic = call.appointment.clinic
+    people = {person.pk for person in call.appointment.staff.all()}
+    people |= set(
+        StaffProfile.objects.filter(
+            clinics=clinic, role=StaffRole.COORDINATOR, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    for person_id in sorted(people):
+        outbox.enqueue_from_handler(
+            kind=services.STAFF_NOTICE_ONE,
+            key=f"{message.key}:{message.payload.get('event')}:{person_id}",
+            payload={**message.payload, "person": person_id},
+        )
+    return True
+
+
+@outbox.handler(services.STAFF_NOTICE_ONE)
+def send_staff_notice(message) -> bool:
+    """No health data: when, where, and a link behind sign-in."""
+    call = _call(message)
+    person = User.objects.filter(pk=message.payload["person"], is_active=True).first()
+    if person is None or not _notice_still_true(call, message.payload):
+        return False
+    appointment = call.appointment
     clinic = appointment.clinic
-    recipients = {person.email: person for person in appointment.staff.all()}
-    for profile in StaffProfile.objects.filter(
-        clinics=clinic, role=StaffRole.COORDINATOR, user__is_active=True
-    ).select_related("user"):
-        recipients.setdefault(profile.user.email, profile.user)
-    for person in recipients.values():
-        with translation.override(person.preferred_language):
-            context = {
-                "call": call,
-                "clinic": clinic,
-                "when": local_time(appointment.start, clinic),
-                "day_url": _absolute(
-                    reverse("intake:staff_day")
-                    + f"?day={timezone.localtime(appointment.start, clinic.zone):%Y-%m-%d}"
-                ),
-            }
-            subject = render_to_string("intake/email/staff_notice_subject.txt", context).strip()
-            text = render_to_string("intake/email/staff_notice_body.txt", context)
-        EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [person.email]).send()
+    day = timezone.localtime(appointment.start, clinic.zone)
+    with translation.override(person.preferred_language):
+        context = {
+            "event": message.payload.get("event"),
+            "clinic": clinic,
+            "when": local_time(appointment.start, clinic),
+            "day_url": _absolute(
+                f"{reverse('intake:staff_day')}?clinic={clinic.slug}&day={day:%Y-%m-%d}"
+            ),
+        }
+        subject = render_to_string("intake/email/staff_notice_subject.txt", context).strip()
+        text = render_to_string("intake/email/staff_notice_body.txt", context)
+    EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [person.email]).send()
+    return True
+
+
+@outbox.handler(services.CONFIRM_REQUEST)
+def send_confirm_request(message) -> bool:
+    """The link that turns a visitor's request into a booking."""
+    try:
+        booking = services.booking_request_load(message.payload["token"])
+    except services.BookingError:
+        return False  # expired before the worker got to it
+    visitor = booking["visitor"]
+    clinic = booking["clinic"]
+    with translation.override(visitor.language):
+        context = {
+            "visitor": visitor,
+            "clinic": clinic,
+            "site_name": site_name(),
+            "when": local_time(booking["start"], clinic),
+            "confirm_url": _absolute(reverse("intake:confirm", args=[message.payload["token"]])),
+        }
+        subject = render_to_string("intake/email/confirm_request_subject.txt", context).strip()
+        text = render_to_string("intake/email/confirm_request_body.txt", context)
+    EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [visitor.email]).send()
     return True

@@ -30,9 +30,11 @@ class Slot:
 
 def parse_slot_key(key: str) -> datetime | None:
     try:
-        return datetime.strptime(key, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        moment = datetime.strptime(key, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
+    # Years far from now cannot be slots, and would overflow in zone arithmetic.
+    return moment if 2000 <= moment.year <= 2100 else None
 
 
 def booking_rules(clinic: Clinic) -> BookingRules:
@@ -216,6 +218,15 @@ def upcoming_intake_call(*, client_id: int, now: datetime | None = None) -> Inta
         .select_related("appointment__clinic")
         .first()
     )
+
+
+def schedules_calls(user) -> bool:
+    """Clinicians and coordinators work with intake calls; the privacy
+    officer does not (the access log is theirs, not the calendar)."""
+    from clinic.models import StaffRole
+
+    profile = getattr(user, "staff_profile", None)
+    return user.is_superuser or (profile is not None and profile.role != StaffRole.PRIVACY_OFFICER)
 
 
 def is_clinician(user) -> bool:

@@ -33,6 +33,13 @@ REMINDER_2H = "intake.reminder_2h"
 STAFF_NOTICE = "intake.staff_notice"
 CANCELLED = "intake.cancelled"
 REMINDERS = {REMINDER_24H: timedelta(hours=24), REMINDER_2H: timedelta(hours=2)}
+# Text reminders are rows of their own: a failing SMS provider is retried
+# without sending the e-mail reminder again.
+SMS_REMINDER_24H = "intake.sms_reminder_24h"
+SMS_REMINDER_2H = "intake.sms_reminder_2h"
+SMS_REMINDERS = {SMS_REMINDER_24H: timedelta(hours=24), SMS_REMINDER_2H: timedelta(hours=2)}
+# One row per staff member told of a booking, a move or a cancellation.
+STAFF_NOTICE_ONE = "intake.staff_notice_one"
 
 MSG_SLOT_UNAVAILABLE = gettext_noop(
     "That time is not available any more. Please choose another time."
@@ -53,6 +60,9 @@ MSG_TOO_LATE = gettext_noop(
     "This call is less than %(hours)s hours away: please call the clinic to change it."
 )
 MSG_RETRY = gettext_noop("Something changed while you were booking. Please try again.")
+MSG_REQUEST_EXPIRED = gettext_noop(
+    "This confirmation link has expired (after 24 hours). Please choose a time again."
+)
 MSG_LINK_INVALID = gettext_noop(
     "This link is not valid. Please use the link in your most recent e-mail from the clinic."
 )
@@ -109,6 +119,73 @@ def intake_call_from_token(token: str) -> IntakeCall:
     return call
 
 
+# --- Booking requests (anonymous visitors) -------------------------------------------------
+
+REQUEST_SALT = "intake.request"
+REQUEST_MAX_AGE = timedelta(hours=24)
+CONFIRM_REQUEST = "intake.confirm_request"
+
+
+def booking_request(
+    *,
+    clinic: Clinic,
+    start: datetime,
+    visitor: Visitor,
+    concern: str,
+    consent_to_contact: bool,
+    submission: uuid.UUID,
+) -> None:
+    """A visitor who is not signed in asks for a call: nothing is booked and
+    no account is looked at until they open the link e-mailed to the address
+    they gave (so a stranger can neither book for someone else nor learn
+    whether an address has an account). Sending the form twice sends one
+    e-mail."""
+    if concern in CONCERNS_UNDER_DEVELOPMENT:
+        raise BookingError(_(MSG_UNDER_DEVELOPMENT))
+    if selectors.intake_slot_at(clinic=clinic, start=start) is None:
+        raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+    token = signing.dumps(
+        {
+            "clinic": clinic.pk,
+            "start": start.isoformat(),
+            "concern": concern,
+            "consent": consent_to_contact,
+            "submission": str(submission),
+            "visitor": [
+                visitor.first_name,
+                visitor.last_name,
+                visitor.email.lower(),
+                visitor.phone,
+                visitor.language,
+            ],
+        },
+        salt=REQUEST_SALT,
+        compress=True,
+    )
+    with transaction.atomic():
+        core.outbox_enqueue(kind=CONFIRM_REQUEST, key=str(submission), payload={"token": token})
+
+
+def booking_request_load(token: str) -> dict:
+    """The booking a confirmation link stands for, as intake_call_book's arguments."""
+    try:
+        data = signing.loads(token, salt=REQUEST_SALT, max_age=REQUEST_MAX_AGE)
+        clinic = Clinic.objects.get(pk=data["clinic"])
+        first, last, email, phone, language = data["visitor"]
+        return {
+            "clinic": clinic,
+            "start": datetime.fromisoformat(data["start"]),
+            "concern": data["concern"],
+            "consent_to_contact": bool(data["consent"]),
+            "submission": uuid.UUID(data["submission"]),
+            "visitor": Visitor(first, last, email, phone, language),
+        }
+    except signing.SignatureExpired as exc:
+        raise BookingError(_(MSG_REQUEST_EXPIRED)) from exc
+    except (signing.BadSignature, Clinic.DoesNotExist, KeyError, ValueError, TypeError) as exc:
+        raise BookingError(_(MSG_LINK_INVALID)) from exc
+
+
 # --- Booking ------------------------------------------------------------------------------
 
 
@@ -119,7 +196,7 @@ def _client_for(*, clinic: Clinic, visitor: Visitor, user: User | None) -> Clien
         user = User.objects.filter(email__iexact=visitor.email).first()
     if user is None:
         user = User(
-            email=visitor.email,
+            email=visitor.email.lower(),
             first_name=visitor.first_name,
             last_name=visitor.last_name,
             preferred_language=visitor.language,
@@ -145,24 +222,26 @@ def _connect_course(profile: ClientProfile, clinic: Clinic) -> Course:
     return course
 
 
-def _queue_messages(call: IntakeCall, *, first: bool) -> None:
+def _queue_messages(call: IntakeCall, *, first: bool, now: datetime | None = None) -> None:
+    """Confirmation, reminders (e-mail, and text when agreed) and the staff
+    notice for this version of the booking. A reminder already due at booking
+    time is not queued: the confirmation says it all."""
+    now = now or timezone.now()
     appointment = call.appointment
     version = appointment.version
     key = f"{appointment.uuid}:v{version}"
+    payload = {"call": str(call.uuid), "version": version}
+    core.outbox_enqueue(kind=CONFIRMATION, key=key, payload={**payload, "first": first})
+    reminders = dict(REMINDERS)
+    if call.consent_to_contact:
+        reminders.update(SMS_REMINDERS)
+    for kind, before in reminders.items():
+        due = appointment.start - before
+        if due > now:
+            core.outbox_enqueue(kind=kind, key=key, payload=payload, due_at=due)
     core.outbox_enqueue(
-        kind=CONFIRMATION,
-        key=key,
-        payload={"call": str(call.uuid), "version": version, "first": first},
+        kind=STAFF_NOTICE, key=key, payload={**payload, "event": "booked" if first else "moved"}
     )
-    for kind, before in REMINDERS.items():
-        core.outbox_enqueue(
-            kind=kind,
-            key=key,
-            payload={"call": str(call.uuid), "version": version},
-            due_at=appointment.start - before,
-        )
-    if first:
-        core.outbox_enqueue(kind=STAFF_NOTICE, key=key, payload={"call": str(call.uuid)})
 
 
 def intake_call_book(
@@ -200,6 +279,14 @@ def intake_call_book(
             profile = _client_for(clinic=clinic, visitor=visitor, user=user)
             # One lock order everywhere (calendar_lock): clinicians by id, then the client.
             core.calendar_lock(staff_ids=slot.staff_ids, client_id=profile.pk)
+            # The same form sent twice, the first send committed while we waited for the lock.
+            repeat = (
+                IntakeCall.objects.filter(submission=submission)
+                .select_related("appointment")
+                .first()
+            )
+            if repeat is not None:
+                return repeat
             upcoming = selectors.upcoming_intake_call(client_id=profile.pk, now=now)
             if upcoming is not None:
                 raise BookingError(_(MSG_ALREADY_BOOKED), intake_call=upcoming)
@@ -207,8 +294,12 @@ def intake_call_book(
             fresh = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
             if fresh is None:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+            # Only a clinician whose row we locked: one freed meanwhile is for the next booking.
+            free_and_locked = [pk for pk in fresh.staff_ids if pk in slot.staff_ids]
+            if not free_and_locked:
+                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             rules = selectors.booking_rules(clinic)
-            clinician = User.objects.get(pk=fresh.staff_ids[0])
+            clinician = User.objects.get(pk=free_and_locked[0])
             appointment = core.appointment_book(
                 clinic=clinic,
                 kind=AppointmentKind.INTAKE_CALL,
@@ -257,11 +348,16 @@ def intake_call_cancel(*, intake_call: IntakeCall, now: datetime | None = None) 
     _check_change_allowed(intake_call, now)
     try:
         with transaction.atomic():
-            core.appointment_cancel(appointment=intake_call.appointment)
+            version = intake_call.appointment.version
+            core.appointment_cancel(appointment=intake_call.appointment, version=version)
+            payload = {"call": str(intake_call.uuid), "version": version}
             core.outbox_enqueue(
-                kind=CANCELLED,
-                key=str(intake_call.appointment.uuid),
-                payload={"call": str(intake_call.uuid)},
+                kind=CANCELLED, key=str(intake_call.appointment.uuid), payload=payload
+            )
+            core.outbox_enqueue(
+                kind=STAFF_NOTICE,
+                key=f"{intake_call.appointment.uuid}:cancelled",
+                payload={**payload, "event": "cancelled"},
             )
     except core.CalendarConflict as exc:
         raise BookingError(_(MSG_LINK_STALE)) from exc

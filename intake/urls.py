@@ -5,6 +5,7 @@ from . import views
 public_urlpatterns = [
     path("", views.start, name="start"),
     path("interest/", views.interest, name="interest"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("booked/<str:token>/", views.booked, name="booked"),
     path("manage/<str:token>/", views.manage, name="manage"),
     path("<slug:clinic_slug>/", views.slots, name="slots"),

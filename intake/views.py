@@ -24,12 +24,14 @@ WEEK = timedelta(days=7)
 
 
 def _week_start(request, clinic: Clinic) -> date:
+    """The week asked for, kept between today and the booking horizon."""
     today = timezone.localdate(timezone=clinic.zone)
+    horizon = today + timedelta(days=selectors.booking_rules(clinic).horizon_days)
     try:
         asked = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         asked = today
-    return max(asked, today)
+    return min(max(asked, today), horizon)
 
 
 def _week_context(request, clinic: Clinic) -> dict:
@@ -97,16 +99,24 @@ def book(request, clinic_slug, slot_key):
             phone=data["phone"],
             language=data["language"],
         )
+        booking = {
+            "clinic": clinic,
+            "start": start_at,
+            "visitor": visitor,
+            "concern": data["concern"],
+            "consent_to_contact": data["consent_to_contact"],
+            "submission": data["submission"],
+        }
         try:
-            call = services.intake_call_book(
-                clinic=clinic,
-                start=start_at,
-                visitor=visitor,
-                concern=data["concern"],
-                consent_to_contact=data["consent_to_contact"],
-                submission=data["submission"],
-                user=user,
-            )
+            if user is None:
+                # Nobody proved this address yet: the booking happens when the
+                # link we e-mail to it is opened. The page is the same whoever
+                # the address belongs to, so it tells a stranger nothing.
+                services.booking_request(**booking)
+                return render(
+                    request, "intake/check_email.html", {"clinic": clinic, "start": start_at}
+                )
+            call = services.intake_call_book(**booking, user=user)
         except services.BookingError as exc:
             error = str(exc)
             existing = exc.intake_call if user is not None else None
@@ -127,6 +137,32 @@ def book(request, clinic_slug, slot_key):
             "existing_token": services.manage_token(existing) if existing else None,
         },
         status=200,
+    )
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """The e-mailed link: the person proved the address, now book for real."""
+    try:
+        booking = services.booking_request_load(token)
+    except services.BookingError as exc:
+        return render(request, "intake/link_problem.html", {"error": str(exc)}, status=400)
+    error = existing_token = None
+    if request.method == "POST":
+        try:
+            call = services.intake_call_book(**booking)
+        except services.BookingError as exc:
+            error = str(exc)
+            if exc.intake_call is not None:
+                existing_token = services.manage_token(exc.intake_call)
+        else:
+            return redirect("intake:booked", token=services.manage_token(call))
+    return render(
+        request,
+        "intake/confirm.html",
+        {**booking, "error": error, "existing_token": existing_token},
     )
 
 
@@ -210,15 +246,20 @@ def interest(request):
 @staff_required
 @require_GET
 def staff_day(request):
+    if not selectors.schedules_calls(request.user):
+        raise PermissionDenied
     clinic_ids = core_selectors.staff_clinic_ids(user=request.user)
     clinics = list(Clinic.objects.filter(pk__in=clinic_ids))
     if not clinics:
         raise Http404
     clinic = next((c for c in clinics if c.slug == request.GET.get("clinic")), clinics[0])
+    today = timezone.localdate(timezone=clinic.zone)
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
-        day = timezone.localdate(timezone=clinic.zone)
+        day = today
+    if abs((day - today).days) > 3650:  # ten years either way: a typo, not a day to show
+        day = today
     calls = selectors.staff_day_calls(clinic=clinic, day=day)
     return render(
         request,
@@ -238,17 +279,19 @@ def staff_day(request):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def staff_call(request, call_uuid):
+    if not selectors.schedules_calls(request.user):
+        raise PermissionDenied
     call = selectors.staff_intake_call(user=request.user, call_uuid=call_uuid)
     if call is None:
         raise Http404
     clinician = selectors.is_clinician(request.user)
     if request.method == "POST" and not clinician:
         raise PermissionDenied
-    if clinician:
-        # Notes and the concern are health data: the read is logged.
-        core_services.access_log_record(
-            actor=request.user, client=call.course.client, obj=call, request=request
-        )
+    # Who is booked at a ketamine clinic is health information: every read is logged
+    # (coordinators see the name and phone; clinicians also the concern and notes).
+    core_services.access_log_record(
+        actor=request.user, client=call.course.client, obj=call, request=request
+    )
     form = CallOutcomeForm(request.POST or None, initial={"notes": call.notes})
     if request.method == "POST" and form.is_valid():
         try:

@@ -126,6 +126,13 @@ def without_the_constraint():
         )
 
 
+def test_the_lock_alone_admits_exactly_one(one_clinician_clinic, without_the_constraint):
+    """Without the database's constraint, the service's lock still holds."""
+    outcomes = race(one_clinician_clinic)
+    assert outcomes["crashed"] == []
+    assert len(outcomes["booked"]) == 1, outcomes
+
+
 def test_control_without_lock_or_constraint_the_slot_is_double_booked(
     one_clinician_clinic, without_the_lock, without_the_constraint
 ):

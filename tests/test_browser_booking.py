@@ -1,4 +1,5 @@
-"""A visitor books an intake call in a real browser, gets the confirmation
+"""A visitor asks for an intake call in a real browser, confirms it with the
+e-mailed link, gets the confirmation
 with its calendar invitation, moves the call by the e-mailed link, and gets
 exactly one reminder of each kind."""
 
@@ -38,7 +39,16 @@ def test_a_visitor_books_reschedules_by_link_and_gets_one_reminder_of_each_kind(
         page.get_by_label("What would you like help with?").select_option("depression")
         page.get_by_label(re.compile("I agree that the clinic contacts me")).check()
         page.get_by_test_id("book-submit").click()
+        expect(page.get_by_test_id("check-email-title")).to_be_visible()
+        outbox_sweep()
+        request_mail = next(m for m in mail.outbox if m.to == ["alex@example.com"])
+        confirm_path = re.search(r"http://testserver(/book/confirm/\S+/)", request_mail.body).group(
+            1
+        )
+        page.goto(live_server.url + confirm_path)
+        page.get_by_test_id("confirm-submit").click()
         expect(page.get_by_test_id("booked-title")).to_be_visible()
+        mail.outbox.clear()
 
         call = IntakeCall.objects.select_related("appointment").get()
         first_start = call.appointment.start

@@ -1,13 +1,16 @@
 """A French-speaking visitor in Paris books in French, sees Montreal times
 with their own time beside them, and gets errors in French."""
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import mail
 from playwright.sync_api import expect
 
+from clinic.services import outbox_sweep
 from intake.tests.factories import rules, weekly_availability
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,6 +46,15 @@ def test_a_french_visitor_in_another_time_zone_books_in_french(
         page.locator("#id_phone").fill("514 555 0123")
         page.locator("#id_consent_to_contact").check()
         page.get_by_test_id("book-submit").click()
+        expect(page.get_by_test_id("check-email-title")).to_be_visible()
+        outbox_sweep()
+        request_mail = next(m for m in mail.outbox if m.to == ["noemie@example.com"])
+        assert request_mail.subject == "Confirmez votre appel d’accueil"
+        confirm_path = re.search(r"http://testserver(/book/confirm/\S+/)", request_mail.body).group(
+            1
+        )
+        page.goto(live_server.url + confirm_path)
+        page.get_by_test_id("confirm-submit").click()
         expect(page.get_by_test_id("booked-title")).to_have_text(
             "Votre appel d’accueil est réservé"
         )

@@ -19,12 +19,21 @@ def test_the_helper_records_who_read_what_of_which_client_and_from_where(rf, cli
     assert entry.path == "/staff/courses/x/"
 
 
-def test_behind_the_proxy_the_clients_address_is_logged(rf, client_a, therapist):
-    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.2")
+def test_behind_the_proxy_the_clients_address_is_logged_and_cannot_be_spoofed(
+    rf, client_a, therapist, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The client sent a fake X-Forwarded-For; our proxy appended the address it saw.
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
     entry = services.access_log_record(
         actor=therapist, client=client_a, obj=client_a, request=request
     )
     assert entry.ip_address == "198.51.100.7"
+    settings.TRUSTED_PROXY_COUNT = 0  # no proxy: the header is the client's own words
+    entry = services.access_log_record(
+        actor=therapist, client=client_a, obj=client_a, request=request
+    )
+    assert entry.ip_address == "10.0.0.2"
 
 
 def test_the_log_holds_no_health_data(client_a, therapist):

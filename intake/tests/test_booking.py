@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 
 from clinic.models import Appointment, ClientProfile, Course, OutboxMessage, Stage, User
@@ -31,7 +31,7 @@ def _frozen_time():
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(db):
-    cache.clear()
+    caches["ratelimit"].delete_pattern("*")
 
 
 def visitor(email="new.person@example.com", language="en"):
@@ -85,9 +85,14 @@ def test_booking_opens_an_account_a_course_and_queues_the_messages(intake_clinic
     )
     assert list(appointment.staff.all()) == [therapist]
     kinds = sorted(OutboxMessage.objects.values_list("kind", flat=True))
-    assert kinds == sorted(
-        [services.CONFIRMATION, services.REMINDER_24H, services.REMINDER_2H, services.STAFF_NOTICE]
-    )
+    expected = [
+        services.CONFIRMATION,
+        services.REMINDER_24H,
+        services.REMINDER_2H,
+        services.STAFF_NOTICE,
+    ]
+    expected += [services.SMS_REMINDER_24H, services.SMS_REMINDER_2H]  # the person agreed to texts
+    assert kinds == sorted(expected)
     reminder = OutboxMessage.objects.get(kind=services.REMINDER_24H)
     assert reminder.due_at == THURSDAY_10 - timedelta(hours=24)
 
@@ -184,14 +189,59 @@ def test_an_unknown_clinic_is_a_404(client, intake_clinic):
     assert client.get(reverse("intake:slots", args=["atlantis"])).status_code == 404
 
 
-def test_a_visitor_books_and_lands_on_the_confirmation(client, intake_clinic):
+def confirm_link(to="alex@example.com"):
+    """The link in the e-mail a visitor gets after asking for a call."""
+    from django.core import mail
+
+    from clinic.services import outbox_sweep
+
+    outbox_sweep()
+    message = next(m for m in mail.outbox if m.to == [to] and "Confirm" in m.subject)
+    return "/book/confirm/" + message.body.split("/book/confirm/")[1].split()[0]
+
+
+def test_a_visitor_confirms_by_email_and_lands_on_the_booking(client, intake_clinic):
     response = client.post(url(intake_clinic), form_data())
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "Check your e-mail to confirm" in response.content.decode()
+    assert (
+        not IntakeCall.objects.exists()
+        and not User.objects.filter(email="alex@example.com").exists()
+    )
+    link = confirm_link()
+    assert "Confirm my call" in client.get(link).content.decode()
+    response = client.post(link)
     call = IntakeCall.objects.get()
     assert response["Location"] == reverse("intake:booked", args=[services.manage_token(call)])
-    page = client.get(response["Location"]).content.decode()
-    assert "Your intake call is booked" in page
+    assert "Your intake call is booked" in client.get(response["Location"]).content.decode()
     assert call.phone == "+15145550123"  # stored in one format
+
+
+def test_a_stranger_learns_nothing_and_books_nothing_with_a_clients_address(
+    client, intake_clinic, client_a
+):
+    """The same page whatever the address; nothing happens to the client's
+    file until someone opens the link sent to the client's own mailbox."""
+    stranger = client.post(
+        url(intake_clinic), form_data(email=client_a.user.email)
+    ).content.decode()
+    unknown = client.post(
+        url(intake_clinic), form_data(email="nobody@example.com")
+    ).content.decode()
+    assert "Check your e-mail to confirm" in stranger and "Check your e-mail to confirm" in unknown
+    assert not IntakeCall.objects.exists()
+    assert not Appointment.objects.exists()
+
+
+def test_a_forged_or_expired_confirmation_link_gets_a_clear_page(client, intake_clinic):
+    client.post(url(intake_clinic), form_data())
+    link = confirm_link()
+    assert client.get(link[:-6] + "xxxxx/").status_code == 400
+    with time_machine.travel(NOW + timedelta(hours=25), tick=False):
+        response = client.get(link)
+    assert response.status_code == 400
+    assert "has expired" in response.content.decode()
+    assert not IntakeCall.objects.exists()
 
 
 def test_a_signed_in_client_books_without_retyping(client, intake_clinic, client_a):
@@ -252,17 +302,25 @@ def test_another_clinics_slot_is_not_bookable_here(client, intake_clinic, clinic
 
 def test_a_taken_slot_shows_a_clear_message_and_a_way_to_fresh_slots(client, intake_clinic):
     book(intake_clinic, email="first@example.com")
-    response = client.post(url(intake_clinic), form_data())
+    response = client.post(url(intake_clinic), form_data())  # asked after it was taken
     page = response.content.decode()
     assert "not available any more" in page
     assert reverse("intake:slots", args=[intake_clinic.slug]) in page
     assert Appointment.objects.count() == 1
 
 
-def test_the_form_sent_twice_from_the_browser_books_once(client, intake_clinic):
+def test_the_form_sent_twice_sends_one_email_and_the_link_used_twice_books_once(
+    client, intake_clinic
+):
+    from django.core import mail
+
     data = form_data()
-    first = client.post(url(intake_clinic), data)
-    second = client.post(url(intake_clinic), data)
+    client.post(url(intake_clinic), data)
+    client.post(url(intake_clinic), data)
+    link = confirm_link()
+    assert len([m for m in mail.outbox if "Confirm" in m.subject]) == 1
+    first = client.post(link)
+    second = client.post(link)
     assert first["Location"] == second["Location"]
     assert IntakeCall.objects.count() == 1
 
