@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import journey, services
+from . import services
 from .forms import CourseTransitionForm
 from .models import (
     AccessLogEntry,
@@ -137,24 +137,11 @@ class CourseAdmin(admin.ModelAdmin):
         )
         if not self.has_change_permission(request, course):
             return redirect("admin:index")
-        targets = journey.allowed_targets(course)
-        form = CourseTransitionForm(request.POST or None, targets=targets)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.course_transition(
-                    course=course,
-                    to_stage=form.cleaned_data["to_stage"],
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-            except services.JourneyError as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(
-                    request,
-                    _("The course moved to %(stage)s.") % {"stage": course.get_stage_display()},
-                    messages.SUCCESS,
-                )
+        form = CourseTransitionForm(request.POST or None, course=course)
+        if request.method == "POST":
+            message = form.apply(actor=request.user)
+            if message:
+                self.message_user(request, message, messages.SUCCESS)
                 return redirect(reverse("admin:clinic_course_change", args=[course.pk]))
         context = {
             **self.admin_site.each_context(request),

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import journey, services
 from .models import Clinic, Language, Stage
 
 
@@ -45,14 +45,35 @@ class ClientSignupForm(forms.Form):
 
 
 class CourseTransitionForm(forms.Form):
+    """The stage change the staff page and the admin both offer; the journey
+    service decides, and its refusal becomes the form's error."""
+
     to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args, targets=(), **kwargs):
+    def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
+        self.course = course
+        targets = journey.allowed_targets(course)
         self.fields["to_stage"].choices = [(s.value, s.label) for s in Stage if s in targets]
+
+    def apply(self, *, actor) -> str | None:
+        """Move the course; the success message, or None with the error on the form."""
+        if not self.is_valid():
+            return None
+        try:
+            services.course_transition(
+                course=self.course,
+                to_stage=self.cleaned_data["to_stage"],
+                actor=actor,
+                reason=self.cleaned_data["reason"],
+            )
+        except services.JourneyError as exc:
+            self.add_error(None, str(exc))
+            return None
+        return _("The course moved to %(stage)s.") % {"stage": self.course.get_stage_display()}
 
 
 class LanguageForm(forms.Form):

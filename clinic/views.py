@@ -122,25 +122,16 @@ def staff_course(request, course_uuid):
     services.access_log_record(
         actor=request.user, client=course.client, obj=course, request=request
     )
-    targets = journey.allowed_targets(course)
-    form = CourseTransitionForm(request.POST or None, targets=targets)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.course_transition(
-                course=course,
-                to_stage=form.cleaned_data["to_stage"],
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except services.JourneyError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request, _("The course moved to %(stage)s.") % {"stage": course.get_stage_display()}
-            )
+    form = CourseTransitionForm(request.POST or None, course=course)
+    if request.method == "POST":
+        message = form.apply(actor=request.user)
+        if message:
+            messages.success(request, message)
             return redirect("staff:course", course_uuid=course.uuid)
     return render(
-        request, "staff/course.html", {"course": course, "form": form, "targets": targets}
+        request,
+        "staff/course.html",
+        {"course": course, "form": form, "targets": journey.allowed_targets(course)},
     )
 
 
