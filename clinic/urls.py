@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from eligibility import urls as eligibility_urls
+from eligibility import views as eligibility_views
 from intake import urls as intake_urls
 
 from . import views
@@ -47,10 +48,16 @@ intake_patterns = (
     "intake",
 )
 
-eligibility_patterns = (eligibility_urls.urlpatterns, "eligibility")
+eligibility_patterns = (
+    [
+        path("portal/screening/", include(eligibility_urls.urlpatterns)),
+        path("staff/screenings/", eligibility_views.staff_screenings, name="staff_list"),
+    ],
+    "eligibility",
+)
 
 urlpatterns = [
-    path("portal/screening/", include(eligibility_patterns)),
+    path("", include(eligibility_patterns)),
     path("", include(public_patterns)),
     path("", include(intake_patterns)),
     path(

@@ -1,10 +1,11 @@
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from clinic.journey import NextStep
 
 from . import screener
-from .models import Screening
+from .models import Decision, Screening
 
 
 def connect_next_step(course):
@@ -58,3 +59,30 @@ def answer_sections(screening: Screening) -> list[tuple]:
             rows.append((field.label, shown))
         sections.append((s, rows))
     return sections
+
+
+def staff_screening_page(*, user, page):
+    """Screenings of the staff member's clinics, newest first: whether one
+    exists, when it was sent and whether it is decided; never the answers."""
+    from django.core.paginator import Paginator
+
+    from clinic.selectors import staff_clinic_ids
+
+    screenings = (
+        Screening.objects.filter(clinic_id__in=staff_clinic_ids(user=user))
+        .select_related("course__client__user", "clinic")
+        .only(
+            "uuid",
+            "status",
+            "submitted_at",
+            "started_at",
+            "crisis_flag",
+            "clinic__name",
+            "course__client__user__first_name",
+            "course__client__user__last_name",
+            "course__client__user__email",
+        )
+        .annotate(decided=Exists(Decision.objects.filter(screening=OuterRef("pk"))))
+        .order_by("-started_at", "-pk")
+    )
+    return Paginator(screenings, 25).get_page(page)

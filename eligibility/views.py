@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.models import ClientProfile
-from clinic.permissions import client_required
+from clinic.permissions import client_required, staff_required
 
 from . import rules, screener, selectors, services
 from .models import Screening
@@ -161,4 +162,23 @@ def submitted(request):
     reasons = rules.explain(screening.reasons, screening.rules_version)
     return render(
         request, "eligibility/submitted.html", {"screening": screening, "reasons": reasons}
+    )
+
+
+@staff_required
+def staff_screenings(request):
+    """Coordinators see that a screening exists and where it stands, not its
+    answers; clinicians open it in the admin review."""
+    from clinic.models import StaffRole
+
+    from .admin import _is_clinician
+
+    profile = getattr(request.user, "staff_profile", None)
+    if profile is None or profile.role == StaffRole.PRIVACY_OFFICER:
+        raise PermissionDenied
+    page = selectors.staff_screening_page(user=request.user, page=request.GET.get("page"))
+    return render(
+        request,
+        "eligibility/staff_list.html",
+        {"page": page, "is_clinician": _is_clinician(request.user)},
     )

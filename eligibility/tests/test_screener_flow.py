@@ -267,6 +267,23 @@ def test_tampered_fields_on_the_review_do_not_change_the_outcome(web, client_a):
     assert (screening.outcome, screening.reasons) == ("not_eligible", ["pregnant"])
 
 
+def test_after_the_intake_call_the_portal_leads_to_the_screener_then_to_the_review(
+    web, client_a, therapist
+):
+    from intake.tests.factories import held_intake_call
+
+    held_intake_call(client_a.courses.get(), therapist)
+    portal = reverse("portal:home")
+    page = web.get(portal).content.decode()
+    assert "Fill in the eligibility screener" in page
+    assert "Start the screener" in page
+    walk(web, slugs={"about"})
+    assert "Continue the screener" in web.get(portal).content.decode()
+    walk(web)
+    web.post(REVIEW)
+    assert "We are reviewing your answers" in web.get(portal).content.decode()
+
+
 # --- Whose screening ------------------------------------------------------------
 
 
