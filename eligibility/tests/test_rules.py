@@ -265,3 +265,15 @@ def test_an_unknown_rule_version_is_an_error_not_a_silent_pass():
 )
 def test_age_is_counted_in_whole_years(born, on, age):
     assert rules.age_on(born, on) == age
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: DESIGN.md lists 'other medical conditions' under 'may need management "
+    "first', but no rule reads the other_conditions answer: it scores likely eligible",
+)
+def test_another_medical_condition_is_looked_at_before_treatment():
+    answers = {**EXAMPLE_ANSWERS, "other_conditions": "Kidney failure, on dialysis twice a week"}
+    outcome = rules.evaluate(answers, rules.Context(minimum_age=QC, on=ON))
+    assert outcome.code == REVIEW
+    assert outcome.reasons
