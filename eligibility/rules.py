@@ -140,9 +140,17 @@ RULES_2026_1 = (
     Rule(
         "hypertension_untreated",
         Level.NEEDS_REVIEW,
-        _is("hypertension", "untreated", "unsure"),
+        _is("hypertension", "untreated"),
         _(
             "Blood pressure that is not treated or not controlled needs a medical practitioner's review first."
+        ),
+    ),
+    Rule(
+        "hypertension_unsure",
+        Level.NEEDS_REVIEW,
+        _is("hypertension", "unsure"),
+        _(
+            "You are not sure about your blood pressure: a medical practitioner will check it with you."
         ),
     ),
     Rule(
@@ -167,10 +175,16 @@ RULES_2026_1 = (
     Rule(
         "liver_disease_severe",
         Level.NEEDS_REVIEW,
-        _is("liver_disease", "severe", "unsure"),
+        _is("liver_disease", "severe"),
         _(
             "Severe liver disease may need to be managed before treatment: we will look at it with you."
         ),
+    ),
+    Rule(
+        "liver_disease_unsure",
+        Level.NEEDS_REVIEW,
+        _is("liver_disease", "unsure"),
+        _("You are not sure about your liver health: we will look at it with you."),
     ),
     Rule(
         "thyroid_untreated",
