@@ -83,9 +83,7 @@ TABLE = [
         REVIEW,
         ("hypertension_untreated",),
     ),
-    Row(
-        "unsure about hypertension", {"hypertension": "unsure"}, REVIEW, ("hypertension_untreated",)
-    ),
+    Row("unsure about hypertension", {"hypertension": "unsure"}, REVIEW, ("hypertension_unsure",)),
     Row("treated hypertension", {"hypertension": "treated"}, OK, ()),
     Row("heart disease", {"heart_disease": "yes"}, REVIEW, ("heart_disease",)),
     Row("stroke", {"stroke": "yes"}, REVIEW, ("stroke",)),
@@ -94,7 +92,7 @@ TABLE = [
     Row("mild liver disease", {"liver_disease": "mild"}, OK, ()),
     Row("severe liver disease", {"liver_disease": "severe"}, REVIEW, ("liver_disease_severe",)),
     Row(
-        "unsure about liver disease", {"liver_disease": "unsure"}, REVIEW, ("liver_disease_severe",)
+        "unsure about liver disease", {"liver_disease": "unsure"}, REVIEW, ("liver_disease_unsure",)
     ),
     Row("treated thyroid", {"thyroid": "treated"}, OK, ()),
     Row("untreated thyroid", {"thyroid": "untreated"}, REVIEW, ("thyroid_untreated",)),
@@ -176,6 +174,12 @@ TABLE = [
             "pregnancy_unsure",
             "crisis",
         ),
+    ),
+    Row(
+        "unsure about pregnancy, blood pressure and the liver",
+        {"pregnant": "unsure", "hypertension": "unsure", "liver_disease": "unsure"},
+        REVIEW,
+        ("pregnancy_unsure", "hypertension_unsure", "liver_disease_unsure"),
     ),
     Row(
         "chronic pain and an untreated thyroid",
