@@ -172,6 +172,30 @@ def access_log_record(
     )
 
 
+def access_log_record_many(
+    *,
+    actor: User,
+    items,
+    action: str = AccessLogEntry.Action.VIEW,
+    request: HttpRequest | None = None,
+) -> None:
+    """One entry per (client, object) shown at once, as a list page shows them."""
+    path = request.get_full_path()[:300] if request is not None else ""
+    ip = _client_ip(request)
+    AccessLogEntry.objects.bulk_create(
+        AccessLogEntry(
+            actor=actor,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(getattr(obj, "uuid", None) or obj.pk),
+            client=client,
+            path=path,
+            ip_address=ip,
+        )
+        for client, obj in items
+    )
+
+
 def user_language_set(*, user: User, language: str) -> None:
     User.objects.filter(pk=user.pk).exclude(preferred_language=language).update(
         preferred_language=language

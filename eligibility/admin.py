@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -37,7 +38,11 @@ class WaitingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        undecided = queryset.filter(status=Screening.Status.SUBMITTED, decisions__isnull=True)
+        # Undecided: no decision since the answers were last sent.
+        decided = Decision.objects.filter(
+            screening=OuterRef("pk"), at__gte=OuterRef("submitted_at")
+        )
+        undecided = queryset.filter(status=Screening.Status.SUBMITTED).exclude(Exists(decided))
         if self.value() == "undecided":
             return undecided
         if self.value() in ("3", "7"):
@@ -123,6 +128,20 @@ class ScreeningAdmin(admin.ModelAdmin):
         return (
             super().get_queryset(request).filter(clinic_id__in=staff_clinic_ids(user=request.user))
         )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            # The list shows scores, outcomes and flags: each row is a read.
+            core.access_log_record_many(
+                actor=request.user,
+                request=request,
+                items=[
+                    (screening.course.client, screening) for screening in changelist.result_list
+                ],
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         screening = self.get_object(request, object_id)

@@ -140,17 +140,9 @@ RULES_2026_1 = (
     Rule(
         "hypertension_untreated",
         Level.NEEDS_REVIEW,
-        _is("hypertension", "untreated"),
+        _is("hypertension", "untreated", "unsure"),
         _(
             "Blood pressure that is not treated or not controlled needs a medical practitioner's review first."
-        ),
-    ),
-    Rule(
-        "hypertension_unsure",
-        Level.NEEDS_REVIEW,
-        _is("hypertension", "unsure"),
-        _(
-            "You are not sure about your blood pressure: a medical practitioner will check it with you."
         ),
     ),
     Rule(
@@ -175,16 +167,10 @@ RULES_2026_1 = (
     Rule(
         "liver_disease_severe",
         Level.NEEDS_REVIEW,
-        _is("liver_disease", "severe"),
+        _is("liver_disease", "severe", "unsure"),
         _(
             "Severe liver disease may need to be managed before treatment: we will look at it with you."
         ),
-    ),
-    Rule(
-        "liver_disease_unsure",
-        Level.NEEDS_REVIEW,
-        _is("liver_disease", "unsure"),
-        _("You are not sure about your liver health: we will look at it with you."),
     ),
     Rule(
         "thyroid_untreated",
@@ -213,8 +199,55 @@ RULES_2026_1 = (
     ),
 )
 
-RULESETS: dict[str, tuple[Rule, ...]] = {"2026.1": RULES_2026_1}
-CURRENT = "2026.1"
+# 2026.2: an "I am not sure" about blood pressure or the liver gets its own
+# sentence (under 2026.1 it read as if the client had the condition), and
+# another medical condition the client describes is looked at before treatment
+# (the clinic's "other medical conditions" criterion).
+_SPLIT_IN_2026_2 = {"hypertension_untreated", "liver_disease_severe"}
+RULES_2026_2 = (
+    *(rule for rule in RULES_2026_1 if rule.code not in _SPLIT_IN_2026_2),
+    Rule(
+        "hypertension_untreated",
+        Level.NEEDS_REVIEW,
+        _is("hypertension", "untreated"),
+        _(
+            "Blood pressure that is not treated or not controlled needs a medical practitioner's review first."
+        ),
+    ),
+    Rule(
+        "hypertension_unsure",
+        Level.NEEDS_REVIEW,
+        _is("hypertension", "unsure"),
+        _(
+            "You are not sure about your blood pressure: a medical practitioner will check it with you."
+        ),
+    ),
+    Rule(
+        "liver_disease_severe",
+        Level.NEEDS_REVIEW,
+        _is("liver_disease", "severe"),
+        _(
+            "Severe liver disease may need to be managed before treatment: we will look at it with you."
+        ),
+    ),
+    Rule(
+        "liver_disease_unsure",
+        Level.NEEDS_REVIEW,
+        _is("liver_disease", "unsure"),
+        _("You are not sure about your liver health: we will look at it with you."),
+    ),
+    Rule(
+        "other_condition",
+        Level.NEEDS_REVIEW,
+        lambda a, c: bool((a.get("other_conditions") or "").strip()),
+        _(
+            "You told us about another medical condition: a medical practitioner will look at it with you before treatment."
+        ),
+    ),
+)
+
+RULESETS: dict[str, tuple[Rule, ...]] = {"2026.1": RULES_2026_1, "2026.2": RULES_2026_2}
+CURRENT = "2026.2"
 
 
 def evaluate(answers: dict, context: Context, version: str = CURRENT) -> Outcome:

@@ -60,7 +60,12 @@ def missing_steps(version: int, answers: dict) -> list[Step]:
             ):
                 missing.append(step)
             continue
-        if any(field.required and name not in answers for name, field in form.fields.items()):
+        never_sent = not any(
+            name in answers for name in form.fields
+        )  # a step of optional questions too
+        if never_sent or any(
+            field.required and name not in answers for name, field in form.fields.items()
+        ):
             missing.append(step)
     return missing
 

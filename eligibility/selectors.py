@@ -20,7 +20,7 @@ def connect_next_step(course):
             reverse("eligibility:screener"),
             _("Continue the screener") if latest else _("Start the screener"),
         )
-    if not latest.decisions.exists():
+    if not latest.decisions.filter(at__gte=latest.submitted_at).exists():
         return NextStep(
             _("We are reviewing your answers"),
             _(

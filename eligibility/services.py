@@ -33,6 +33,7 @@ MSG_NOT_CURRENT = gettext_noop(
     "This screening is too old to decide on: the client must fill in the screener again."
 )
 MSG_NOTE_REQUIRED = gettext_noop("Please write a note with the decision.")
+MSG_ALREADY_DECIDED = gettext_noop("This screening already has a decision.")
 
 
 class ScreeningError(Exception):
@@ -53,6 +54,15 @@ def is_current(screening: Screening, now: datetime | None = None) -> bool:
         return False
     now = now or timezone.now()
     return now - screening.submitted_at <= timedelta(days=screening.clinic.screening_valid_days)
+
+
+def decided(screening: Screening) -> bool:
+    """A decision on the answers as last sent (one made before a resubmission
+    was about the earlier answers)."""
+    return (
+        screening.submitted_at is not None
+        and screening.decisions.filter(at__gte=screening.submitted_at).exists()
+    )
 
 
 def screening_start(*, client) -> Screening:
@@ -187,6 +197,8 @@ def decision_record(
         )
         if current.status != Screening.Status.SUBMITTED:
             raise ScreeningError(_(MSG_NOT_SUBMITTED))
+        if decided(current):
+            raise ScreeningError(_(MSG_ALREADY_DECIDED))
         if kind == Decision.Kind.ELIGIBLE and not is_current(current):
             raise ScreeningError(_(MSG_NOT_CURRENT))
         decision = Decision(screening=current, clinician=clinician, kind=kind, note=note.strip())
@@ -231,7 +243,9 @@ def eligible_decision_guard(course: Course) -> list[str]:
         .first()
     )
     if latest is not None and is_current(latest):
-        decision = latest.decisions.order_by("-at", "-pk").first()
+        decision = (
+            latest.decisions.filter(at__gte=latest.submitted_at).order_by("-at", "-pk").first()
+        )
         if decision is not None and decision.kind == Decision.Kind.ELIGIBLE:
             return []
     return [_("A clinician must record an eligible decision on a current screening.")]

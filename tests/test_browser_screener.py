@@ -129,12 +129,6 @@ def test_a_client_fills_in_the_screener_over_two_visits_and_sends_it(
     assert screening.outcome == "likely_eligible"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the decision form is nested inside the admin's change form "
-    "(block after_field_sets), so the browser drops the inner <form> and "
-    "'Record the decision' posts to the change view: 403 Forbidden, no decision",
-)
 def test_a_clinician_records_eligible_in_the_admin_and_the_client_moves_to_prepare(
     live_server, page, browser, client_a, therapist
 ):

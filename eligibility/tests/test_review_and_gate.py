@@ -101,12 +101,6 @@ def test_each_read_of_a_screening_is_logged(request, staff_login, screening, cli
     assert entry.path == change_url(screening)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the changelist shows each client's PHQ-9 and GAD-7 scores, outcome and "
-    "crisis flag but writes no access log entry (issue 4: every staff view of a screening "
-    "is logged)",
-)
 def test_the_list_of_screenings_with_scores_is_logged_too(staff_login, screening, therapist):
     staff_login(therapist).get(CHANGELIST)
     assert AccessLogEntry.objects.filter(actor=therapist).exists()
@@ -296,12 +290,6 @@ class _FormNesting(HTMLParser):
             self.open_forms.pop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the decision form sits inside the admin's change form (block "
-    "after_field_sets), so a browser posts 'Record the decision' to the change view, "
-    "which answers 403 (see tests/test_browser_screener.py)",
-)
 def test_the_record_button_on_the_screening_page_posts_to_the_decision(
     staff_login, screening, therapist
 ):
@@ -321,12 +309,6 @@ def _resubmit_after_more_information(web, screening, client_a):
     return client_web
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after 'more information' and a resubmission, the portal's next step "
-    "falls back to 'Book your free intake call' (connect_next_step only checks that "
-    "some decision exists), though the call was held and the answers wait for review",
-)
 def test_a_resubmitted_screening_tells_the_client_it_is_being_reviewed(
     staff_login, screening, client_a, therapist
 ):
@@ -337,11 +319,6 @@ def test_a_resubmitted_screening_tells_the_client_it_is_being_reviewed(
     assert "We are reviewing your answers" in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a screening resubmitted after 'more information' is missing from the "
-    "'no decision yet' and 'more than N days' filters (they test decisions__isnull)",
-)
 def test_a_resubmitted_screening_is_back_in_the_waiting_queue(
     staff_login, screening, client_a, therapist
 ):
@@ -351,12 +328,6 @@ def test_a_resubmitted_screening_is_back_in_the_waiting_queue(
     assert list(rows) == [screening]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a second decision on an already decided screening is recorded: a double "
-    "click on 'Record the decision' makes two decisions and e-mails the client twice; a "
-    "later 'not eligible' e-mails 'not the right fit' while the course stays in prepare",
-)
 def test_a_decided_screening_takes_no_second_decision(staff_login, screening, client_a, therapist):
     held_intake_call(course_of(client_a), therapist)
     web = staff_login(therapist)

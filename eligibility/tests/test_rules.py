@@ -27,6 +27,13 @@ class Row(NamedTuple):
 
 TABLE = [
     Row("every criterion met", {}, OK, ()),
+    Row(
+        "another medical condition described",
+        {"other_conditions": "Kidney failure, on dialysis"},
+        REVIEW,
+        ("other_condition",),
+    ),
+    Row("another medical condition field left blank", {"other_conditions": "   "}, OK, ()),
     # Age: the birthday itself counts; the day before does not.
     Row("QC: 18 today", {"date_of_birth": "2008-06-15"}, OK, ()),
     Row("QC: 18 tomorrow", {"date_of_birth": "2008-06-16"}, NOT, ("under_minimum_age",)),
@@ -203,7 +210,7 @@ def test_the_rules_give_the_published_outcome_and_every_reason(row):
 
 def test_the_table_covers_every_rule_of_the_current_version():
     covered = {code for row in TABLE for code in row.reasons}
-    assert covered == {rule.code for rule in rules.RULES_2026_1}
+    assert covered == {rule.code for rule in rules.RULESETS[rules.CURRENT]}
 
 
 def test_the_example_answers_meet_every_criterion():
@@ -271,13 +278,21 @@ def test_age_is_counted_in_whole_years(born, on, age):
     assert rules.age_on(born, on) == age
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DESIGN.md lists 'other medical conditions' under 'may need management "
-    "first', but no rule reads the other_conditions answer: it scores likely eligible",
-)
 def test_another_medical_condition_is_looked_at_before_treatment():
     answers = {**EXAMPLE_ANSWERS, "other_conditions": "Kidney failure, on dialysis twice a week"}
     outcome = rules.evaluate(answers, rules.Context(minimum_age=QC, on=ON))
     assert outcome.code == REVIEW
     assert outcome.reasons
+
+
+def test_a_screening_scored_under_the_first_rules_keeps_its_outcome_and_sentences():
+    """2026.2 split "not sure" from the conditions themselves; a 2026.1
+    screening is still explained as it was scored."""
+    answers = {**EXAMPLE_ANSWERS, "liver_disease": "unsure"}
+    context = rules.Context(minimum_age=QC, on=ON)
+    assert rules.evaluate(answers, context, version="2026.1").reasons == ("liver_disease_severe",)
+    assert rules.evaluate(answers, context).reasons == ("liver_disease_unsure",)
+    assert (
+        "Severe liver disease"
+        in dict(rules.explain(["liver_disease_severe"], "2026.1"))["liver_disease_severe"]
+    )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from clinic import services as core
 from clinic.models import Course, OutboxMessage, Stage
 from clinic.tests.factories import client_create
-from eligibility import screener, selectors, services
+from eligibility import rules, screener, selectors, services
 from eligibility.models import QuestionnaireResponse, Screening
 from eligibility.screener import EXAMPLE_ANSWERS
 
@@ -94,7 +94,7 @@ def test_a_client_walks_all_ten_steps_and_sends_their_answers(web, client_a):
     assert screening.status == Screening.Status.SUBMITTED
     assert (screening.outcome, screening.reasons) == ("likely_eligible", [])
     assert (screening.phq9_score, screening.gad7_score) == (10, 4)
-    assert (screening.screener_version, screening.rules_version) == (1, "2026.1")
+    assert (screening.screener_version, screening.rules_version) == (1, rules.CURRENT)
     assert screening.answers == EXAMPLE_ANSWERS
     bands = dict(QuestionnaireResponse.objects.values_list("questionnaire", "band"))
     assert bands == {"phq9": "moderate", "gad7": "minimal"}
