@@ -7,7 +7,8 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -175,7 +176,9 @@ class ScreeningAdmin(admin.ModelAdmin):
         ]
 
     def decide_view(self, request, object_id):
-        screening = get_object_or_404(self.get_queryset(request), pk=object_id)
+        screening = self.get_object(request, object_id)  # None for a bad or foreign id
+        if screening is None:
+            raise Http404
         change_url = reverse("admin:eligibility_screening_change", args=[screening.pk])
         if request.method != "POST" or not self.has_view_permission(request, screening):
             return redirect(change_url)

@@ -25,9 +25,17 @@ def _clinicians(clinic):
     ]
 
 
+class _ClinicInbox:
+    """The clinic's own address, when no clinician is on file to alert."""
+
+    def __init__(self, clinic):
+        self.email = clinic.email
+        self.preferred_language = "fr" if clinic.province == "QC" else "en"
+
+
 def _send_staff(screening: Screening, template: str) -> None:
     url = settings.SITE_URL + reverse("admin:eligibility_screening_change", args=[screening.pk])
-    for person in _clinicians(screening.clinic):
+    for person in _clinicians(screening.clinic) or [_ClinicInbox(screening.clinic)]:
         with translation.override(person.preferred_language):
             context = {"clinic": screening.clinic, "url": url, "site_name": site_name()}
             subject = render_to_string(f"eligibility/email/{template}_subject.txt", context).strip()
@@ -75,6 +83,7 @@ def send_decision(message) -> bool:
             "site_name": site_name(),
             "portal_url": settings.SITE_URL + reverse("portal:home"),
             "screener_url": settings.SITE_URL + reverse("eligibility:screener"),
+            "portal_screening_url": settings.SITE_URL + reverse("eligibility:submitted"),
         }
         subject = render_to_string("eligibility/email/decision_subject.txt", context).strip()
         body = render_to_string("eligibility/email/decision_body.txt", context)

@@ -86,3 +86,11 @@ def staff_screening_page(*, user, page):
         .order_by("-started_at", "-pk")
     )
     return Paginator(screenings, 25).get_page(page)
+
+
+def information_requested(screening: Screening):
+    """The clinician's request for more information that reopened this draft, if any."""
+    if screening.status != Screening.Status.DRAFT:
+        return None
+    latest = screening.decisions.order_by("-at", "-pk").first()
+    return latest if latest is not None and latest.kind == Decision.Kind.MORE_INFORMATION else None

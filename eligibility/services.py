@@ -3,13 +3,13 @@ transaction each; follow-ups are outbox rows in the same transaction."""
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clinic import services as core
-from clinic.models import ACTIVE_STAGES, Course, Stage, User
+from clinic.models import ACTIVE_STAGES, MINIMUM_AGE_BY_PROVINCE, Course, Stage, User
 
 from . import rules, screener
 from .models import Decision, QuestionnaireResponse, Screening
@@ -34,6 +34,11 @@ MSG_NOT_CURRENT = gettext_noop(
 )
 MSG_NOTE_REQUIRED = gettext_noop("Please write a note with the decision.")
 MSG_ALREADY_DECIDED = gettext_noop("This screening already has a decision.")
+# The journey event says what moved the course, not the clinical note: every
+# staff member of the clinic reads the journey, only clinicians the note.
+DECISION_EVENT_REASON = gettext_noop(
+    "Eligibility decision on the screening (the note is in the clinical review)."
+)
 
 
 class ScreeningError(Exception):
@@ -65,61 +70,89 @@ def decided(screening: Screening) -> bool:
     )
 
 
+# Answers that do not go stale: a re-screening asks everything else again
+# (mood, safety, health and medications change).
+LASTING_ANSWERS = ("date_of_birth", "province")
+
+
 def screening_start(*, client) -> Screening:
-    """The client's screening to work on: the draft of their open course, a
-    new draft, or their current submitted one (no new screening while one is
-    current and awaiting or holding a decision)."""
+    """The client's screening to work on: the draft of their open course
+    (also one reopened by "more information"), their current submitted one
+    (no new screening while one is current), or a new draft when there is none
+    or the last one is no longer current."""
     course = _active_course(client)
     if course is None:
         raise ScreeningError(_(MSG_NO_COURSE))
     if course.stage != Stage.CONNECT:
         raise ScreeningError(_(MSG_PAST_CONNECT))
-    latest = course.screenings.order_by("-started_at").first()
-    if latest is not None and (latest.status == Screening.Status.DRAFT or is_current(latest)):
-        last_decision = latest.decisions.order_by("-at", "-pk").first()
-        reopened = (
-            last_decision is not None and last_decision.kind == Decision.Kind.MORE_INFORMATION
-        )
-        if latest.status == Screening.Status.DRAFT or not reopened:
+    with transaction.atomic():
+        Course.objects.select_for_update().filter(pk=course.pk).first()  # two tabs make one draft
+        latest = course.screenings.order_by("-started_at").first()
+        if latest is not None and (latest.status == Screening.Status.DRAFT or is_current(latest)):
             return latest
-    try:
-        with transaction.atomic():
-            return Screening.objects.create(
-                course=course,
-                clinic=course.clinic,
-                screener_version=screener.CURRENT,
-                rules_version=rules.CURRENT,
-                answers=(latest.answers if latest is not None else {}),
-            )
-    except IntegrityError:
-        # A draft created by a second tab at the same moment: use it.
-        return Screening.objects.get(course=course, status=Screening.Status.DRAFT)
+        kept = {
+            k: latest.answers[k]
+            for k in LASTING_ANSWERS
+            if latest is not None and k in latest.answers
+        }
+        return Screening.objects.create(
+            course=course,
+            clinic=course.clinic,
+            screener_version=screener.CURRENT,
+            rules_version=rules.CURRENT,
+            answers=kept,
+        )
+
+
+def _step_signals_crisis(step_answers: dict, before: dict) -> tuple[bool, bool]:
+    """(risk signalled by these answers, and newly so compared with before)."""
+    now = rules.crisis_signalled(step_answers)
+    if not now:
+        return False, False
+    merged_before = {k: before.get(k) for k in step_answers}
+    return True, not rules.crisis_signalled(merged_before)
+
+
+def _crisis_alert(screening: Screening, moment) -> None:
+    """Flag the screening and alert the clinical team, in the caller's transaction."""
+    Screening.objects.filter(pk=screening.pk).update(crisis_flag=True, crisis_at=moment)
+    screening.crisis_flag, screening.crisis_at = True, moment
+    core.outbox_enqueue(
+        kind=CRISIS_ALERT,
+        key=f"{screening.uuid}:{moment.isoformat()}",
+        payload={"screening": str(screening.uuid)},
+    )
+
+
+def crisis_signal_after_submission(*, screening: Screening, answers: dict) -> bool:
+    """Answers posted once the screening was sent (a back button, another tab)
+    are not stored, but a risk they signal is never ignored."""
+    if not rules.crisis_signalled(answers):
+        return False
+    with transaction.atomic():
+        _crisis_alert(screening, timezone.now())
+    return True
 
 
 def screening_save_step(
     *, screening: Screening, step: screener.Step, answers: dict
 ) -> tuple[Screening, bool]:
     """Save one step's answers into the draft. Returns (screening, crisis):
-    `crisis` is True when these answers just signalled a risk of self-harm,
-    in which case the clinical team's alert is written in this transaction
-    (it goes out when the worker runs, even if the broker is down now)."""
+    `crisis` is True whenever these answers signal a risk of self-harm (the
+    crisis resources are shown every time). Each new signal alerts the
+    clinical team in this transaction: the alert goes out when the worker
+    runs, even if the broker is down now."""
     with transaction.atomic():
         current = Screening.objects.select_for_update().get(pk=screening.pk)
         if current.status != Screening.Status.DRAFT:
             raise ScreeningError(_(MSG_NOT_DRAFT))
+        crisis, new_signal = _step_signals_crisis(answers, current.answers)
         current.answers = {**current.answers, **answers}
         current.current_step = step.slug
         current.updated_at = timezone.now()
-        crisis = rules.crisis_signalled(current.answers) and not current.crisis_flag
-        if crisis:
-            current.crisis_flag = True
-            current.crisis_at = current.updated_at
-            core.outbox_enqueue(
-                kind=CRISIS_ALERT, key=str(current.uuid), payload={"screening": str(current.uuid)}
-            )
-        current.save(
-            update_fields=["answers", "current_step", "updated_at", "crisis_flag", "crisis_at"]
-        )
+        current.save(update_fields=["answers", "current_step", "updated_at"])
+        if new_signal or (crisis and not current.crisis_flag):
+            _crisis_alert(current, current.updated_at)
     return current, crisis
 
 
@@ -141,11 +174,19 @@ def screening_submit(*, screening: Screening, now: datetime | None = None) -> Sc
                 _(MSG_MISSING) % {"steps": ", ".join(str(s.title) for s in missing)}
             )
         answers = current.answers
+        # The higher of the clinic's minimum age and that of the province the
+        # client lives in (an 18-year-old from British Columbia is not old
+        # enough there, whichever clinic they call).
+        province_minimum = MINIMUM_AGE_BY_PROVINCE.get(answers.get("province"), 0)
         context = rules.Context(
-            minimum_age=current.clinic.minimum_client_age,
+            minimum_age=max(current.clinic.minimum_client_age, province_minimum),
             on=timezone.localtime(now, current.clinic.zone).date(),
         )
+        # Scored under the rules in force when it is sent, whenever it was started.
+        current.rules_version = rules.CURRENT
         outcome = rules.evaluate(answers, context, current.rules_version)
+        if rules.crisis_signalled(answers) and not current.crisis_flag:
+            _crisis_alert(current, now)
         current.outcome = outcome.code
         current.reasons = list(outcome.reasons)
         current.phq9_score = PHQ9.score(answers["phq9"])
@@ -210,7 +251,10 @@ def decision_record(
             try:
                 with transaction.atomic():
                     core.course_transition(
-                        course=course, to_stage=Stage.PREPARE, actor=clinician, reason=note
+                        course=course,
+                        to_stage=Stage.PREPARE,
+                        actor=clinician,
+                        reason=_(DECISION_EVENT_REASON),
                     )
                 message = _(
                     "The decision is recorded and the client moves on to the prepare stage."
@@ -221,7 +265,10 @@ def decision_record(
                 ) % {"what": exc}
         elif kind == Decision.Kind.NOT_ELIGIBLE and course.stage == Stage.CONNECT:
             core.course_transition(
-                course=course, to_stage=Stage.DECLINED, actor=clinician, reason=note
+                course=course,
+                to_stage=Stage.DECLINED,
+                actor=clinician,
+                reason=_(DECISION_EVENT_REASON),
             )
             message = _("The decision is recorded and the course is closed as not eligible.")
         elif kind == Decision.Kind.MORE_INFORMATION:

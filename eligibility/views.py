@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from clinic import services as core_services
 from clinic.models import ClientProfile
 from clinic.permissions import client_required, staff_required
 
@@ -51,10 +52,20 @@ def step(request, slug):
     screening, error = _screening_or_message(request)
     if screening is None:
         return render(request, "eligibility/unavailable.html", {"error": error})
+    current = screener.step_by_slug(screening.screener_version, slug)
     if screening.status != Screening.Status.DRAFT:
+        # Sent already (a back button, another tab): the answers are not kept,
+        # but a risk of self-harm in them is never ignored.
+        if request.method == "POST" and current is not None:
+            form = current.form(request.POST)
+            if form.is_valid() and services.crisis_signal_after_submission(
+                screening=screening, answers=form.answers()
+            ):
+                return redirect(
+                    f"{reverse('eligibility:support')}?next={reverse('eligibility:submitted')}"
+                )
         return redirect("eligibility:submitted")
     steps = screener.steps(screening.screener_version)
-    current = screener.step_by_slug(screening.screener_version, slug)
     if current is None:
         raise Http404
     index = steps.index(current)
@@ -96,6 +107,7 @@ def step(request, slug):
             "total": len(steps),
             "percent": _progress(screening.screener_version, index),
             "previous": steps[index - 1] if index else None,
+            "request_for_information": selectors.information_requested(screening),
         },
     )
 
@@ -140,6 +152,7 @@ def review(request):
             "missing": missing,
             "error": error,
             "sections": selectors.answer_sections(screening),
+            "request_for_information": selectors.information_requested(screening),
             "percent": _progress(
                 screening.screener_version, len(screener.steps(screening.screener_version))
             ),
@@ -160,9 +173,11 @@ def submitted(request):
     if screening is None:
         return redirect("eligibility:screener")
     reasons = rules.explain(screening.reasons, screening.rules_version)
-    return render(
-        request, "eligibility/submitted.html", {"screening": screening, "reasons": reasons}
+    decision = (
+        screening.decisions.filter(at__gte=screening.submitted_at).order_by("-at", "-pk").first()
     )
+    context = {"screening": screening, "reasons": reasons, "decision": decision}
+    return render(request, "eligibility/submitted.html", context)
 
 
 @staff_required
@@ -177,6 +192,12 @@ def staff_screenings(request):
     if profile is None or profile.role == StaffRole.PRIVACY_OFFICER:
         raise PermissionDenied
     page = selectors.staff_screening_page(user=request.user, page=request.GET.get("page"))
+    # Who is being screened at a ketamine clinic is health information.
+    core_services.access_log_record_many(
+        actor=request.user,
+        request=request,
+        items=[(screening.course.client, screening) for screening in page],
+    )
     return render(
         request,
         "eligibility/staff_list.html",

@@ -20,6 +20,7 @@ from clinic import services as core
 from clinic.models import AccessLogEntry, Course, JourneyEvent, Stage
 from clinic.services import JourneyError
 from clinic.tests.factories import client_create
+from eligibility import services
 from eligibility.models import Decision, Screening
 from eligibility.screener import EXAMPLE_ANSWERS
 from eligibility.tests.factories import eligible_decision, submitted_screening
@@ -172,10 +173,11 @@ def test_eligible_with_a_held_intake_call_moves_the_course_to_prepare(
     ]
     assert course_of(client_a).stage == Stage.PREPARE
     event = JourneyEvent.objects.filter(to_stage=Stage.PREPARE).get()
+    # The journey says what moved the course; the clinical note stays in the review.
     assert (event.from_stage, event.actor, event.reason) == (
         Stage.CONNECT,
         therapist,
-        "A good fit for the program.",
+        services.DECISION_EVENT_REASON,
     )
     decision = Decision.objects.get()
     assert (decision.kind, decision.clinician, decision.screening) == (
@@ -218,7 +220,7 @@ def test_the_held_call_later_lets_the_recorded_decision_through(
     assert course_of(client_a).stage == Stage.PREPARE
 
 
-def test_not_eligible_declines_the_course_with_the_note_as_reason(
+def test_not_eligible_declines_the_course_and_keeps_the_note_out_of_the_journey(
     staff_login, screening, client_a, therapist
 ):
     note = "Your heart condition needs to be treated first; talk to your doctor."
@@ -230,7 +232,8 @@ def test_not_eligible_declines_the_course_with_the_note_as_reason(
     ]
     assert course_of(client_a).stage == Stage.DECLINED
     event = JourneyEvent.objects.get(to_stage=Stage.DECLINED)
-    assert (event.actor, event.reason) == (therapist, note)
+    assert (event.actor, event.reason) == (therapist, services.DECISION_EVENT_REASON)
+    assert note not in event.reason  # coordinators read the journey, not the note
 
 
 def test_more_information_reopens_the_screening_for_the_client(
@@ -264,7 +267,8 @@ def test_more_information_reopens_the_screening_for_the_client(
     web.post("/portal/screening/review/")
     screening.refresh_from_db()
     assert screening.status == Screening.Status.SUBMITTED
-    assert screening.outcome == "likely_eligible"
+    # Resent under the rules in force now: the condition described is looked at.
+    assert (screening.outcome, screening.reasons) == ("needs_review", ["other_condition"])
     assert Screening.objects.filter(course__client=client_a).count() == 1
 
 
@@ -421,7 +425,7 @@ def test_a_draft_cannot_be_decided_on(staff_login, client_a, therapist):
     [
         ("eligible", "Good news"),
         ("not_eligible", "The program is not the right fit for you at present."),
-        ("more_information", "Please open the screener again"),
+        ("more_information", "Their message and your answers are in the screener"),
     ],
 )
 def test_the_client_is_emailed_the_outcome_in_their_language(
@@ -440,8 +444,8 @@ def test_the_client_is_emailed_the_outcome_in_their_language(
     assert says in message.body
     assert "9-8-8" in message.body
     assert "/portal/" in message.body
-    if kind != "eligible":
-        assert note in message.body
+    # The note is read in the portal, behind sign-in, not in an e-mail.
+    assert note not in message.body
 
 
 # --- The gate ---------------------------------------------------------------------------

@@ -347,10 +347,12 @@ def test_a_screening_older_than_the_clinics_period_is_filled_in_again(web, clien
     web.post(REVIEW)
     Screening.objects.update(submitted_at=timezone.now() - timedelta(days=200))
     response = web.get(SCREENER)
-    assert response["Location"] == REVIEW  # a new draft, prefilled from the old answers
+    # A new draft that keeps only what does not go stale (date of birth, province):
+    # mood, safety, health and medications are asked again.
+    assert response["Location"] == step_url("pregnancy")
     drafts = Screening.objects.filter(course__client=client_a, status=Screening.Status.DRAFT)
     assert drafts.count() == 1
-    assert drafts.get().answers == EXAMPLE_ANSWERS
+    assert drafts.get().answers == {k: EXAMPLE_ANSWERS[k] for k in ("date_of_birth", "province")}
 
 
 # --- The crisis path ------------------------------------------------------------
@@ -382,13 +384,16 @@ def test_phq9_item_9_above_0_opens_the_support_page_at_once(web, client_a, clini
     assert OutboxMessage.objects.filter(kind=services.CRISIS_ALERT).count() == 1
 
 
-def test_the_crisis_alert_is_written_once_even_if_the_step_is_saved_again(web):
+def test_the_same_signal_saved_again_alerts_once_and_a_new_one_alerts_again(web):
     walk(web, slugs=_until("phq9"))
     web.post(step_url("phq9"), step_data(STEPS[7], CRISIS_PHQ9))
     again = web.post(step_url("phq9"), step_data(STEPS[7], {**CRISIS_PHQ9, "phq9": [3] * 9}))
     assert again.status_code == 302
-    web.post(step_url("safety"), {"safety_now": "yes"})
     assert OutboxMessage.objects.filter(kind=services.CRISIS_ALERT).count() == 1
+    # A new signal (now the direct question) alerts the team again, and shows the resources again.
+    response = web.post(step_url("safety"), {"safety_now": "yes"})
+    assert response["Location"].startswith(SUPPORT)
+    assert OutboxMessage.objects.filter(kind=services.CRISIS_ALERT).count() == 2
 
 
 def test_yes_to_the_safety_question_opens_the_support_page_at_once(web, client_a):
