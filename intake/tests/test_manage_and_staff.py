@@ -1,11 +1,9 @@
 """Changing a booking by its link, and the staff's day of calls."""
 
 import uuid
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from clinic.models import AccessLogEntry, Appointment, Course, Stage
@@ -13,16 +11,7 @@ from clinic.services import course_transition
 from eligibility.tests.factories import eligible_decision
 from intake import services
 from intake.selectors import Slot
-
-MTL = ZoneInfo("America/Toronto")
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
-THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from intake.tests.conftest import NOW, THURSDAY_10
 
 
 @pytest.fixture

@@ -2,28 +2,17 @@
 moved or cancelled call, and never for a call already past."""
 
 import uuid
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import icalendar
 import pytest
-import time_machine
 from django.core import mail
 
 from clinic import sms
 from clinic.services import outbox_sweep
 from intake import services
 from intake.models import IntakeCall
-
-MTL = ZoneInfo("America/Toronto")
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
-THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+from intake.tests.conftest import THURSDAY_10
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ no 500 on extreme input, one account per address, staff behind two-factor."""
 
 import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -14,17 +12,8 @@ from clinic.models import OutboxMessage, User
 from clinic.services import outbox_sweep
 from intake import services
 from intake.selectors import Slot
+from intake.tests.conftest import MTL, THURSDAY_10
 from intake.tests.factories import rules
-
-MTL = ZoneInfo("America/Toronto")
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
-THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def book(clinic, start=THURSDAY_10, email="alex@example.com"):
