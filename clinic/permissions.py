@@ -26,7 +26,7 @@ def client_required(view):
         if not user.is_authenticated:
             return redirect("account_login")
         if is_staff_member(user):
-            return redirect("staff:home")
+            return redirect("home_after_login")
         if not EmailAddress.objects.filter(user=user, verified=True).exists():
             return redirect("portal:verify_email")
         return view(request, *args, **kwargs)
@@ -35,15 +35,27 @@ def client_required(view):
 
 
 def staff_required(view):
-    """A staff member (the MFA gate in middleware has already run)."""
+    """A member of the care team (the MFA gate in middleware has already run)."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         user = request.user
         if not user.is_authenticated:
             return redirect("account_login")
-        if not (user.is_superuser or hasattr(user, "staff_profile")):
+        if not is_care_team(user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def is_care_team(user) -> bool:
+    """Therapists, medical practitioners and coordinators: the people who work
+    with clients' courses. The privacy officer's tools are the access log and
+    the incident register, in the admin."""
+    from .models import StaffRole
+
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return user.is_superuser
+    return profile.role != StaffRole.PRIVACY_OFFICER

@@ -81,7 +81,7 @@ def public_team() -> QuerySet[StaffProfile]:
 
 
 def public_clinics() -> QuerySet[Clinic]:
-    return Clinic.objects.order_by("province", "name")
+    return Clinic.objects.order_by("name")
 
 
 def staff_clinic_ids(*, user: User) -> list[int]:

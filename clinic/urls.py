@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from eligibility import urls as eligibility_urls
@@ -8,9 +7,10 @@ from intake import urls as intake_urls
 
 from . import views
 
-# The admin signs in through allauth, so staff pass the same login, e-mail
-# verification and two-factor steps as everywhere else.
-admin.site.login = login_required(admin.site.login)
+# The admin signs in through allauth only, so staff pass the same login,
+# rate limits and two-factor steps as everywhere else: its own login form
+# (no rate limit, no MFA step) is never shown.
+admin.site.login = views.admin_login
 admin.site.site_header = "KAT Clinic"
 
 public_patterns = (

@@ -6,9 +6,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +20,7 @@ from django.views.i18n import set_language
 from . import journey, selectors, services
 from .forms import CourseTransitionForm, LanguageForm
 from .health import broker_status
-from .permissions import client_required, staff_required
+from .permissions import client_required, is_care_team, is_staff_member, staff_required
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +78,10 @@ def healthz(request):
 
 
 def home_after_login(request):
-    if request.user.is_staff or hasattr(request.user, "staff_profile"):
+    if is_care_team(request.user):
         return redirect("staff:home")
+    if is_staff_member(request.user):
+        return redirect("admin:index")  # the privacy officer's tools
     return redirect("portal:home")
 
 
@@ -150,3 +155,16 @@ def account_activate(request, uidb64, token):
         messages.success(request, _("Your password is set. Welcome!"))
         return redirect("portal:home")
     return render(request, "account/activate.html", {"form": form, "activated_user": user})
+
+
+@login_not_required
+def admin_login(request, extra_context=None):
+    """Stands in for the admin's login form: sign in through allauth."""
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("admin:index")
+    if request.user.is_authenticated:
+        if is_staff_member(request.user):
+            return redirect(target)
+        raise PermissionDenied
+    return redirect(f"{reverse('account_login')}?next={target}")

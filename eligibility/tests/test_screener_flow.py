@@ -315,7 +315,9 @@ def test_it_sends_a_visitor_to_sign_in(db, client):
 
 
 def test_staff_are_sent_to_their_own_pages(therapist):
-    assert login(therapist).get(SCREENER)["Location"] == reverse("staff:home")
+    web = login(therapist)
+    assert web.get(SCREENER)["Location"] == reverse("home_after_login")
+    assert web.get(reverse("home_after_login"))["Location"] == reverse("staff:home")
 
 
 def test_a_client_past_connect_is_told_the_screening_stage_is_behind_them(client_a):

@@ -1,0 +1,317 @@
+"""Every URL the app has, for every kind of person, against one table.
+
+The table is the app's access policy written down: a URL missing from it
+fails the test, so no page ships without someone deciding who may open it.
+Client B never gets anything of client A's (404, and a refused POST changes
+nothing)."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from clinic.models import Course, JourneyEvent, Stage
+from intake import services as intake_services
+from intake.selectors import intake_slots
+from intake.tests.factories import rules, weekly_availability
+
+ACTORS = (
+    "anonymous",
+    "client_a",
+    "client_b",
+    "therapist",
+    "medical_practitioner",
+    "coordinator",
+    "privacy_officer",
+    "other_clinic_therapist",
+)
+CLIENTS = {"client_a", "client_b"}
+CARE = {"therapist", "medical_practitioner", "coordinator"}
+STAFF = CARE | {"privacy_officer", "other_clinic_therapist"}
+
+OK, LOGIN, AWAY, FORBIDDEN, MISSING, BAD, NOT_ALLOWED = (
+    "ok",
+    "login",
+    "away",
+    "forbidden",
+    "missing",
+    "bad",
+    "405",
+)
+ANY = "any page but an error"  # allauth's own views, tested by allauth: never a 5xx here
+
+
+def everyone(outcome):
+    return dict.fromkeys(ACTORS, outcome)
+
+
+def rule(anonymous, clients, care, privacy_officer, other_clinic, client_b=None):
+    table = {
+        "anonymous": anonymous,
+        "client_a": clients,
+        "client_b": client_b or clients,
+        "privacy_officer": privacy_officer,
+        "other_clinic_therapist": other_clinic,
+    }
+    table.update(dict.fromkeys(CARE, care))
+    return table
+
+
+PORTAL = rule(LOGIN, OK, AWAY, AWAY, AWAY)
+STAFF_PAGE = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK)
+STAFF_OBJECT_OF_A = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, MISSING)
+ADMIN = rule({LOGIN, AWAY}, {AWAY, FORBIDDEN}, ANY, ANY, ANY)
+
+POLICY = {
+    # Public site and booking: open to all.
+    **{
+        name: everyone(OK)
+        for name in (
+            "public:home",
+            "public:program",
+            "public:conditions",
+            "public:team",
+            "public:faq",
+            "intake:start",
+            "intake:interest",
+            "intake:slots",
+            "intake:book",
+            "healthz",
+        )
+    },
+    # Bearer links e-mailed to the person: whoever holds the link (by design).
+    "intake:booked": everyone(OK),
+    "intake:manage": everyone(OK),
+    "intake:confirm": everyone(OK),
+    "account_activate": everyone(BAD),  # the link of a person who has a password already
+    "set_language": everyone(NOT_ALLOWED),  # POST only
+    # The client portal.
+    "portal:home": PORTAL,
+    "portal:verify_email": rule(LOGIN, OK, OK, OK, OK),
+    "eligibility:screener": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),
+    "eligibility:step": PORTAL,
+    "eligibility:review": PORTAL,
+    "eligibility:support": PORTAL,
+    "eligibility:submitted": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),
+    "home_after_login": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),
+    # Staff pages: the care team of the clinic; never clients, never the privacy officer.
+    "staff:home": STAFF_PAGE,
+    "staff:course": STAFF_OBJECT_OF_A,
+    "intake:staff_day": STAFF_PAGE,
+    "intake:staff_call": STAFF_OBJECT_OF_A,
+    "eligibility:staff_list": STAFF_PAGE,
+}
+ALLAUTH = (
+    "account_login",
+    "account_logout",
+    "account_inactive",
+    "account_signup",
+    "account_reauthenticate",
+    "account_request_reauthentication_code",
+    "account_confirm_reauthentication_code",
+    "account_email",
+    "account_email_verification_sent",
+    "account_change_password",
+    "account_set_password",
+    "account_reset_password",
+    "account_confirm_login_code",
+    "account_confirm_email",
+    "account_reset_password_from_key_done",
+    "account_reset_password_from_key",
+    "account_reset_password_done",
+    "mfa_index",
+    "mfa_authenticate",
+    "mfa_reauthenticate",
+    "mfa_activate_totp",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "usersessions_list",
+)
+POLICY.update({name: everyone(ANY) for name in ALLAUTH})
+
+
+def all_routes():
+    """(name, pattern) for every URL, admin included (admin routes by pattern)."""
+
+    def walk(patterns, prefix="", namespace=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                inner = (
+                    f"{namespace}:{p.namespace}"
+                    if namespace and p.namespace
+                    else (p.namespace or namespace)
+                )
+                yield from walk(p.url_patterns, prefix + str(p.pattern), inner)
+            elif isinstance(p, URLPattern):
+                name = f"{namespace}:{p.name}" if namespace and p.name else p.name
+                yield name, prefix + str(p.pattern)
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def policy_for(name, pattern):
+    if pattern.startswith("admin/"):
+        return ADMIN
+    return POLICY.get(name)
+
+
+def test_every_url_has_a_declared_rule():
+    undeclared = [(n, p) for n, p in all_routes() if policy_for(n, p) is None]
+    assert not undeclared, f"URLs with no access rule: {undeclared}"
+
+
+@pytest.fixture
+def world(
+    clinic_qc,
+    client_a,
+    client_b,
+    therapist,
+    medical_practitioner,
+    coordinator,
+    privacy_officer,
+    other_clinic_therapist,
+    staff_login,
+):
+    """Client A with a booked intake call; everyone else ready to sign in."""
+    rules(clinic_qc, minimum_notice_hours=0)
+    weekly_availability(clinic_qc, therapist)
+    slot = next(s for day in intake_slots(clinic=clinic_qc).values() for s in day)
+    visitor = intake_services.Visitor("A", "A", client_a.user.email, "+15145550123", "en")
+    call = intake_services.intake_call_book(
+        clinic=clinic_qc,
+        start=slot.start,
+        visitor=visitor,
+        concern="anxiety",
+        consent_to_contact=True,
+        submission=uuid.uuid4(),
+        user=client_a.user,
+    )
+    intake_services.booking_request(
+        clinic=clinic_qc,
+        start=slot.start + timedelta(hours=1),
+        visitor=visitor,
+        concern="anxiety",
+        consent_to_contact=True,
+        submission=uuid.uuid4(),
+    )
+    from clinic.models import OutboxMessage
+
+    confirm_token = OutboxMessage.objects.get(kind=intake_services.CONFIRM_REQUEST).payload["token"]
+    people = {
+        "client_a": client_a.user,
+        "client_b": client_b.user,
+        "therapist": therapist,
+        "medical_practitioner": medical_practitioner,
+        "coordinator": coordinator,
+        "privacy_officer": privacy_officer,
+        "other_clinic_therapist": other_clinic_therapist,
+    }
+    return {
+        "people": people,
+        "course": client_a.courses.get(),
+        "call": call,
+        "slot": slot,
+        "clinic": clinic_qc,
+        "confirm": confirm_token,
+        "login": staff_login,
+    }
+
+
+def concrete(pattern: str, world) -> str:
+    """A real path for a URL pattern, filled with client A's objects."""
+    replacements = {
+        "<uuid:course_uuid>": str(world["course"].uuid),
+        "<uuid:call_uuid>": str(world["call"].uuid),
+        "<slug:clinic_slug>": world["clinic"].slug,
+        "<str:slot_key>": world["slot"].key,
+        "<slug:slug>": "about",
+        "<str:uidb64>": "MQ",
+        "<path:object_id>": "1",
+        "(?P<url>.*)$": "nonexistent/",
+        "^confirm-email/(?P<key>[-:\\w]+)/$": "confirm-email/not-a-key/",
+        "^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": "password/reset/key/1-not-a-key/",
+    }
+    path = "/" + pattern
+    if "book/confirm/<str:token>/" in pattern:
+        path = path.replace("<str:token>", world["confirm"])
+    for key, value in replacements.items():
+        path = path.replace(key, value)
+    path = path.replace("<str:token>", intake_services.manage_token(world["call"]))
+    return path
+
+
+def outcome_of(response) -> str:
+    code = response.status_code
+    if code == 200:
+        return OK
+    if code in (301, 302):
+        location = response["Location"]
+        return LOGIN if "/accounts/login/" in location else AWAY
+    return {403: FORBIDDEN, 404: MISSING, 400: BAD, 405: NOT_ALLOWED}.get(code, str(code))
+
+
+def browser_for(actor, world):
+    from django.test import Client
+
+    if actor == "anonymous":
+        return Client(HTTP_ACCEPT_LANGUAGE="en")
+    user = world["people"][actor]
+    if actor in STAFF:
+        return world["login"](user)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(user)
+    return browser
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_each_person_gets_what_the_table_says_on_every_url(world, actor):
+    browser = browser_for(actor, world)
+    wrong = []
+    checked = 0
+    for name, pattern in all_routes():
+        expected = policy_for(name, pattern)[actor]
+        response = browser.get(concrete(pattern, world))
+        got = outcome_of(response)
+        checked += 1
+        if expected == ANY:
+            if response.status_code >= 500:
+                wrong.append((name or pattern, "a server error"))
+            if actor in CLIENTS | {"anonymous"} and pattern.startswith("admin/") and got == OK:
+                wrong.append((name or pattern, "admin opened to a non-staff person"))
+        elif isinstance(expected, set):
+            if got not in expected:
+                wrong.append((name or pattern, f"expected one of {sorted(expected)}, got {got}"))
+        elif got != expected:
+            wrong.append((name or pattern, f"expected {expected}, got {got}"))
+        if actor in STAFF:
+            browser = browser_for(
+                actor, world
+            )  # a logout or re-authentication page must not leak into the next URL
+    assert checked > 150
+    assert not wrong, wrong
+
+
+def test_client_b_changes_nothing_of_client_as_with_a_post(world):
+    from django.test import Client
+
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(world["people"]["client_b"])
+    course = world["course"]
+    before = JourneyEvent.objects.count()
+    response = browser.post(
+        f"/staff/courses/{course.uuid}/", {"to_stage": Stage.WITHDRAWN, "reason": "x"}
+    )
+    assert response.status_code == 403
+    response = browser.post(
+        f"/staff/intake/calls/{world['call'].uuid}/", {"outcome": "held", "notes": "x"}
+    )
+    assert response.status_code == 403
+    assert Course.objects.get(pk=course.pk).stage == Stage.CONNECT
+    assert JourneyEvent.objects.count() == before
+    world["call"].appointment.refresh_from_db()
+    assert world["call"].appointment.status == "booked"
+    assert world["call"].appointment.start > timezone.now()
