@@ -1,3 +1,5 @@
+import time
+
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.shortcuts import redirect
@@ -70,3 +72,42 @@ class PrivateCacheMiddleware:
         if user is not None and user.is_authenticated:
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+STAFF_IDLE_SECONDS = 15 * 60
+STAFF_SESSION_MAX_SECONDS = 10 * 60 * 60
+_LAST_SEEN = "clinic_staff_last_seen"
+_SIGNED_IN = "clinic_staff_signed_in"
+
+
+class StaffSessionLimitsMiddleware:
+    """Staff sessions end after 15 minutes without a request and 10 hours
+    after sign-in, whatever happens in between: a staff screen left open in
+    a clinic room must not stay open on clients' health data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib import messages
+        from django.contrib.auth import logout
+        from django.utils.translation import gettext as _
+
+        user = request.user
+        if user.is_authenticated and is_staff_member(user):
+            now = int(time.time())
+            session = request.session
+            signed_in = session.setdefault(_SIGNED_IN, now)
+            last_seen = session.get(_LAST_SEEN, now)
+            if now - last_seen > STAFF_IDLE_SECONDS or now - signed_in > STAFF_SESSION_MAX_SECONDS:
+                logout(request)
+                messages.info(
+                    request,
+                    _("You were signed out after a while without activity. Please sign in again."),
+                )
+                return redirect(f"{reverse('account_login')}?next={request.path}")
+            if (
+                now - last_seen > 30 or _LAST_SEEN not in session
+            ):  # write the session at most every 30 s
+                session[_LAST_SEEN] = now
+        return self.get_response(request)

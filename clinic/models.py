@@ -368,6 +368,10 @@ class AccessLogEntry(models.Model):
     path = models.CharField(_("page"), max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    previous_hash = models.CharField(
+        _("previous entry's hash"), max_length=64, blank=True, editable=False
+    )
+    entry_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("access log entry")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from . import journey, outbox
+from . import access_log, journey, outbox
 from .models import (
     AccessLogEntry,
     Appointment,
@@ -161,15 +161,9 @@ def access_log_record(
 ) -> AccessLogEntry:
     """Record that a staff member read (or exported, downloaded, changed) a
     client's health data. Every staff view of health data calls this."""
-    return AccessLogEntry.objects.create(
-        actor=actor,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(getattr(obj, "uuid", None) or obj.pk),
-        client=client,
-        path=(request.get_full_path()[:300] if request is not None else ""),
-        ip_address=_client_ip(request),
-    )
+    return access_log_record_many(
+        actor=actor, items=[(client, obj)], action=action, request=request
+    )[0]
 
 
 def access_log_record_many(
@@ -178,22 +172,39 @@ def access_log_record_many(
     items,
     action: str = AccessLogEntry.Action.VIEW,
     request: HttpRequest | None = None,
-) -> None:
-    """One entry per (client, object) shown at once, as a list page shows them."""
+) -> list[AccessLogEntry]:
+    """One entry per (client, object) shown at once, as a list page shows them.
+
+    Each entry carries the hash of the one before it, so a changed or
+    removed entry breaks the chain (`manage.py verify_access_log`). Writers
+    take one lock in turn, or two of them would chain onto the same entry."""
     path = request.get_full_path()[:300] if request is not None else ""
     ip = _client_ip(request)
-    AccessLogEntry.objects.bulk_create(
-        AccessLogEntry(
-            actor=actor,
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(getattr(obj, "uuid", None) or obj.pk),
-            client=client,
-            path=path,
-            ip_address=ip,
+    entries = []
+    with transaction.atomic():
+        access_log.lock_chain()
+        previous = (
+            AccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
+            or ""
         )
-        for client, obj in items
-    )
+        now = timezone.now()
+        for client, obj in items:
+            entry = AccessLogEntry(
+                actor=actor,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(getattr(obj, "uuid", None) or obj.pk),
+                client=client,
+                path=path,
+                ip_address=ip,
+                at=now,
+                previous_hash=previous,
+            )
+            entry.entry_hash = access_log.entry_hash(entry)
+            previous = entry.entry_hash
+            entries.append(entry)
+        AccessLogEntry.objects.bulk_create(entries)
+    return entries
 
 
 def user_language_set(*, user: User, language: str) -> None:

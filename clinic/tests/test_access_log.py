@@ -39,15 +39,18 @@ def test_behind_the_proxy_the_clients_address_is_logged_and_cannot_be_spoofed(
 def test_the_log_holds_no_health_data(client_a, therapist):
     fields = {f.name for f in AccessLogEntry._meta.get_fields()}
     assert fields == {
-        "id",
-        "actor",
-        "action",
-        "object_type",
-        "object_id",
-        "client",
-        "path",
-        "ip_address",
-        "at",
+        *(
+            "id",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "client",
+            "path",
+            "ip_address",
+            "at",
+        ),
+        *("previous_hash", "entry_hash"),  # the tamper-evident chain
     }
 
 
@@ -91,3 +94,68 @@ def test_the_admin_offers_no_way_to_edit_or_delete_the_log(staff_login, client_a
         == 403
     )
     assert AccessLogEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_to_change_or_delete_an_entry(client_a, therapist):
+    from django.db import DatabaseError, connection, transaction
+
+    assert connection.vendor == "postgresql"
+    entry = services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    for attempt in (
+        lambda: AccessLogEntry.objects.filter(pk=entry.pk).update(action="export"),
+        lambda: AccessLogEntry.objects.filter(pk=entry.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            attempt()
+    assert AccessLogEntry.objects.get(pk=entry.pk).action == "view"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hash_chain_shows_an_altered_entry(client_a, therapist):
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    for _ in range(3):
+        services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    call_command("verify_access_log")
+    second = AccessLogEntry.objects.order_by("pk")[1]
+    with connection.cursor() as cursor:  # someone with database access bypasses the trigger
+        cursor.execute(
+            "ALTER TABLE clinic_accesslogentry DISABLE TRIGGER clinic_access_log_append_only"
+        )
+        cursor.execute(
+            "UPDATE clinic_accesslogentry SET object_id = 'hidden' WHERE id = %s", [second.pk]
+        )
+        cursor.execute(
+            "ALTER TABLE clinic_accesslogentry ENABLE TRIGGER clinic_access_log_append_only"
+        )
+    with pytest.raises(CommandError, match=f"breaks at entry {second.pk}"):
+        call_command("verify_access_log")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain(client_a, therapist):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(6)
+
+    def write():
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(5):
+                services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    from clinic import access_log
+
+    checked, broken = access_log.verify(AccessLogEntry.objects.order_by("pk"))
+    assert (checked, broken) == (30, None)

@@ -103,7 +103,9 @@ def test_a_client_cannot_open_staff_pages(client, client_a):
 
 def test_the_admins_own_login_form_cannot_be_used_to_skip_allauth(client, therapist):
     """Django's admin login has no rate limit and no two-factor step."""
-    response = client.post("/admin/login/", {"username": therapist.email, "password": PASSWORD, "next": "/admin/"})
+    response = client.post(
+        "/admin/login/", {"username": therapist.email, "password": PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
     assert "_auth_user_id" not in client.session
