@@ -12,6 +12,7 @@ from .models import (
     Appointment,
     ClientProfile,
     Clinic,
+    ConfidentialityIncident,
     Course,
     JourneyEvent,
     OutboxMessage,
@@ -173,6 +174,54 @@ class JourneyEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(ReadOnlyAdmin):
+    """Read by the privacy officer (and superusers); nobody changes it."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or _is_privacy_officer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or _is_privacy_officer(request.user)
+
+    actions = ["export_csv"]
+
+    @admin.action(description=_("Export the selected entries (CSV)"))
+    def export_csv(self, request, queryset):
+        import csv
+
+        from django.http import HttpResponse
+
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "at",
+                "staff member",
+                "action",
+                "object type",
+                "object id",
+                "client",
+                "page",
+                "ip",
+                "hash",
+            ]
+        )
+        for entry in queryset.select_related("actor", "client__user").order_by("pk"):
+            writer.writerow(
+                [
+                    entry.at.isoformat(),
+                    entry.actor.email,
+                    entry.action,
+                    entry.object_type,
+                    entry.object_id,
+                    entry.client.user.email,
+                    entry.path,
+                    entry.ip_address or "",
+                    entry.entry_hash,
+                ]
+            )
+        return response
+
     list_display = ["at", "actor", "action", "object_type", "object_id", "client", "ip_address"]
     list_filter = ["action", "object_type"]
     list_select_related = ["actor", "client__user"]
@@ -225,3 +274,47 @@ class AppointmentAdmin(ReadOnlyAdmin):
     list_select_related = ["clinic", "client__user", "room"]
     date_hierarchy = "start"
     inlines = [ReservationInline]
+
+
+def _is_privacy_officer(user) -> bool:
+    from .models import StaffRole
+
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role == StaffRole.PRIVACY_OFFICER
+
+
+@admin.register(ConfidentialityIncident)
+class ConfidentialityIncidentAdmin(admin.ModelAdmin):
+    """The privacy officer's register (Law 25). Entries can be completed as
+    notifications are made, never deleted."""
+
+    list_display = [
+        "discovered_on",
+        "risk",
+        "people_affected",
+        "commission_notified_on",
+        "people_notified_on",
+    ]
+    list_filter = ["risk"]
+    date_hierarchy = "discovered_on"
+    exclude = ["recorded_by"]
+
+    def has_module_permission(self, request):
+        return _is_privacy_officer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_privacy_officer(request.user)
+
+    def has_add_permission(self, request):
+        return _is_privacy_officer(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_privacy_officer(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)

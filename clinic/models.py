@@ -560,3 +560,49 @@ class Reservation(models.Model):
         return (
             f"{self.staff or self.room or self.client} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M}"
         )
+
+
+class ConfidentialityIncident(models.Model):
+    """Quebec's Law 25 register of confidentiality incidents: every incident is
+    recorded, whatever its risk, and kept (entries are never deleted)."""
+
+    class Risk(models.TextChoices):
+        LOW = "low", _("low")
+        SERIOUS = "serious", _("risk of serious injury")
+
+    occurred_on = models.DateField(_("occurred on"), null=True, blank=True)
+    discovered_on = models.DateField(_("discovered on"))
+    nature = models.TextField(_("what happened"))
+    data_affected = models.TextField(_("personal information concerned"))
+    people_affected = models.PositiveIntegerField(
+        _("number of people concerned"), null=True, blank=True
+    )
+    risk = models.CharField(_("risk assessment"), max_length=10, choices=Risk.choices)
+    risk_reasons = models.TextField(_("why this risk"), blank=True)
+    measures = models.TextField(_("measures taken to reduce the risk"), blank=True)
+    commission_notified_on = models.DateField(
+        _("Commission d'accès à l'information notified on"), null=True, blank=True
+    )
+    people_notified_on = models.DateField(_("people concerned notified on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("confidentiality incident")
+        verbose_name_plural = _("confidentiality incidents")
+        ordering = ["-discovered_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(occurred_on__isnull=True)
+                | Q(occurred_on__lte=models.F("discovered_on")),
+                name="incident_occurs_before_discovery",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discovered_on} · {self.get_risk_display()}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The incident register keeps every entry."))
