@@ -9,6 +9,7 @@ from . import services
 from .forms import CourseTransitionForm
 from .models import (
     AccessLogEntry,
+    AccountClosureRequest,
     Appointment,
     ClientProfile,
     Clinic,
@@ -318,3 +319,29 @@ class ConfidentialityIncidentAdmin(admin.ModelAdmin):
         if not change:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(AccountClosureRequest)
+class AccountClosureRequestAdmin(admin.ModelAdmin):
+    """Clients' requests to close their account, for the privacy officer."""
+
+    list_display = ["client", "requested_at", "status", "handled_at"]
+    list_filter = ["status"]
+    list_select_related = ["client__user"]
+    readonly_fields = ["client", "requested_at", "reason"]
+    fields = ["client", "requested_at", "reason", "status", "handled_at", "outcome"]
+
+    def has_module_permission(self, request):
+        return _is_privacy_officer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_privacy_officer(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_privacy_officer(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

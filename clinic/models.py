@@ -217,6 +217,9 @@ class ClientProfile(models.Model):
     emergency_contact_phone = models.CharField(
         _("emergency contact phone"), max_length=30, blank=True
     )
+    # Optional uses of the client's information: off until the client turns them on.
+    share_for_research = models.BooleanField(_("may be contacted about research"), default=False)
+    share_for_marketing = models.BooleanField(_("may receive news from the clinic"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
@@ -606,3 +609,40 @@ class ConfidentialityIncident(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The incident register keeps every entry."))
+
+
+class AccountClosureRequest(models.Model):
+    """A client asks to close their account. The privacy officer handles it
+    under the retention rules: clinical records are kept for the period the
+    law requires, then anonymised; nothing is silently deleted."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        HANDLED = "handled", _("handled")
+
+    client = models.ForeignKey(
+        ClientProfile,
+        on_delete=models.PROTECT,
+        related_name="closure_requests",
+        verbose_name=_("client"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    reason = models.TextField(_("reason given"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    outcome = models.TextField(_("what was done"), blank=True)
+
+    class Meta:
+        verbose_name = _("account closure request")
+        verbose_name_plural = _("account closure requests")
+        ordering = ["status", "requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=Q(status="open"), name="closure_one_open_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.get_status_display()}"

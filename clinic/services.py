@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from . import access_log, journey, outbox
 from .models import (
     AccessLogEntry,
+    AccountClosureRequest,
     Appointment,
     ClientProfile,
     Clinic,
@@ -527,3 +528,23 @@ def account_activate(*, user: User, password: str) -> None:
         user.set_password(password)
         user.save(update_fields=["password"])
         EmailAddress.objects.filter(user=user, email__iexact=user.email).update(verified=True)
+
+
+# --- Client rights -------------------------------------------------------------------------
+
+
+def client_sharing_set(*, client: ClientProfile, research: bool, marketing: bool) -> None:
+    ClientProfile.objects.filter(pk=client.pk).update(
+        share_for_research=research, share_for_marketing=marketing
+    )
+
+
+def account_closure_request(*, client: ClientProfile, reason: str = "") -> AccountClosureRequest:
+    """Ask to close the account: one open request at a time (a second ask
+    finds the first)."""
+    request, _created = AccountClosureRequest.objects.get_or_create(
+        client=client,
+        status=AccountClosureRequest.Status.OPEN,
+        defaults={"reason": reason.strip()[:5000]},
+    )
+    return request

@@ -28,6 +28,9 @@ portal_patterns = (
     [
         path("", views.portal_home, name="home"),
         path("verify-email/", views.verify_email_needed, name="verify_email"),
+        path("my-data/", views.my_data, name="my_data"),
+        path("my-data/download/", views.my_data_download, name="my_data_download"),
+        path("my-data/summary/", views.my_data_summary, name="my_data_summary"),
     ],
     "portal",
 )

@@ -1,5 +1,6 @@
 import logging
 
+from allauth.account.decorators import reauthentication_required
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
@@ -168,3 +169,66 @@ def admin_login(request, extra_context=None):
             return redirect(target)
         raise PermissionDenied
     return redirect(f"{reverse('account_login')}?next={target}")
+
+
+# --- The client's own data ---------------------------------------------------------
+
+
+@client_required
+def my_data(request):
+    from .models import AccountClosureRequest, ClientProfile
+
+    client = ClientProfile.objects.select_related("clinic").get(user=request.user)
+    if request.method == "POST":
+        if request.POST.get("action") == "sharing":
+            services.client_sharing_set(
+                client=client,
+                research=bool(request.POST.get("research")),
+                marketing=bool(request.POST.get("marketing")),
+            )
+            messages.success(request, _("Your choices are saved."))
+        elif request.POST.get("action") == "close" and request.POST.get("confirm"):
+            services.account_closure_request(client=client, reason=request.POST.get("reason", ""))
+            messages.success(
+                request, _("Your request is recorded. Our privacy officer will write to you.")
+            )
+        return redirect("portal:my_data")
+    open_request = AccountClosureRequest.objects.filter(
+        client=client, status=AccountClosureRequest.Status.OPEN
+    ).first()
+    return render(request, "portal/my_data.html", {"client": client, "open_request": open_request})
+
+
+def _export_for(request):
+    from . import exports
+    from .models import ClientProfile
+
+    client = ClientProfile.objects.select_related("clinic", "user").get(user=request.user)
+    return client, exports.client_export(client)
+
+
+@client_required
+@reauthentication_required
+@never_cache
+def my_data_download(request):
+    """All the client's data as JSON (after confirming their password)."""
+    import json
+
+    from django.http import HttpResponse
+
+    _client, data = _export_for(request)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@client_required
+@reauthentication_required
+@never_cache
+def my_data_summary(request):
+    """The same, as a page a person can read and print."""
+    client, data = _export_for(request)
+    return render(request, "portal/my_data_summary.html", {"client": client, "data": data})

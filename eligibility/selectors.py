@@ -94,3 +94,31 @@ def information_requested(screening: Screening):
         return None
     latest = screening.decisions.order_by("-at", "-pk").first()
     return latest if latest is not None and latest.kind == Decision.Kind.MORE_INFORMATION else None
+
+
+def client_export(client) -> list[dict]:
+    """The client's screenings, scores and decisions, for their own data export."""
+    from . import rules
+
+    screenings = (
+        Screening.objects.filter(course__client=client)
+        .prefetch_related("decisions")
+        .order_by("started_at")
+    )
+    return [
+        {
+            "started_at": s.started_at.isoformat(),
+            "submitted_at": s.submitted_at.isoformat() if s.submitted_at else None,
+            "status": s.status,
+            "answers": s.answers,
+            "automatic_outcome": s.outcome,
+            "reasons": [sentence for _code, sentence in rules.explain(s.reasons, s.rules_version)],
+            "phq9_score": s.phq9_score,
+            "gad7_score": s.gad7_score,
+            "decisions": [
+                {"at": d.at.isoformat(), "decision": d.kind, "note": d.note}
+                for d in s.decisions.all()
+            ],
+        }
+        for s in screenings
+    ]

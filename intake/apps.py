@@ -7,12 +7,13 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake")
 
     def ready(self) -> None:
-        from clinic import journey
+        from clinic import exports, journey
         from clinic.models import Stage
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
-        from .selectors import connect_next_step
+        from .selectors import client_export, connect_next_step
         from .services import held_intake_call_guard
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
+        exports.register("intake_calls", client_export)

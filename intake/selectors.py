@@ -292,3 +292,23 @@ def connect_next_step(course):
     ).exists():
         return DEFAULT_NEXT_STEPS[Stage.CONNECT]
     return None
+
+
+def client_export(client) -> list[dict]:
+    """The client's intake calls, for their own data export."""
+    return [
+        {
+            "start": call.appointment.start.isoformat(),
+            "clinic": call.appointment.clinic.name,
+            "status": call.appointment.status,
+            "concern": call.concern,
+            "language": call.language,
+            "phone": call.phone,
+            "consent_to_contact": call.consent_to_contact,
+            "notes": call.notes,
+            "booked_at": call.created_at.isoformat(),
+        }
+        for call in IntakeCall.objects.filter(course__client=client).select_related(
+            "appointment__clinic"
+        )
+    ]

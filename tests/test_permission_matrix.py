@@ -90,6 +90,10 @@ POLICY = {
     # The client portal.
     "portal:home": PORTAL,
     "portal:verify_email": rule(LOGIN, OK, OK, OK, OK),
+    "portal:my_data": PORTAL,
+    # A copy of one's data asks for the password again first (re-authentication).
+    "portal:my_data_download": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),
+    "portal:my_data_summary": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),
     "eligibility:screener": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),
     "eligibility:step": PORTAL,
     "eligibility:review": PORTAL,

@@ -1,0 +1,80 @@
+import json
+
+from django.urls import reverse
+
+from clinic.models import AccountClosureRequest, ClientProfile
+from eligibility.tests.factories import submitted_screening
+
+PASSWORD = "a-long-test-passphrase"
+
+
+def reauthenticated(client):
+    """The export asks for the password again first."""
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    return client
+
+
+def test_a_client_downloads_all_their_data_after_confirming_their_password(
+    client, client_a, client_b
+):
+    submitted_screening(
+        client_a.courses.get(), answers={"primary_concern": "ptsd", "phq9": [1] * 9}
+    )
+    submitted_screening(client_b.courses.get(), answers={"primary_concern": "anxiety"})
+    client.force_login(client_a.user)
+    assert client.get(reverse("portal:my_data_download"))["Location"].startswith(
+        reverse("account_reauthenticate")
+    )
+    reauthenticated(client)
+    response = client.get(reverse("portal:my_data_download"))
+    assert response["Content-Disposition"] == 'attachment; filename="my-data.json"'
+    data = json.loads(response.content)
+    assert data["account"]["email"] == client_a.user.email
+    assert data["courses"][0]["stage"] == "connect"
+    assert data["screenings"][0]["answers"]["primary_concern"] == "ptsd"
+    assert "intake_calls" in data
+    assert "anxiety" not in response.content.decode()  # client B's answers are not in A's copy
+    summary = client.get(reverse("portal:my_data_summary")).content.decode()
+    assert "ptsd" in summary
+
+
+def test_sharing_is_off_until_the_client_turns_it_on(client, client_a):
+    assert not (client_a.share_for_research or client_a.share_for_marketing)
+    client.force_login(client_a.user)
+    client.post(reverse("portal:my_data"), {"action": "sharing", "research": "on"})
+    client_a.refresh_from_db()
+    assert client_a.share_for_research and not client_a.share_for_marketing
+
+
+def test_asking_to_close_the_account_is_recorded_once_and_deletes_nothing(client, client_a):
+    client.force_login(client_a.user)
+    client.post(reverse("portal:my_data"), {"action": "close"})  # not confirmed: nothing happens
+    assert not AccountClosureRequest.objects.exists()
+    for _ in range(2):
+        client.post(
+            reverse("portal:my_data"), {"action": "close", "confirm": "on", "reason": "Moving away"}
+        )
+    assert AccountClosureRequest.objects.get().reason == "Moving away"
+    assert ClientProfile.objects.filter(pk=client_a.pk).exists()
+    assert (
+        "Our privacy officer will write to you"
+        in client.get(reverse("portal:my_data")).content.decode()
+    )
+
+
+def test_the_privacy_officer_handles_closure_requests(
+    staff_login, client_a, privacy_officer, therapist
+):
+    AccountClosureRequest.objects.create(client=client_a)
+    assert (
+        staff_login(privacy_officer)
+        .get(reverse("admin:clinic_accountclosurerequest_changelist"))
+        .status_code
+        == 200
+    )
+    assert (
+        staff_login(therapist)
+        .get(reverse("admin:clinic_accountclosurerequest_changelist"))
+        .status_code
+        == 403
+    )
