@@ -29,6 +29,8 @@ check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/bandit -q -r clinic intake eligibility sessions integration billing -x "*/tests/*,*/migrations/*"
+	$(PY) scripts/check_unsafe.py
 	DJANGO_PRODUCTION=1 SECRET_KEY=ci-only-secret-key-that-is-long-and-random-0123456789abcdef \
 	  ALLOWED_HOSTS=clinic.example CLINIC_VAR_DIR=$$(mktemp -d) \
 	  $(PY) manage.py check --deploy --fail-level WARNING

@@ -2,6 +2,7 @@
 
 from allauth.account.signals import email_confirmed
 from allauth.mfa.signals import authenticator_added
+from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 from django.urls import reverse
 
@@ -25,3 +26,19 @@ def remember_mfa_activation(sender, request, user, authenticator, **kwargs):
     # Setting up TOTP proves the code works: the staff gate counts it as used.
     if request is not None:
         request.session[MFA_ACTIVATED_SESSION_KEY] = True
+
+
+@receiver(user_logged_out)
+def end_other_sessions(sender, request, user, **kwargs):
+    """Signing out anywhere signs out everywhere: a session left open on a
+    shared or lost device must not outlive the person's decision to leave.
+    (Changing the password already ends the other sessions: Django checks
+    each session against the password's hash.)"""
+    from allauth.usersessions.models import UserSession
+
+    if user is None:
+        return
+    current = request.session.session_key if request is not None else None
+    for session in UserSession.objects.purge_and_list(user):
+        if session.session_key != current:
+            session.end()

@@ -31,3 +31,37 @@ def test_clients_are_not_signed_out_for_a_pause(client, client_a):
         client.get(reverse("portal:home"))
         clock.shift(60 * 60)
         assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_signing_out_on_one_device_signs_out_the_others(therapist):
+    from django.test import Client
+
+    from clinic.tests.test_mfa_gate import PASSWORD
+
+    laptop, phone = Client(), Client()
+    for device in (laptop, phone):
+        device.post(reverse("account_login"), {"login": therapist.email, "password": PASSWORD})
+        assert "_auth_user_id" in device.session
+    laptop.post(reverse("account_logout"))
+    assert phone.get(reverse("staff:home"))["Location"].startswith(reverse("account_login"))
+
+
+def test_changing_the_password_signs_out_the_other_devices(client_a):
+    from django.test import Client
+
+    from clinic.tests.test_mfa_gate import PASSWORD
+
+    laptop, phone = Client(), Client()
+    for device in (laptop, phone):
+        device.post(reverse("account_login"), {"login": client_a.user.email, "password": PASSWORD})
+    laptop.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    laptop.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "a-new-long-passphrase-2",
+            "password2": "a-new-long-passphrase-2",
+        },
+    )
+    assert laptop.get(reverse("portal:home")).status_code == 200
+    assert phone.get(reverse("portal:home"))["Location"].startswith(reverse("account_login"))

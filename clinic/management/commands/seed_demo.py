@@ -28,7 +28,8 @@ from clinic.models import (
 from intake import services as intake_services
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
 
-DEMO_PASSWORD = "demo-clinic-2026"
+# A printed demo login: seed_demo refuses to run in production.
+DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
 
 CLINICS = [
     {

@@ -1,0 +1,53 @@
+"""Fail when a construct that bypasses Django's protections appears outside
+the reviewed allow-list: `|safe`, `mark_safe`, `csrf_exempt`, raw SQL
+(`.raw(`, `.extra(`, `cursor()`, `RawSQL`). A new use needs a review and a
+line here saying why it is safe."""
+
+import re
+import sys
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+PATTERNS = {
+    "|safe": re.compile(r"\|\s*safe\b"),
+    "mark_safe": re.compile(r"\bmark_safe\b"),
+    "csrf_exempt": re.compile(r"\bcsrf_exempt\b"),
+    "raw SQL": re.compile(r"\.raw\(|\.extra\(|\bcursor\(\)|\bRawSQL\b"),
+}
+# (path, construct): why it was allowed.
+ALLOWED = {
+    ("clinic/views.py", "raw SQL"): "/healthz runs SELECT 1 to see that the database answers",
+    (
+        "clinic/access_log.py",
+        "raw SQL",
+    ): "pg_advisory_xact_lock with a constant key serialises access-log writers",
+    (
+        "templates/allauth/elements/fields.html",
+        "|safe",
+    ): "allauth's help texts are the app's own strings, not user input",
+}
+SKIP_PARTS = {".venv", "migrations", "tests", "staticfiles", "node_modules", "var", "scripts"}
+
+
+def main() -> int:
+    problems = []
+    for path in sorted(BASE.rglob("*")):
+        if path.suffix not in {".py", ".html", ".txt"} or SKIP_PARTS & set(
+            path.relative_to(BASE).parts
+        ):
+            continue
+        relative = str(path.relative_to(BASE))
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for name, pattern in PATTERNS.items():
+            if pattern.search(text) and (relative, name) not in ALLOWED:
+                problems.append(
+                    f"{relative}: {name} is not on the reviewed allow-list (scripts/check_unsafe.py)"
+                )
+    for problem in problems:
+        print(problem)
+    print(f"check_unsafe: {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
