@@ -308,6 +308,9 @@ else:
     }
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# With the counter's Redis down, booking goes on without a limit rather than
+# refusing everyone (django-ratelimit would otherwise fail closed).
+RATELIMIT_FAIL_OPEN = True
 
 # The address people reach the site at, for links in e-mails sent by the worker.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
