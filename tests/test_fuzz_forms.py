@@ -1,0 +1,162 @@
+"""Every form in the app, fed generated data: no response is a server error,
+and a refused form leaves no partial write behind."""
+
+import uuid
+
+import pytest
+from django.apps import apps
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intake.selectors import intake_slots
+from intake.tests.factories import rules, weekly_availability
+
+junk = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=200, max_size=3000),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "9999-12-31",
+            "2026-02-30",
+            "null",
+            "<script>",
+            "'; DROP TABLE x;--",
+            "on",
+            "yes",
+            "no",
+            "fr",
+            "en",
+            "anxiety",
+            "chronic_pain",
+            str(uuid.uuid4()),
+        ]
+    ),
+)
+
+# (url, fields, who posts): the fields each form reads, so examples reach validation.
+FORMS = {
+    "booking": (
+        "book",
+        [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "language",
+            "concern",
+            "consent_to_contact",
+            "submission",
+        ],
+        "anonymous",
+    ),
+    "booking_signed_in": (
+        "book",
+        ["phone", "language", "concern", "consent_to_contact", "submission"],
+        "client",
+    ),
+    "interest": (
+        "/book/interest/",
+        ["name", "email", "concern", "clinic", "language", "consent"],
+        "anonymous",
+    ),
+    "signup": (
+        "/accounts/signup/",
+        [
+            "first_name",
+            "last_name",
+            "email",
+            "clinic",
+            "preferred_language",
+            "password1",
+            "password2",
+        ],
+        "anonymous",
+    ),
+    "login": ("/accounts/login/", ["login", "password"], "anonymous"),
+    "language": ("/i18n/setlang/", ["language", "next"], "anonymous"),
+    "my_data": (
+        "/portal/my-data/",
+        ["action", "research", "marketing", "confirm", "reason"],
+        "client",
+    ),
+    "staff_course": ("course", ["to_stage", "reason"], "therapist"),
+    "staff_call": ("call", ["outcome", "notes"], "therapist"),
+    "manage_link": ("manage", ["action", "slot"], "anonymous"),
+}
+
+
+def row_counts():
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"clinic", "intake", "eligibility"}
+    }
+
+
+@pytest.fixture
+def places(clinic_qc, client_a, therapist, staff_login):
+    from django.test import Client
+
+    from intake import services
+
+    rules(clinic_qc, minimum_notice_hours=0)
+    weekly_availability(clinic_qc, therapist)
+    slot = next(s for day in intake_slots(clinic=clinic_qc).values() for s in day)
+    call = services.intake_call_book(
+        clinic=clinic_qc,
+        start=slot.start,
+        visitor=services.Visitor("A", "B", client_a.user.email, "+15145550123", "en"),
+        concern="anxiety",
+        consent_to_contact=True,
+        submission=uuid.uuid4(),
+        user=client_a.user,
+    )
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signed_in = Client(HTTP_ACCEPT_LANGUAGE="en")
+    signed_in.force_login(client_a.user)
+    staff = staff_login(therapist)
+    later = next(
+        s for day in intake_slots(clinic=clinic_qc).values() for s in day if s.start > slot.start
+    )
+    urls = {
+        "book": f"/book/{clinic_qc.slug}/{later.key}/",
+        "course": f"/staff/courses/{client_a.courses.get().uuid}/",
+        "call": f"/staff/intake/calls/{call.uuid}/",
+        "manage": f"/book/manage/{services.manage_token(call)}/",
+    }
+    return {"anonymous": anonymous, "client": signed_in, "therapist": staff, "urls": urls}
+
+
+FUZZ = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+@FUZZ
+@given(data=st.data())
+def test_no_form_answers_with_a_server_error(places, form, data):
+    url, fields, who = FORMS[form]
+    url = places["urls"].get(url, url)
+    payload = data.draw(st.fixed_dictionaries({}, optional={name: junk for name in fields}))
+    with transaction.atomic():
+        before = row_counts()
+        response = places[who].post(url, payload)
+        assert response.status_code < 500, (form, payload)
+        if response.status_code == 200 and form not in {
+            "booking",
+            "booking_signed_in",
+            "my_data",
+            "staff_course",
+            "staff_call",
+            "manage_link",
+        }:
+            # A refused form (shown again) changed nothing.
+            assert row_counts() == before
+        transaction.set_rollback(True)
