@@ -299,7 +299,11 @@ class Course(models.Model):
                 name="course_hold_remembers_stage",
             ),
         ]
-        indexes = [models.Index(fields=["clinic", "stage"], name="course_clinic_stage_idx")]
+        indexes = [
+            models.Index(fields=["clinic", "stage"], name="course_clinic_stage_idx"),
+            # The staff course list: a clinic's courses, latest change first.
+            models.Index(fields=["clinic", "-stage_changed_at"], name="course_clinic_changed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client} · {self.get_stage_display()}"
@@ -500,7 +504,13 @@ class Appointment(models.Model):
                 condition=Q(end__gt=models.F("start")), name="appointment_ends_after_start"
             ),
         ]
-        indexes = [models.Index(fields=["clinic", "start"], name="appointment_clinic_start_idx")]
+        indexes = [
+            models.Index(fields=["clinic", "start"], name="appointment_clinic_start_idx"),
+            # A client's upcoming appointments (the portal's next step).
+            models.Index(
+                fields=["client", "status", "start"], name="appointment_client_status_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M} UTC"

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-ROOT_URLCONF = "clinic.urls"
+ROOT_URLCONF = "bench.urls" if env.bool("BENCH_FLOOR", default=False) else "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 ASGI_APPLICATION = "clinic.asgi.application"
 

@@ -69,6 +69,10 @@ class Screening(models.Model):
                 fields=["status", "outcome", "submitted_at"], name="screening_review_queue_idx"
             ),
             models.Index(fields=["clinic", "submitted_at"], name="screening_clinic_idx"),
+            # The review queue's order: flagged first, then the oldest waiting.
+            models.Index(
+                fields=["clinic", "-crisis_flag", "submitted_at"], name="screening_queue_order_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,298 @@
+"""A large, realistic data set for benchmarks, written with bulk inserts.
+
+    manage.py seed_scale --clients 10000
+
+Four clinics, their staff and rooms, clients spread over every stage with
+their journey events, about twenty appointments each (200,000 for 10,000
+clients) with their reservations, intake calls, screenings with PHQ-9 and
+GAD-7, and due reminders in the outbox. Not for production databases."""
+
+import random
+import uuid
+from datetime import time, timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import (
+    Appointment,
+    AppointmentKind,
+    ClientProfile,
+    Clinic,
+    Course,
+    JourneyEvent,
+    OutboxMessage,
+    Reservation,
+    Room,
+    StaffProfile,
+    StaffRole,
+    Stage,
+    User,
+)
+from eligibility.models import QuestionnaireResponse, Screening
+from eligibility.screener import EXAMPLE_ANSWERS
+from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+
+STAGES = (
+    [Stage.CONNECT] * 3
+    + [Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE, Stage.RECONNECT] * 2
+    + [
+        Stage.DECLINED,
+        Stage.WITHDRAWN,
+        Stage.ON_HOLD,
+    ]
+)
+BATCH = 5000
+
+
+class Command(BaseCommand):
+    help = "Create a large data set quickly (bulk inserts) for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=10000)
+        parser.add_argument("--appointments-per-client", type=int, default=20)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    @transaction.atomic
+    def handle(self, *args, clients, appointments_per_client, seed, **options):
+        if settings.PRODUCTION:
+            raise CommandError("Refusing to load a benchmark data set into a production database.")
+        rng = random.Random(seed)  # nosec B311: test data, not security
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        run = uuid.uuid4().hex[:6]
+        password = make_password("scale-demo-2026")  # nosec B106: benchmark accounts
+
+        clinics = Clinic.objects.bulk_create(
+            Clinic(
+                slug=f"scale-{run}-{i}",
+                name=f"Scale {i}",
+                province="QC" if i % 2 == 0 else "BC",
+                time_zone="America/Toronto" if i % 2 == 0 else "America/Vancouver",
+                street_address=f"{i} Main",
+                city="Montréal" if i % 2 == 0 else "Vancouver",
+                postal_code="H1H 1H1",
+                phone="+15145550100",
+                email=f"scale{i}-{run}@clinic.example",
+                minimum_client_age=18 if i % 2 == 0 else 19,
+            )
+            for i in range(4)
+        )
+        BookingRules.objects.bulk_create(BookingRules(clinic=c) for c in clinics)
+        Room.objects.bulk_create(
+            Room(clinic=c, name=f"Room {r}", is_dosing_room=r < 3)
+            for c in clinics
+            for r in range(5)
+        )
+
+        staff_users = User.objects.bulk_create(
+            User(
+                email=f"staff{i}-{run}@clinic.example",
+                first_name="Staff",
+                last_name=str(i),
+                password=password,
+                is_staff=True,
+            )
+            for i in range(40)
+        )
+        roles = (
+            [StaffRole.THERAPIST] * 5
+            + [StaffRole.MEDICAL_PRACTITIONER] * 2
+            + [StaffRole.COORDINATOR] * 2
+            + [StaffRole.PRIVACY_OFFICER]
+        )
+        profiles = StaffProfile.objects.bulk_create(
+            StaffProfile(user=u, role=roles[i % len(roles)], profession="")
+            for i, u in enumerate(staff_users)
+        )
+        through = StaffProfile.clinics.through
+        through.objects.bulk_create(
+            through(staffprofile_id=p.pk, clinic_id=clinics[i % 4].pk)
+            for i, p in enumerate(profiles)
+        )
+        therapists = {c.pk: [] for c in clinics}
+        for i, p in enumerate(profiles):
+            if p.role == StaffRole.THERAPIST:
+                therapists[clinics[i % 4].pk].append(p.user)
+        AvailabilityWindow.objects.bulk_create(
+            AvailabilityWindow(
+                clinic_id=cid, staff=u, weekday=d, start_time=time(9), end_time=time(17)
+            )
+            for cid, people in therapists.items()
+            for u in people
+            for d in range(5)
+        )
+
+        users = User.objects.bulk_create(
+            (
+                User(
+                    email=f"client{i}-{run}@example.com",
+                    first_name="Client",
+                    last_name=str(i),
+                    password=password,
+                )
+                for i in range(clients)
+            ),
+            batch_size=BATCH,
+        )
+        client_profiles = ClientProfile.objects.bulk_create(
+            (
+                ClientProfile(user=u, clinic=clinics[i % 4], phone="+15145550123")
+                for i, u in enumerate(users)
+            ),
+            batch_size=BATCH,
+        )
+        courses = Course.objects.bulk_create(
+            (
+                Course(
+                    client=cp,
+                    clinic_id=cp.clinic_id,
+                    stage=STAGES[i % len(STAGES)],
+                    stage_before_hold=Stage.PREPARE
+                    if STAGES[i % len(STAGES)] == Stage.ON_HOLD
+                    else "",
+                    opened_at=now - timedelta(days=rng.randint(1, 700)),
+                )
+                for i, cp in enumerate(client_profiles)
+            ),
+            batch_size=BATCH,
+        )
+        JourneyEvent.objects.bulk_create(
+            (
+                JourneyEvent(course=c, from_stage="", to_stage=Stage.CONNECT, at=c.opened_at)
+                for c in courses
+            ),
+            batch_size=BATCH,
+        )
+        JourneyEvent.objects.bulk_create(
+            (
+                JourneyEvent(
+                    course=c,
+                    from_stage=Stage.CONNECT,
+                    to_stage=c.stage,
+                    at=c.opened_at + timedelta(days=10),
+                )
+                for c in courses
+                if c.stage != Stage.CONNECT
+            ),
+            batch_size=BATCH,
+        )
+
+        # Appointments: past ones held, a few weeks ahead booked; one reservation for the
+        # client and one for a therapist each, never overlapping (one hour per slot index).
+        appointments, reservations = [], []
+        kinds = [
+            AppointmentKind.PREPARATORY_SESSION,
+            AppointmentKind.DOSING_SESSION,
+            AppointmentKind.INTEGRATION_SESSION,
+        ]
+        slot = 0
+        for cp in client_profiles:
+            people = therapists[cp.clinic_id]
+            for j in range(appointments_per_client):
+                slot += 1
+                start = now - timedelta(days=300) + timedelta(hours=slot // len(people) * 1)
+                appointments.append(
+                    Appointment(
+                        clinic_id=cp.clinic_id,
+                        kind=AppointmentKind.INTAKE_CALL if j == 0 else kinds[j % 3],
+                        start=start,
+                        end=start + timedelta(minutes=50),
+                        client=cp,
+                        status=Appointment.Status.HELD
+                        if start < now
+                        else Appointment.Status.BOOKED,
+                    )
+                )
+        Appointment.objects.bulk_create(appointments, batch_size=BATCH)
+        for slot, a in enumerate(appointments, start=1):
+            people = therapists[a.clinic_id]
+            reservations.append(
+                Reservation(
+                    appointment=a, client_id=a.client_id, start=a.start, end=a.end, is_live=False
+                )
+            )
+            reservations.append(
+                Reservation(
+                    appointment=a,
+                    staff=people[slot % len(people)],
+                    start=a.start,
+                    end=a.end,
+                    is_live=False,
+                )
+            )
+        Reservation.objects.bulk_create(reservations, batch_size=BATCH)
+        intake = [a for a in appointments if a.kind == AppointmentKind.INTAKE_CALL]
+        course_of = {c.client_id: c for c in courses}
+        IntakeCall.objects.bulk_create(
+            (
+                IntakeCall(
+                    appointment=a,
+                    course=course_of[a.client_id],
+                    concern="depression",
+                    language="fr",
+                    phone="+15145550123",
+                    consent_to_contact=True,
+                    submission=uuid.uuid4(),
+                )
+                for a in intake
+            ),
+            batch_size=BATCH,
+        )
+        screenings = Screening.objects.bulk_create(
+            (
+                Screening(
+                    course=c,
+                    clinic_id=c.clinic_id,
+                    screener_version=1,
+                    rules_version="2026.2",
+                    status="submitted",
+                    answers=EXAMPLE_ANSWERS,
+                    outcome=rng.choice(["likely_eligible", "needs_review", "not_eligible"]),
+                    reasons=[],
+                    phq9_score=rng.randint(0, 27),
+                    gad7_score=rng.randint(0, 21),
+                    crisis_flag=rng.random() < 0.02,
+                    submitted_at=c.opened_at + timedelta(days=3),
+                )
+                for c in courses
+            ),
+            batch_size=BATCH,
+        )
+        QuestionnaireResponse.objects.bulk_create(
+            (
+                QuestionnaireResponse(
+                    client_id=s.course.client_id,
+                    screening=s,
+                    questionnaire=q,
+                    answers=[1] * n,
+                    score=n,
+                    band="mild",
+                    at=s.submitted_at,
+                )
+                for s in screenings
+                for q, n in (("phq9", 9), ("gad7", 7))
+            ),
+            batch_size=BATCH,
+        )
+        OutboxMessage.objects.bulk_create(
+            (
+                OutboxMessage(
+                    kind="accounts.welcome",
+                    key=f"scale-{run}-{u.pk}",
+                    payload={"user_id": u.pk},
+                    due_at=now + timedelta(days=3650),
+                    status="pending",
+                )
+                for u in users
+            ),
+            batch_size=BATCH,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
+                f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings."
+            )
+        )
