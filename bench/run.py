@@ -356,6 +356,39 @@ def bench_reminder_sweep(count: int = 10000) -> dict:
     }
 
 
+def explain_pages(ids: dict) -> None:
+    """Each key page's queries with PostgreSQL's plan: an index scan where a
+    page filters or orders, never a sequential scan of a large table."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    cookies = {
+        "client": session_cookie(ids["client"], staff=False),
+        "therapist": session_cookie(ids["therapist"], staff=True),
+    }
+    for label, path, who in PAGES:
+        path = path(ids) if callable(path) else path
+        browser = Client(
+            HTTP_HOST="127.0.0.1", HTTP_COOKIE=cookies.get(who, ""), HTTP_ACCEPT_LANGUAGE="fr"
+        )
+        browser.get(path)
+        with CaptureQueriesContext(connection) as captured:
+            browser.get(path)
+        print(f"\n== {label} ({path}): {len(captured)} queries")
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute("EXPLAIN " + sql)  # nosec B608: the app's own queries, replayed
+                plan = [row[0] for row in cursor.fetchall()]
+                seq = [line.strip() for line in plan if "Seq Scan" in line]
+                print(f"  {float(query['time']) * 1000:6.1f} ms  {sql[:90]}")
+                for line in seq:
+                    print(f"           ! {line}")
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -367,6 +400,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=10000, help="scale data size (seed_scale)")
     parser.add_argument(
         "--skip-pages", action="store_true", help="slot generation and the sweep only"
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print each key page's queries and their plans"
     )
     options = parser.parse_args()
 
@@ -397,6 +433,9 @@ def main() -> int:
     if options.skip_pages:
         return 0
     ids = ensure_scale_data(options.clients)
+    if options.explain:
+        explain_pages(ids)
+        return 0
     rows, floor = bench_pages(ids)
     print()
     print(
