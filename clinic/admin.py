@@ -22,6 +22,34 @@ from .models import (
     StaffProfile,
     User,
 )
+from .permissions import is_privacy_officer
+
+
+class HealthDataAdminMixin:
+    """Admin pages that show a client's health data log each staff read:
+    the object opened, and every row a list shows."""
+
+    def client_of(self, obj):
+        raise NotImplementedError
+
+    def _log(self, request, objects) -> None:
+        items = [(client, obj) for obj in objects if (client := self.client_of(obj)) is not None]
+        if items:
+            services.access_log_record_many(actor=request.user, items=items, request=request)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", None) and response.context_data.get("cl")
+        if changelist is not None and response.status_code == 200:
+            self._log(request, changelist.result_list)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        original = getattr(response, "context_data", None) and response.context_data.get("original")
+        if original is not None and response.status_code == 200:
+            self._log(request, [original])
+        return response
 
 
 @admin.register(User)
@@ -63,10 +91,14 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientProfile)
-class ClientProfileAdmin(admin.ModelAdmin):
+class ClientProfileAdmin(HealthDataAdminMixin, admin.ModelAdmin):
     list_display = ["user", "clinic", "created_at"]
     list_filter = ["clinic"]
     list_select_related = ["user", "clinic"]
+
+    def client_of(self, obj):
+        return obj
+
     search_fields = ["user__email", "user__last_name"]
     readonly_fields = ["uuid", "created_at"]
     autocomplete_fields = ["user"]
@@ -87,13 +119,17 @@ class JourneyEventInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
     """The stage is read-only here: it changes through the transition page,
     which calls the same journey service as every other entry point."""
 
     list_display = ["client", "clinic", "stage", "stage_changed_at"]
     list_filter = ["stage", "clinic"]
     list_select_related = ["client__user", "clinic"]
+
+    def client_of(self, obj):
+        return obj.client
+
     search_fields = ["client__user__email", "client__user__last_name"]
     readonly_fields = [
         "uuid",
@@ -167,10 +203,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(JourneyEvent)
-class JourneyEventAdmin(ReadOnlyAdmin):
+class JourneyEventAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
     list_display = ["at", "course", "from_stage", "to_stage", "actor"]
     list_filter = ["to_stage"]
     list_select_related = ["course__client__user", "actor"]
+
+    def client_of(self, obj):
+        return obj.course.client
 
 
 @admin.register(AccessLogEntry)
@@ -178,10 +217,10 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
     """Read by the privacy officer (and superusers); nobody changes it."""
 
     def has_module_permission(self, request):
-        return request.user.is_superuser or _is_privacy_officer(request.user)
+        return request.user.is_superuser or is_privacy_officer(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser or _is_privacy_officer(request.user)
+        return request.user.is_superuser or is_privacy_officer(request.user)
 
     actions = ["export_csv"]
 
@@ -235,26 +274,6 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind"]
 
 
-class HealthDataAdminMixin:
-    """Admin pages that show a client's health data log each staff read."""
-
-    def client_of(self, obj):
-        raise NotImplementedError
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        obj = (
-            getattr(response, "context_data", {}).get("original")
-            if hasattr(response, "context_data")
-            else None
-        )
-        if obj is not None and response.status_code == 200:
-            services.access_log_record(
-                actor=request.user, client=self.client_of(obj), obj=obj, request=request
-            )
-        return response
-
-
 class ReservationInline(admin.TabularInline):
     model = Reservation
     extra = 0
@@ -267,21 +286,18 @@ class ReservationInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyAdmin):
+class AppointmentAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
     """The calendar, read-only: appointments change through each stage's services."""
 
     list_display = ["start", "kind", "clinic", "status", "client", "room"]
     list_filter = ["clinic", "kind", "status"]
     list_select_related = ["clinic", "client__user", "room"]
+
+    def client_of(self, obj):
+        return obj.client  # None for a group meeting: nobody's record in particular
+
     date_hierarchy = "start"
     inlines = [ReservationInline]
-
-
-def _is_privacy_officer(user) -> bool:
-    from .models import StaffRole
-
-    profile = getattr(user, "staff_profile", None)
-    return profile is not None and profile.role == StaffRole.PRIVACY_OFFICER
 
 
 @admin.register(ConfidentialityIncident)
@@ -301,16 +317,16 @@ class ConfidentialityIncidentAdmin(admin.ModelAdmin):
     exclude = ["recorded_by"]
 
     def has_module_permission(self, request):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_add_permission(self, request):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -332,13 +348,13 @@ class AccountClosureRequestAdmin(admin.ModelAdmin):
     fields = ["client", "requested_at", "reason", "status", "handled_at", "outcome"]
 
     def has_module_permission(self, request):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return _is_privacy_officer(request.user)
+        return is_privacy_officer(request.user)
 
     def has_add_permission(self, request):
         return False

@@ -5,12 +5,22 @@ from its AppConfig.ready(), so the core never imports them."""
 
 from collections.abc import Callable
 
+from django.utils.translation import gettext_lazy as _
+
 _sections: dict[str, Callable] = {}
+# The title a person reads for each section (the JSON keeps the plain keys).
+LABELS = {"account": _("Your account"), "profile": _("Your profile"), "courses": _("Your journey")}
 
 
-def register(name: str, provider: Callable) -> None:
+def register(name: str, provider: Callable, label) -> None:
     """`provider(client)` returns plain JSON-able data for that section."""
     _sections[name] = provider
+    LABELS[name] = label
+
+
+def labelled(data: dict) -> list[tuple[str, object]]:
+    """(title, value) for each section of an export, for the readable page."""
+    return [(str(LABELS.get(name, name)), value) for name, value in data.items()]
 
 
 def client_export(client) -> dict:

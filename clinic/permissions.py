@@ -59,3 +59,16 @@ def is_care_team(user) -> bool:
     if profile is None:
         return user.is_superuser
     return profile.role != StaffRole.PRIVACY_OFFICER
+
+
+def is_clinician(user) -> bool:
+    """A therapist or a medical practitioner: reads clinical content and decides."""
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.is_clinician
+
+
+def is_privacy_officer(user) -> bool:
+    from .models import StaffRole
+
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.role == StaffRole.PRIVACY_OFFICER

@@ -113,6 +113,10 @@ def staff_home(request):
     page = selectors.staff_course_page(
         user=request.user, page=request.GET.get("page"), stage=request.GET.get("stage", "")
     )
+    # Who is in which stage of treatment is health information: each row shown is a read.
+    services.access_log_record_many(
+        actor=request.user, request=request, items=[(course.client, course) for course in page]
+    )
     return render(
         request,
         "staff/home.html",
@@ -230,5 +234,11 @@ def my_data_download(request):
 @never_cache
 def my_data_summary(request):
     """The same, as a page a person can read and print."""
+    from . import exports
+
     client, data = _export_for(request)
-    return render(request, "portal/my_data_summary.html", {"client": client, "data": data})
+    return render(
+        request,
+        "portal/my_data_summary.html",
+        {"client": client, "sections": exports.labelled(data)},
+    )

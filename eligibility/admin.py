@@ -14,17 +14,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic import services as core
+from clinic.admin import HealthDataAdminMixin
+from clinic.permissions import is_clinician
 from clinic.selectors import staff_clinic_ids
 
 from . import rules, selectors, services
 from .models import Decision, Screening
 from .questionnaires import GAD7, PHQ9
-
-
-def _is_clinician(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return profile is not None and profile.is_clinician
 
 
 class WaitingFilter(admin.SimpleListFilter):
@@ -79,7 +75,7 @@ class DecisionInline(admin.TabularInline):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(HealthDataAdminMixin, admin.ModelAdmin):
     list_display = [
         "client_name",
         "clinic",
@@ -111,10 +107,10 @@ class ScreeningAdmin(admin.ModelAdmin):
 
     # Clinicians of the screening's clinic only: not coordinators, not the privacy officer.
     def has_module_permission(self, request):
-        return _is_clinician(request.user)
+        return is_clinician(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return _is_clinician(request.user)
+        return is_clinician(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -130,26 +126,12 @@ class ScreeningAdmin(admin.ModelAdmin):
             super().get_queryset(request).filter(clinic_id__in=staff_clinic_ids(user=request.user))
         )
 
-    def changelist_view(self, request, extra_context=None):
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if changelist is not None:
-            # The list shows scores, outcomes and flags: each row is a read.
-            core.access_log_record_many(
-                actor=request.user,
-                request=request,
-                items=[
-                    (screening.course.client, screening) for screening in changelist.result_list
-                ],
-            )
-        return response
+    def client_of(self, obj):
+        return obj.course.client
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         screening = self.get_object(request, object_id)
         if screening is not None and self.has_view_permission(request, screening):
-            core.access_log_record(
-                actor=request.user, client=screening.course.client, obj=screening, request=request
-            )
             extra_context = {
                 **(extra_context or {}),
                 "sections": selectors.answer_sections(screening),

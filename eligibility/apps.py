@@ -16,4 +16,4 @@ class EligibilityConfig(AppConfig):
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, eligible_decision_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
-        exports.register("screenings", client_export)
+        exports.register("screenings", client_export, _("Your screenings"))

@@ -16,4 +16,4 @@ class IntakeConfig(AppConfig):
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
-        exports.register("intake_calls", client_export)
+        exports.register("intake_calls", client_export, _("Your intake calls"))

@@ -197,6 +197,28 @@ def intake_slots(
     return result
 
 
+def slot_week(*, clinic: Clinic, asked: date | None, now: datetime | None = None) -> dict:
+    """A week of free slots for the booking page: the week asked for, kept
+    between today and the booking horizon, with the weeks either side when
+    they hold bookable days."""
+    now = now or timezone.now()
+    rules = booking_rules(clinic)
+    today = now.astimezone(clinic.zone).date()
+    last_day = (now + timedelta(days=rules.horizon_days)).astimezone(clinic.zone).date()
+    start = min(max(asked or today, today), last_day)
+    slots = intake_slots(clinic=clinic, now=now, first_day=start, days=7, rules=rules)
+    days = [(start + timedelta(days=i), slots.get(start + timedelta(days=i), [])) for i in range(7)]
+    week = timedelta(days=7)
+    return {
+        "days": days,
+        "week_start": start,
+        "previous_week": start - week if start > today else None,
+        "next_week": start + week if start + week <= last_day else None,
+        "has_slots": any(day_slots for _day, day_slots in days),
+        "rules": rules,
+    }
+
+
 def intake_slot_at(*, clinic: Clinic, start: datetime, now: datetime | None = None) -> Slot | None:
     """The free slot starting exactly at `start`, or None (taken, outside
     availability, too soon, too far, or not a slot boundary)."""
@@ -218,20 +240,6 @@ def upcoming_intake_call(*, client_id: int, now: datetime | None = None) -> Inta
         .select_related("appointment__clinic")
         .first()
     )
-
-
-def schedules_calls(user) -> bool:
-    """Clinicians and coordinators work with intake calls; the privacy
-    officer does not (the access log is theirs, not the calendar)."""
-    from clinic.models import StaffRole
-
-    profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.role != StaffRole.PRIVACY_OFFICER)
-
-
-def is_clinician(user) -> bool:
-    profile = getattr(user, "staff_profile", None)
-    return profile is not None and profile.is_clinician
 
 
 def staff_day_calls(*, clinic: Clinic, day: date) -> list[IntakeCall]:

@@ -76,3 +76,39 @@ def test_a_client_never_reaches_the_staff_course_page(client, client_a, client_b
     )
     assert response.status_code == 403
     assert Course.objects.get(client=client_a).stage == Stage.CONNECT
+
+
+def test_garbage_filters_and_pages_still_show_the_list(staff_login, client_a, therapist):
+    web = staff_login(therapist)
+    for params in ({"stage": "garbage"}, {"page": "abc"}, {"page": "-5"}, {"page": "99999"}):
+        assert web.get(reverse("staff:home"), params).status_code == 200
+
+
+def test_each_course_the_list_shows_is_a_logged_read(staff_login, client_a, client_b, coordinator):
+    from clinic.models import AccessLogEntry
+
+    staff_login(coordinator).get(reverse("staff:home"))
+    assert set(
+        AccessLogEntry.objects.filter(actor=coordinator).values_list("client", flat=True)
+    ) == {
+        client_a.pk,
+        client_b.pk,
+    }
+
+
+def test_reading_a_client_or_a_course_in_the_admin_is_logged(staff_login, client_a):
+    from clinic.models import AccessLogEntry
+    from clinic.tests.factories import UserFactory
+
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    web = staff_login(root)
+    course = client_a.courses.get()
+    for url in (
+        reverse("admin:clinic_clientprofile_change", args=[client_a.pk]),
+        reverse("admin:clinic_course_change", args=[course.pk]),
+        reverse("admin:clinic_course_changelist"),
+        reverse("admin:clinic_journeyevent_changelist"),
+    ):
+        assert web.get(url).status_code == 200
+    logged = set(AccessLogEntry.objects.filter(actor=root).values_list("object_type", flat=True))
+    assert logged == {"clinic.clientprofile", "clinic.course", "clinic.journeyevent"}

@@ -84,3 +84,11 @@ def test_the_staff_list_logs_each_client_it_shows(staff_login, client_a, client_
         client_a.pk,
         client_b.pk,
     }
+
+
+def test_the_support_page_never_sends_a_client_off_the_site(client, client_a):
+    client.force_login(client_a.user)
+    for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        page = client.get(reverse("eligibility:support"), {"next": target}).content.decode()
+        assert f'href="{target}"' not in page
+        assert f'href="{reverse("eligibility:screener")}"' in page

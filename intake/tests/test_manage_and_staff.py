@@ -248,3 +248,10 @@ def test_the_day_view_query_count_does_not_grow_with_the_calls(
         assert page.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_each_call_the_day_view_shows_is_a_logged_read(staff_login, call, coordinator):
+    web = staff_login(coordinator)
+    web.get(reverse("intake:staff_day"), {"day": "2026-06-04"})
+    entry = AccessLogEntry.objects.get(actor=coordinator)
+    assert (entry.object_type, entry.object_id) == ("intake.intakecall", str(call.uuid))
