@@ -11,6 +11,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo
@@ -20,6 +21,9 @@ os.environ["DATABASE_URL"] = BENCH_DB
 # One secret for this process and the gunicorn it starts: the sessions made
 # here must be valid there.
 BENCH_SECRET = "bench-only-secret-" + "x" * 40
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# Clients who press "book" on the same slot at once, per slot, and how many slots.
+BOOKING_CONTENTION_CLIENTS = 16 * 10
 os.environ["SECRET_KEY"] = BENCH_SECRET
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -127,7 +131,7 @@ PAGES = [
     ("staff intake day", "/staff/intake/", "therapist"),
     ("screening review list (admin)", "/admin/eligibility/screening/", "therapist"),
 ]
-NOT_BUILT = ["booking POST", "room day grid", "group list", "invoice list", "PDF download"]
+NOT_BUILT = ["room day grid", "group list", "invoice list", "PDF download"]
 
 
 def ensure_scale_data(clients: int) -> dict:
@@ -138,6 +142,10 @@ def ensure_scale_data(clients: int) -> dict:
     if ClientProfile.objects.filter(user__email__startswith="client").count() < clients * 0.9:
         print(f"Seeding {clients} clients (seed_scale)...", flush=True)
         call_command("seed_scale", clients=clients, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the planner's statistics as a live database has them
     clinic = Clinic.objects.filter(slug__startswith="scale-").order_by("pk").first()
     therapist = (
         StaffProfile.objects.filter(role=StaffRole.THERAPIST, clinics=clinic)
@@ -176,6 +184,20 @@ def session_cookie(user, staff: bool) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
+def booking_queries(pair) -> int:
+    """Queries of one booking POST, run in this process (a booking of its own)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    _method, path, body, headers = booking_request(pair, "10.255.0.1")
+    browser = Client(HTTP_HOST="127.0.0.1", HTTP_COOKIE=headers["Cookie"])
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.post(path, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 302, response.status_code  # nosec B101: bench sanity
+    return len(captured)
+
+
 def queries_per_request(path: str, cookie: str | None) -> int:
     from django.db import connection
     from django.test import Client
@@ -188,8 +210,15 @@ def queries_per_request(path: str, cookie: str | None) -> int:
     return len(captured)
 
 
-def load(port: int, path: str, cookie: str | None, clients: int = 8, seconds: float = 4.0) -> dict:
-    """`clients` keep-alive connections request `path` for `seconds`."""
+def load(
+    port: int,
+    request_for,
+    clients: int = 8,
+    seconds: float = 4.0,
+    expect: int = 200,
+) -> dict:
+    """`clients` keep-alive connections send what `request_for()` gives
+    (method, path, body, headers; None when it has no more) for `seconds`."""
     import http.client
     import threading
 
@@ -197,20 +226,22 @@ def load(port: int, path: str, cookie: str | None, clients: int = 8, seconds: fl
     errors = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    headers = {"Host": "127.0.0.1", "Accept-Language": "fr", "X-Forwarded-Proto": "https"}
-    if cookie:
-        headers["Cookie"] = cookie
 
     def run():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
         while time.monotonic() < deadline:
+            with lock:
+                request = request_for()
+            if request is None:
+                break
+            method, path, body, headers = request
             started = time.perf_counter()
-            conn.request("GET", path, headers=headers)
+            conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             response.read()
             mine.append((time.perf_counter() - started) * 1000)
-            if response.status != 200:
+            if response.status != expect:
                 with lock:
                     errors[0] += 1
         conn.close()
@@ -233,6 +264,206 @@ def load(port: int, path: str, cookie: str | None, clients: int = 8, seconds: fl
     }
 
 
+def page_request(path: str, cookie: str | None):
+    headers = {"Host": "127.0.0.1", "Accept-Language": "fr", "X-Forwarded-Proto": "https"}
+    if cookie:
+        headers["Cookie"] = cookie
+    return lambda: ("GET", path, None, headers)
+
+
+# A CSRF secret of our own, sent as the cookie and as the form's token, as a
+# browser would after loading the form.
+CSRF_SECRET = "benchcsrfsecret0123456789abcdefg"  # noqa: S105 (bench only)
+
+
+def booking_request(pair: tuple[str, str, str], forwarded_for: str):
+    """A signed-in client's booking POST for one slot, from their own address."""
+    from urllib.parse import urlencode
+
+    cookie, path, _ = pair
+    body = urlencode(
+        {
+            "csrfmiddlewaretoken": CSRF_SECRET,
+            "phone": "514 555 0199",
+            "language": "fr",
+            "concern": "depression",
+            "consent_to_contact": "on",
+            "submission": str(uuid.uuid4()),
+        }
+    )
+    headers = {
+        "Host": "127.0.0.1",
+        "Accept-Language": "fr",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-For": forwarded_for,
+        "Origin": "https://127.0.0.1",
+        "Referer": f"https://127.0.0.1{path}",
+        "Cookie": f"{cookie}; csrftoken={CSRF_SECRET}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return ("POST", path, body, headers)
+
+
+def booking_fixture(clients: int) -> dict:
+    """A clinic with two clinicians free every half-hour, every day, for six
+    weeks, and `clients` new clients, each signed in and due to book once:
+    (session cookie, booking path, slot key) per client, one slot each."""
+    from allauth.account.models import EmailAddress
+
+    from clinic.models import Clinic, StaffRole, User
+    from clinic.services import client_register, staff_profile_create
+    from intake.models import AvailabilityWindow, BookingRules
+    from intake.selectors import intake_slots
+
+    run = uuid.uuid4().hex[:6]
+    clinic = Clinic.objects.create(
+        slug=f"bench-booking-{run}",
+        name="Bench booking",
+        province="QC",
+        time_zone="America/Toronto",
+        street_address="1",
+        city="Montréal",
+        postal_code="H1H 1H1",
+        phone="5145550100",
+        email="b@example.com",
+        minimum_client_age=18,
+    )
+    BookingRules.objects.create(clinic=clinic, minimum_notice_hours=1, horizon_days=42)
+    clinicians = []
+    for i in range(2):
+        user = User.objects.create_user(f"bench-clinician{i}-{run}@example.com")
+        staff_profile_create(user=user, role=StaffRole.THERAPIST, clinics=[clinic])
+        clinicians.append(user)
+        AvailabilityWindow.objects.bulk_create(
+            AvailabilityWindow(
+                clinic=clinic,
+                staff=user,
+                weekday=d,
+                start_time=clock_time(8),
+                end_time=clock_time(20),
+            )
+            for d in range(7)
+        )
+    slots = [slot for day in intake_slots(clinic=clinic).values() for slot in day]
+    pairs = []
+    for i, slot in enumerate(slots[:clients]):
+        user = User.objects.create_user(f"bench-booker{i}-{run}@example.com", first_name="Bench")
+        client_register(user=user, clinic=clinic, phone="5145550199")
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        pairs.append(
+            (
+                session_cookie(user, staff=False),
+                f"/book/{clinic.slug}/{slot.key}/",
+                slot.key,
+            )
+        )
+    return {"clinic": clinic, "pairs": pairs, "clinicians": len(clinicians)}
+
+
+def booking_cleanup(fixture: dict) -> None:
+    """Remove the booking clinic, its people and their bookings."""
+    from django.db.models import ProtectedError
+
+    from clinic.models import (
+        Appointment,
+        ClientProfile,
+        Clinic,
+        Course,
+        JourneyEvent,
+        OutboxMessage,
+        StaffProfile,
+        User,
+    )
+    from intake.models import IntakeCall
+
+    clinic = fixture["clinic"]
+    run = clinic.slug.rsplit("-", 1)[-1]
+    users = User.objects.filter(email__startswith="bench-", email__contains=f"-{run}@")
+    try:
+        # Health records are protected from cascading deletes: children first.
+        appointments = Appointment.objects.filter(clinic=clinic)
+        OutboxMessage.objects.filter(
+            key__in=[f"{a.uuid}:v{a.version}" for a in appointments.only("uuid", "version")]
+        ).delete()
+        IntakeCall.objects.filter(appointment__clinic=clinic).delete()
+        appointments.delete()
+        JourneyEvent.objects.filter(course__clinic=clinic).delete()
+        Course.objects.filter(clinic=clinic).delete()
+        ClientProfile.objects.filter(clinic=clinic).delete()
+        StaffProfile.objects.filter(user__in=users).delete()
+        users.delete()
+        Clinic.objects.filter(pk=clinic.pk).delete()
+    except ProtectedError as exc:
+        print(
+            f"(the booking clinic {clinic.slug} stays in the bench database: {type(exc).__name__})"
+        )
+
+
+def double_bookings(clinic) -> int:
+    """Pairs of live reservations that hold one clinician or client at overlapping times."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM clinic_reservation a
+            JOIN clinic_reservation b ON a.id < b.id AND a.is_live AND b.is_live
+              AND a.start < b."end" AND b.start < a."end"
+              AND (a.staff_id = b.staff_id OR a.client_id = b.client_id)
+            JOIN clinic_appointment p ON p.id = a.appointment_id
+            WHERE p.clinic_id = %s
+            """,
+            [clinic.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def bench_booking_contention(port: int, fixture: dict, rounds: int = 10, clients: int = 16) -> dict:
+    """`clients` signed-in clients press "book" on the same slot at the same
+    moment, for `rounds` slots: each slot is booked at most once per clinician."""
+    import http.client
+    import threading
+
+    from clinic.models import Appointment
+
+    pairs = fixture["pairs"]
+    statuses: list[int] = []
+    lock = threading.Lock()
+    used = 0
+    for r in range(rounds):
+        slot_path = pairs[used][1]
+        group = pairs[used : used + clients]
+        used += clients
+        barrier = threading.Barrier(clients)
+
+        def press(pair, n, slot_path=slot_path, barrier=barrier, r=r):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            method, _, body, headers = booking_request(pair, f"10.9.{r}.{n}")
+            barrier.wait()
+            conn.request(method, slot_path, body=body, headers=headers)
+            status = conn.getresponse().status
+            conn.close()
+            with lock:
+                statuses.append(status)
+
+        threads = [threading.Thread(target=press, args=(p, n)) for n, p in enumerate(group)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    booked = Appointment.objects.filter(clinic=fixture["clinic"]).count()
+    fixture["pairs"] = pairs[used:]
+    return {
+        "attempts": len(statuses),
+        "booked": statuses.count(302),
+        "refused": statuses.count(200),
+        "errors": sum(1 for s in statuses if s >= 500),
+        "appointments": booked,
+        "expected": rounds * fixture["clinicians"],
+        "double": double_bookings(fixture["clinic"]),
+    }
+
+
 def bench_pages(ids: dict) -> list[tuple]:
     import socket
     import subprocess  # nosec B404
@@ -252,7 +483,14 @@ def bench_pages(ids: dict) -> list[tuple]:
         "CONN_MAX_AGE": "60",
         "STATIC_ROOT": static_root,
         "LOG_LEVEL": "WARNING",
+        # As in production: rate limits counted in Redis, the client's
+        # address read through one proxy (each simulated client has its own).
+        "REDIS_URL": BENCH_REDIS,
+        "TRUSTED_PROXY_COUNT": "1",
     }
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS).flushdb()
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, check=True
     )  # nosec
@@ -291,16 +529,38 @@ def bench_pages(ids: dict) -> list[tuple]:
             ("floor: bare view", "/bench/bare/"),
             ("floor: template + 1 query", "/bench/one-query/"),
         ):
-            load(port, path, None, seconds=1)
-            floor[label] = load(port, path, None)
+            load(port, page_request(path, None), seconds=1)
+            floor[label] = load(port, page_request(path, None))
             rows.append((label, floor[label], 1 if "query" in label else 0))
         call_command("check")  # the app loads in this process too (for query counts)
         for label, path, who in PAGES:
             path = path(ids) if callable(path) else path
             cookie = cookies.get(who)
-            load(port, path, cookie, seconds=1)
-            rows.append((label, load(port, path, cookie), queries_per_request(path, cookie)))
-        return rows, floor["floor: template + 1 query"]
+            load(port, page_request(path, cookie), seconds=1)
+            rows.append(
+                (label, load(port, page_request(path, cookie)), queries_per_request(path, cookie))
+            )
+
+        # Booking POST: each request a different signed-in client taking a
+        # different free slot, as on a busy morning.
+        fixture = ids["booking"]
+        pairs = iter(fixture["pairs"][BOOKING_CONTENTION_CLIENTS:])
+        counter = iter(range(10**6))
+
+        def next_booking():
+            pair = next(pairs, None)
+            n = next(counter)
+            return (
+                booking_request(pair, f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}")
+                if pair
+                else None
+            )
+
+        result = load(port, next_booking, expect=302)
+        rows.append(("booking POST", result, booking_queries(next(pairs))))
+        fixture["pairs"] = fixture["pairs"][:BOOKING_CONTENTION_CLIENTS]
+        contention = bench_booking_contention(port, fixture)
+        return rows, floor["floor: template + 1 query"], contention
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -404,6 +664,12 @@ def main() -> int:
     parser.add_argument(
         "--explain", action="store_true", help="print each key page's queries and their plans"
     )
+    parser.add_argument(
+        "--bookings",
+        type=int,
+        default=700,
+        help="clients who each book once in the booking POST run",
+    )
     options = parser.parse_args()
 
     ensure_database()
@@ -436,7 +702,12 @@ def main() -> int:
     if options.explain:
         explain_pages(ids)
         return 0
-    rows, floor = bench_pages(ids)
+    print("Preparing the booking clinic and its clients...", flush=True)
+    ids["booking"] = booking_fixture(BOOKING_CONTENTION_CLIENTS + options.bookings)
+    try:
+        rows, floor, contention = bench_pages(ids)
+    finally:
+        booking_cleanup(ids["booking"])
     print()
     print(
         f"Pages under gunicorn (2 workers, 8 keep-alive clients, 4 s each), {options.clients} clients of data:"
@@ -447,12 +718,20 @@ def main() -> int:
     for label, result, queries in rows:
         ratio = result["p50"] / floor["p50"]
         target = "" if label.startswith("floor") else verdict(ratio <= 2)
-        errors = f"  ({result['errors']} non-200)" if result["errors"] else ""
+        errors = f"  ({result['errors']} unexpected answers)" if result["errors"] else ""
         print(
             f"{label:34} {result['rps']:8.0f} {result['p50']:8.1f} {result['p99']:8.1f} {queries:8d} {ratio:10.2f}  {target}{errors}"
         )
     for label in NOT_BUILT:
         print(f"{label:34} {'not built yet':>8}")
+    print()
+    ok = contention["double"] == 0 and contention["errors"] == 0
+    print(
+        f"booking under 16 concurrent clients, 10 slots with {ids['booking']['clinicians']} clinicians each: "
+        f"{contention['booked']} booked (at most {contention['expected']}), {contention['refused']} told the time "
+        f"was taken, {contention['errors']} server errors, {contention['double']} double bookings "
+        f"(target 0 double bookings: {verdict(ok and contention['booked'] <= contention['expected'])})"
+    )
     return 0
 
 

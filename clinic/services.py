@@ -232,6 +232,26 @@ def outbox_enqueue(
     return message
 
 
+def outbox_enqueue_many(messages: list[dict]) -> None:
+    """Several pieces of later work in one statement (each a dict of
+    outbox_enqueue's arguments); a (kind, key) already queued stays as it is."""
+    registered = outbox.handlers()
+    now = timezone.now()
+    rows = []
+    for message in messages:
+        if message["kind"] not in registered:
+            raise ValueError(f"No outbox handler is registered for {message['kind']!r}.")
+        rows.append(
+            OutboxMessage(
+                kind=message["kind"],
+                key=message["key"],
+                payload=message.get("payload") or {},
+                due_at=message.get("due_at") or now,
+            )
+        )
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 @dataclass
 class SweepResult:
     sent: int = 0
@@ -433,7 +453,9 @@ def appointment_book(
             appointment = Appointment(
                 clinic=clinic, kind=kind, start=start, end=end, client=client, room=room
             )
-            appointment.full_clean()
+            # The clinic, client and room were handed in as rows and the uuid is
+            # fresh: checking that they exist would cost a query each for nothing.
+            appointment.full_clean(exclude=["clinic", "client", "room"], validate_unique=False)
             appointment.save()
             Reservation.objects.bulk_create(_reservations(appointment, staff, buffer))
     except IntegrityError as exc:

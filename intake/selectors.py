@@ -219,11 +219,19 @@ def slot_week(*, clinic: Clinic, asked: date | None, now: datetime | None = None
     }
 
 
-def intake_slot_at(*, clinic: Clinic, start: datetime, now: datetime | None = None) -> Slot | None:
+def intake_slot_at(
+    *,
+    clinic: Clinic,
+    start: datetime,
+    now: datetime | None = None,
+    rules: BookingRules | None = None,
+) -> Slot | None:
     """The free slot starting exactly at `start`, or None (taken, outside
     availability, too soon, too far, or not a slot boundary)."""
     day = start.astimezone(clinic.zone).date()
-    for slot in intake_slots(clinic=clinic, now=now, first_day=day, days=1).get(day, []):
+    for slot in intake_slots(clinic=clinic, now=now, first_day=day, days=1, rules=rules).get(
+        day, []
+    ):
         if slot.start == start:
             return slot
     return None

@@ -231,17 +231,22 @@ def _queue_messages(call: IntakeCall, *, first: bool, now: datetime | None = Non
     version = appointment.version
     key = f"{appointment.uuid}:v{version}"
     payload = {"call": str(call.uuid), "version": version}
-    core.outbox_enqueue(kind=CONFIRMATION, key=key, payload={**payload, "first": first})
+    messages = [{"kind": CONFIRMATION, "key": key, "payload": {**payload, "first": first}}]
     reminders = dict(REMINDERS)
     if call.consent_to_contact:
         reminders.update(SMS_REMINDERS)
     for kind, before in reminders.items():
         due = appointment.start - before
         if due > now:
-            core.outbox_enqueue(kind=kind, key=key, payload=payload, due_at=due)
-    core.outbox_enqueue(
-        kind=STAFF_NOTICE, key=key, payload={**payload, "event": "booked" if first else "moved"}
+            messages.append({"kind": kind, "key": key, "payload": payload, "due_at": due})
+    messages.append(
+        {
+            "kind": STAFF_NOTICE,
+            "key": key,
+            "payload": {**payload, "event": "booked" if first else "moved"},
+        }
     )
+    core.outbox_enqueue_many(messages)
 
 
 def intake_call_book(
@@ -271,9 +276,10 @@ def intake_call_book(
     if existing is not None:
         return existing
     now = now or timezone.now()
+    rules = selectors.booking_rules(clinic)
     try:
         with transaction.atomic():
-            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
+            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
             if slot is None:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             profile = _client_for(clinic=clinic, visitor=visitor, user=user)
@@ -291,14 +297,13 @@ def intake_call_book(
             if upcoming is not None:
                 raise BookingError(_(MSG_ALREADY_BOOKED), intake_call=upcoming)
             course = _connect_course(profile, clinic)
-            fresh = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
+            fresh = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
             if fresh is None:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             # Only a clinician whose row we locked: one freed meanwhile is for the next booking.
             free_and_locked = [pk for pk in fresh.staff_ids if pk in slot.staff_ids]
             if not free_and_locked:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
-            rules = selectors.booking_rules(clinic)
             clinician = User.objects.get(pk=free_and_locked[0])
             appointment = core.appointment_book(
                 clinic=clinic,
@@ -319,7 +324,10 @@ def intake_call_book(
                 consent_to_contact=consent_to_contact,
                 submission=submission,
             )
-            call.full_clean()
+            # Field checks only: the rows it points to were just read or written
+            # in this transaction, and the unique submission is the database's
+            # to enforce (its IntegrityError is handled below).
+            call.full_clean(exclude=["appointment", "course"], validate_unique=False)
             call.save()
             _queue_messages(call, first=True)
     except core.CalendarConflict as exc:

@@ -58,7 +58,6 @@ def book(request, clinic_slug, slot_key):
     start_at = selectors.parse_slot_key(slot_key)
     if start_at is None:
         raise Http404
-    slot = selectors.intake_slot_at(clinic=clinic, start=start_at)
     user = _client_user(request)
     form = BookingForm(request.POST or None, user=user, initial={"language": request.LANGUAGE_CODE})
     error = None
@@ -99,6 +98,8 @@ def book(request, clinic_slug, slot_key):
             existing = exc.intake_call if user is not None else None
         else:
             return redirect("intake:booked", token=services.manage_token(call))
+    # Read the slot only to show the form again: a booking checks it itself, under lock.
+    slot = selectors.intake_slot_at(clinic=clinic, start=start_at)
     if slot is None and error is None and request.method == "GET":
         error = _(services.MSG_SLOT_UNAVAILABLE)
     return render(

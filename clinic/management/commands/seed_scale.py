@@ -14,7 +14,7 @@ from datetime import time, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clinic.models import (
@@ -290,6 +290,13 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
+        if connection.vendor == "postgresql":
+            # Fresh statistics, as autovacuum would give a real database after
+            # a while: without them the planner guesses a few rows per table
+            # and picks sequential scans and hash joins for the list pages
+            # (the staff course list took 7 ms instead of 0.2 ms).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
