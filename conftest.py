@@ -19,6 +19,16 @@ def english_by_default():
         yield
 
 
+@pytest.fixture(autouse=True)
+def fresh_fragments():
+    """Each test starts with no rendered fragment kept in memory: the
+    database it reads is its own, the process's memory is not."""
+    from django.core.cache import caches
+
+    caches["fragments"].clear()
+    yield
+
+
 @pytest.fixture
 def client():
     """A browser that asks for English (French is the site's default)."""

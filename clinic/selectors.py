@@ -1,7 +1,9 @@
 """Reads the core pages need, each with a fixed number of queries."""
 
+import uuid
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 
@@ -78,6 +80,15 @@ def public_team() -> QuerySet[StaffProfile]:
         .prefetch_related("clinics")
         .order_by("role", "user__last_name", "user__first_name")
     )
+
+
+CALENDAR_VERSION_KEY = "calendar-version"
+
+
+def calendar_version() -> str:
+    """A token that changes whenever the calendar or availability does
+    (`services.calendar_changed`): part of the key of any cached free-time list."""
+    return cache.get_or_set(CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None)
 
 
 def public_clinics() -> QuerySet[Clinic]:

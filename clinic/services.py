@@ -1,9 +1,11 @@
 """Actions that change the core domain. One transaction each."""
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -28,6 +30,7 @@ from .models import (
     Stage,
     User,
 )
+from .selectors import CALENDAR_VERSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -414,6 +417,15 @@ def _reservations(
     return rows
 
 
+def calendar_changed() -> None:
+    """Something on the calendar, or in who is available when, has changed:
+    pages that keep a rendered list of free times must not use it again.
+
+    The new version is written after the commit, so a page that read the
+    calendar before the change can only have been kept under the old one."""
+    transaction.on_commit(lambda: cache.set(CALENDAR_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
 def appointment_book(
     *,
     clinic: Clinic,
@@ -458,6 +470,7 @@ def appointment_book(
             appointment.full_clean(exclude=["clinic", "client", "room"], validate_unique=False)
             appointment.save()
             Reservation.objects.bulk_create(_reservations(appointment, staff, buffer))
+            calendar_changed()
     except IntegrityError as exc:
         raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
     return appointment
@@ -475,6 +488,7 @@ def appointment_cancel(*, appointment: Appointment, version: int | None = None) 
         if updated != 1:
             raise CalendarConflict(_(MSG_ALREADY_CHANGED))
         Reservation.objects.filter(appointment=appointment).update(is_live=False)
+        calendar_changed()
     appointment.refresh_from_db()
     return appointment
 
@@ -515,6 +529,7 @@ def appointment_reschedule(
             current.full_clean()
             current.save(update_fields=["start", "end", "version"])
             Reservation.objects.bulk_create(_reservations(current, staff, buffer))
+            calendar_changed()
     except IntegrityError as exc:
         raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
     appointment.refresh_from_db()

@@ -125,7 +125,16 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "clinic_cache",
-    }
+    },
+    # Rendered fragments of public pages, in each web process's memory: never
+    # anything a signed-in person sees, and keyed so that stale ones are not
+    # looked up (a calendar version, the minute, the language).
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "TIMEOUT": 60,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -7,12 +7,27 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake")
 
     def ready(self) -> None:
+        # Availability is edited in the admin (or the shell): whichever way it
+        # changes, the cached lists of free times must not be used again.
+        from django.db.models.signals import post_delete, post_save
+
         from clinic import exports, journey
         from clinic.models import Stage
+        from clinic.services import calendar_changed
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
+        from .models import AvailabilityException, AvailabilityWindow, BookingRules
         from .selectors import client_export, connect_next_step
         from .services import held_intake_call_guard
+
+        def availability_changed(sender, **kwargs):
+            calendar_changed()
+
+        for model in (AvailabilityWindow, AvailabilityException, BookingRules):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    availability_changed, sender=model, dispatch_uid=f"calendar-{model.__name__}"
+                )
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -21,12 +22,15 @@ from . import selectors, services
 from .forms import BookingForm, CallOutcomeForm, InterestForm
 
 
-def _week_context(request, clinic: Clinic) -> dict:
+def _asked_week(request) -> date | None:
     try:
-        asked = date.fromisoformat(request.GET.get("week", ""))
+        return date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
-        asked = None
-    return {"clinic": clinic, **selectors.slot_week(clinic=clinic, asked=asked)}
+        return None
+
+
+def _week_context(request, clinic: Clinic) -> dict:
+    return {"clinic": clinic, **selectors.slot_week(clinic=clinic, asked=_asked_week(request))}
 
 
 @login_not_required
@@ -39,7 +43,21 @@ def start(request):
 @require_GET
 def slots(request, clinic_slug):
     clinic = get_object_or_404(Clinic, slug=clinic_slug)
-    return render(request, "intake/slots.html", _week_context(request, clinic))
+    asked = _asked_week(request)
+    # The week is rendered once a minute per clinic, week and language, and
+    # again as soon as anything on the calendar changes (its version); the
+    # template computes it only when its cached copy is missing.
+    return render(
+        request,
+        "intake/slots.html",
+        {
+            "clinic": clinic,
+            "asked": asked,
+            "calendar_version": core_selectors.calendar_version(),
+            "minute": int(timezone.now().timestamp()) // 60,
+            "week": partial(selectors.slot_week, clinic=clinic, asked=asked),
+        },
+    )
 
 
 def _client_user(request):
