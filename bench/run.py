@@ -126,7 +126,7 @@ PAGES = [
     ("home", "/", None),
     ("slot listing", lambda ids: f"/book/{ids['clinic_slug']}/", None),
     ("client portal", "/portal/", "client"),
-    ("screener step", "/portal/screening/about/", "client"),
+    ("screener step", "/portal/screening/about/", "screening_client"),
     ("staff course list", "/staff/", "therapist"),
     ("staff intake day", "/staff/intake/", "therapist"),
     ("screening review list (admin)", "/admin/eligibility/screening/", "therapist"),
@@ -157,7 +157,19 @@ def ensure_scale_data(clients: int) -> dict:
         .select_related("user")
         .first()
     )
-    return {"clinic_slug": clinic.slug, "therapist": therapist.user, "client": client.user}
+    screening_client = (
+        ClientProfile.objects.filter(
+            clinic=clinic, courses__stage="connect", courses__screenings__isnull=True
+        )
+        .select_related("user")
+        .first()
+    )
+    return {
+        "clinic_slug": clinic.slug,
+        "therapist": therapist.user,
+        "client": client.user,
+        "screening_client": screening_client.user,
+    }
 
 
 def session_cookie(user, staff: bool) -> str:
@@ -176,7 +188,7 @@ def session_cookie(user, staff: bool) -> str:
         TOTP.activate(user, generate_totp_secret())
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "clinic.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if staff:
         store["clinic_mfa_activated"] = True
@@ -522,6 +534,7 @@ def bench_pages(ids: dict) -> list[tuple]:
         cookies = {
             "client": session_cookie(ids["client"], staff=False),
             "therapist": session_cookie(ids["therapist"], staff=True),
+            "screening_client": session_cookie(ids["screening_client"], staff=False),
         }
         rows = []
         floor = {}
@@ -619,13 +632,29 @@ def bench_reminder_sweep(count: int = 10000) -> dict:
 def explain_pages(ids: dict) -> None:
     """Each key page's queries with PostgreSQL's plan: an index scan where a
     page filters or orders, never a sequential scan of a large table."""
-    from django.db import connection
+    from django.core.cache import caches
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from clinic.models import OutboxMessage
+
+    # The reminder sweep's claim of the next due row (the outbox holds every
+    # reminder ever queued): the partial index on pending rows by due time.
+    claim = (
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(status=OutboxMessage.Status.PENDING, due_at__lte=timezone.now())
+        .order_by("due_at", "pk")[:1]
+    )
+    with transaction.atomic():
+        print(f"== reminder sweep, next due row ({OutboxMessage.objects.count()} rows)")
+        print("   " + claim.explain().replace("\n", "\n   "))
 
     cookies = {
         "client": session_cookie(ids["client"], staff=False),
         "therapist": session_cookie(ids["therapist"], staff=True),
+        "screening_client": session_cookie(ids["screening_client"], staff=False),
     }
     for label, path, who in PAGES:
         path = path(ids) if callable(path) else path
@@ -633,6 +662,7 @@ def explain_pages(ids: dict) -> None:
             HTTP_HOST="127.0.0.1", HTTP_COOKIE=cookies.get(who, ""), HTTP_ACCEPT_LANGUAGE="fr"
         )
         browser.get(path)
+        caches["fragments"].clear()  # the page's own queries, not its cached copy
         with CaptureQueriesContext(connection) as captured:
             browser.get(path)
         print(f"\n== {label} ({path}): {len(captured)} queries")

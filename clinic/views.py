@@ -156,7 +156,7 @@ def account_activate(request, uidb64, token):
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.account_activate(user=user, password=form.cleaned_data["new_password1"])
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="clinic.backends.ModelBackend")
         messages.success(request, _("Your password is set. Welcome!"))
         return redirect("portal:home")
     return render(request, "account/activate.html", {"form": form, "activated_user": user})

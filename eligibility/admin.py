@@ -93,7 +93,12 @@ class ScreeningAdmin(HealthDataAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/eligibility/screening/change_form.html"
     fields = ["status", "clinic", "screener_version", "rules_version", "submitted_at"]
     readonly_fields = fields
-    list_per_page = 50
+    # A clinician works the queue from the top: 25 rows is a screen or two,
+    # and each row shown is an access-log entry and a rendered row.
+    list_per_page = 25
+    # "25 of 10,000" needs a second count of the whole queue on every
+    # filtered view; the paginator's count is enough.
+    show_full_result_count = False
 
     @admin.display(description=_("client"), ordering="course__client__user__last_name")
     def client_name(self, obj):

@@ -558,12 +558,12 @@ def test_the_lists_query_count_does_not_grow_with_the_screenings(staff_login, cl
         with CaptureQueriesContext(connection) as queries:
             response = web.get(CHANGELIST)
         assert response.status_code == 200
-        assert len(response.context["cl"].result_list) == total
+        assert len(response.context["cl"].result_list) == min(total, 25)  # a page
         return len(queries)
 
     with_10 = count_with(10)
-    with_50 = count_with(50)
-    assert with_50 == with_10
+    with_100 = count_with(100)
+    assert with_100 == with_10
 
 
 def test_a_decision_cannot_be_edited_or_deleted_in_the_admin(staff_login, screening, therapist):

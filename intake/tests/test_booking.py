@@ -396,3 +396,34 @@ def test_the_slot_page_query_count_does_not_grow_with_bookings_or_clinicians(
             assert client.get(base + "?week=2026-06-01").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_booking_post_costs_the_same_queries_whatever_the_calendar_holds(
+    client, intake_clinic, clinic_qc
+):
+    """The booking a signed-in client sends: same count with 10 or 100 of
+    everything around it (clinicians, their bookings, other clients)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.tests.factories import client_create
+
+    counts = []
+    for size, start in ((10, TUESDAY_10), (100, THURSDAY_10)):
+        for i in range(size - len(counts) * 10):
+            person = staff_create(clinics=[clinic_qc])
+            weekly_availability(clinic_qc, person, days=range(5))
+            client_create(clinic=clinic_qc)
+            day = TUESDAY_10 + timedelta(days=i % 4, minutes=30 * (i % 12))
+            book(intake_clinic, email=f"other{size}-{i}@example.com", start=day)
+        booker = client_create(clinic=clinic_qc)
+        client.force_login(booker.user)
+        data = form_data()
+        for name in ("first_name", "last_name", "email"):
+            del data[name]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(url(intake_clinic, start + timedelta(hours=4)), data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert counts[0] <= 35  # 61 before the booking path was trimmed
