@@ -1,4 +1,4 @@
-"""The app's URLs plus two floor pages, served only when benchmarking
+"""The app's URLs plus three floor pages, served only when benchmarking
 (BENCH_FLOOR=1): the same server's cost of a bare response and of a template
 with one query, to compare the real pages with."""
 
@@ -23,8 +23,17 @@ def one_query(request):
     )
 
 
+def signed_in_one_query(request):
+    """The same template and query behind everything a staff page passes
+    through: the session, the person, two-factor and the staff time limits."""
+    return render(
+        request, "bench/one_query.html", {"clinic": Clinic.objects.order_by("pk").first()}
+    )
+
+
 urlpatterns = [
     path("bench/bare/", bare),
     path("bench/one-query/", one_query),
+    path("staff/bench-one-query/", signed_in_one_query),
     *app_urlpatterns,
 ]

@@ -43,7 +43,11 @@ def _steps(course: Course) -> tuple[list[StageStep], int]:
     else:
         # Declined or withdrawn: the bar shows how far the journey got.
         last = next(
-            (e.from_stage for e in reversed(course.events.all()) if e.from_stage in JOURNEY_STAGES),
+            (
+                e.from_stage
+                for e in course.events.order_by("-at", "-pk")
+                if e.from_stage in JOURNEY_STAGES
+            ),
             Stage.CONNECT,
         )
         index = JOURNEY_STAGES.index(last)
@@ -58,12 +62,10 @@ def client_portal_overview(*, user: User) -> PortalOverview | None:
     client = ClientProfile.objects.select_related("clinic", "user").filter(user=user).first()
     if client is None:
         return None
+    # The journey's events are read only for a course that has ended (one
+    # more query then): the bar shows how far it got.
     course = (
-        Course.objects.filter(client=client)
-        .select_related("clinic")
-        .prefetch_related(Prefetch("events", queryset=JourneyEvent.objects.order_by("at", "pk")))
-        .order_by("-opened_at")
-        .first()
+        Course.objects.filter(client=client).select_related("clinic").order_by("-opened_at").first()
     )
     if course is None:
         return PortalOverview(client, None, [StageStep(s, "todo") for s in JOURNEY_STAGES], 0, None)
