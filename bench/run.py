@@ -242,6 +242,7 @@ def load(
 
     latencies: list[float] = []
     errors = [0]
+    unexpected: dict[int, tuple] = {}
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
 
@@ -257,11 +258,12 @@ def load(
             started = time.perf_counter()
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
-            response.read()
+            body = response.read()
             mine.append((time.perf_counter() - started) * 1000)
             if response.status != expect:
                 with lock:
                     errors[0] += 1
+                    unexpected.setdefault(response.status, (path, body[-3000:]))
         conn.close()
         with lock:
             latencies.extend(mine)
@@ -279,6 +281,7 @@ def load(
         "p50": latencies[len(latencies) // 2],
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "errors": errors[0],
+        "unexpected": unexpected,
     }
 
 
@@ -609,16 +612,20 @@ def bench_reminder_sweep(count: int = 10000, workers: int = 2) -> dict:
         sent_here.append(message.key)
         return True
 
+    # Due at a moment of their own, and swept "as of" then: whatever else the
+    # bench database holds (the scale data's reminders) is not due.
+    due = datetime(2001, 1, 1, tzinfo=ZoneInfo("UTC"))
     OutboxMessage.objects.filter(kind="bench.reminder").delete()
     OutboxMessage.objects.bulk_create(
-        OutboxMessage(kind="bench.reminder", key=f"r{i}", payload={}) for i in range(count)
+        OutboxMessage(kind="bench.reminder", key=f"r{i}", payload={}, due_at=due)
+        for i in range(count)
     )
     context = multiprocessing.get_context("fork")
     results = context.Queue()
 
     def sweep():
         mail.outbox = []
-        outbox_sweep(limit=count)
+        outbox_sweep(limit=count, now=due)
         connections.close_all()
         results.put(sent_here)
 
@@ -638,6 +645,9 @@ def bench_reminder_sweep(count: int = 10000, workers: int = 2) -> dict:
         "sent": len(sent_keys),
         "duplicates": len(sent_keys) - len(set(sent_keys)),
     }
+
+
+LARGE_TABLE = 1000  # rows: below this a sequential scan is the planner's right choice
 
 
 def explain_pages(ids: dict) -> None:
@@ -667,6 +677,10 @@ def explain_pages(ids: dict) -> None:
         "therapist": session_cookie(ids["therapist"], staff=True),
         "screening_client": session_cookie(ids["screening_client"], staff=False),
     }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relkind = 'r'")
+        sizes = dict(cursor.fetchall())
+    large_scans: list[tuple[str, str]] = []
     for label, path, who in PAGES:
         path = path(ids) if callable(path) else path
         browser = Client(
@@ -684,10 +698,19 @@ def explain_pages(ids: dict) -> None:
                     continue
                 cursor.execute("EXPLAIN " + sql)  # nosec B608: the app's own queries, replayed
                 plan = [row[0] for row in cursor.fetchall()]
-                seq = [line.strip() for line in plan if "Seq Scan" in line]
                 print(f"  {float(query['time']) * 1000:6.1f} ms  {sql[:90]}")
-                for line in seq:
-                    print(f"           ! {line}")
+                for line in plan:
+                    if "Seq Scan on " not in line:
+                        continue
+                    table = line.split("Seq Scan on ", 1)[1].split()[0]
+                    large = sizes.get(table, 0) >= LARGE_TABLE
+                    print(f"           {'!' if large else ' '} {line.strip()}")
+                    if large:
+                        large_scans.append((label, table))
+    print(
+        f"\nSequential scans of tables over {LARGE_TABLE:,} rows: "
+        + (", ".join(f"{table} ({label})" for label, table in large_scans) or "none")
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -765,7 +788,13 @@ def main() -> int:
     for label, result, queries in rows:
         ratio = result["p50"] / one_query
         target = "" if label.startswith("floor") else verdict(ratio <= 2)
-        errors = f"  ({result['errors']} unexpected answers)" if result["errors"] else ""
+        errors = ""
+        if result["errors"]:
+            statuses = ", ".join(str(status) for status in sorted(result["unexpected"]))
+            errors = f"  ({result['errors']} unexpected answers: {statuses})"
+            if os.environ.get("BENCH_SHOW_UNEXPECTED"):
+                for status, (path, body) in result["unexpected"].items():
+                    print(f"--- {status} {path}\n{body.decode(errors='replace')}")
         print(
             f"{label:34} {result['rps']:8.0f} {result['p50']:8.1f} {result['p99']:8.1f} {queries:8d} "
             f"{ratio:10.2f} {result['p50'] / signed_in:14.2f}  {target}{errors}"

@@ -290,6 +290,22 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
+        # A reminder per appointment, a day before: the ones past were sent,
+        # the ones ahead wait in the outbox (the sweep's index has to skip them).
+        OutboxMessage.objects.bulk_create(
+            (
+                OutboxMessage(
+                    kind="scale.reminder_24h",
+                    key=f"{a.uuid}:v1",
+                    payload={},
+                    due_at=a.start - timedelta(hours=24),
+                    status="sent" if a.start - timedelta(hours=24) < now else "pending",
+                    done_at=a.start - timedelta(hours=24) if a.start < now else None,
+                )
+                for a in appointments
+            ),
+            batch_size=BATCH,
+        )
         if connection.vendor == "postgresql":
             # Fresh statistics, as autovacuum would give a real database after
             # a while: without them the planner guesses a few rows per table
