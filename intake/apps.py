@@ -25,8 +25,13 @@ class IntakeConfig(AppConfig):
 
         for model in (AvailabilityWindow, AvailabilityException, BookingRules):
             for signal in (post_save, post_delete):
+                # weak=False: nothing else holds this local function, and a
+                # weakly connected receiver would be collected once ready() ends.
                 signal.connect(
-                    availability_changed, sender=model, dispatch_uid=f"calendar-{model.__name__}"
+                    availability_changed,
+                    sender=model,
+                    weak=False,
+                    dispatch_uid=f"calendar-{model.__name__}",
                 )
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)

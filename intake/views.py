@@ -44,6 +44,10 @@ def start(request):
 def slots(request, clinic_slug):
     clinic = get_object_or_404(Clinic, slug=clinic_slug)
     asked = _asked_week(request)
+    if asked is not None:
+        # Bounded, so made-up dates cannot fill the cache with copies of one week.
+        today = timezone.localdate(timezone=clinic.zone)
+        asked = min(max(asked, today), today + timedelta(days=366))
     # The week is rendered once a minute per clinic, week and language, and
     # again as soon as anything on the calendar changes (its version); the
     # template computes it only when its cached copy is missing.

@@ -399,7 +399,7 @@ def test_the_slot_page_query_count_does_not_grow_with_bookings_or_clinicians(
 
 
 def test_a_booking_post_costs_the_same_queries_whatever_the_calendar_holds(
-    client, intake_clinic, clinic_qc
+    client, intake_clinic, clinic_qc, django_capture_on_commit_callbacks
 ):
     """The booking a signed-in client sends: same count with 10 or 100 of
     everything around it (clinicians, their bookings, other clients)."""
@@ -421,9 +421,13 @@ def test_a_booking_post_costs_the_same_queries_whatever_the_calendar_holds(
         data = form_data()
         for name in ("first_name", "last_name", "email"):
             del data[name]
-        with CaptureQueriesContext(connection) as queries:
+        # The work after the commit (the calendar version) counted too.
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             response = client.post(url(intake_clinic, start + timedelta(hours=4)), data)
         assert response.status_code == 302, response.content.decode()[:2000]
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 35  # 61 before the booking path was trimmed
+    assert counts[0] <= 38, counts  # 61 before the booking path was trimmed

@@ -125,3 +125,19 @@ def test_times_that_fall_inside_the_notice_drop_off_within_a_minute(
     assert slot_link(intake_clinic) in page(client, intake_clinic)
     _frozen_time.move_to(THURSDAY_10 - timedelta(hours=23, minutes=59, seconds=30))
     assert slot_link(intake_clinic) not in page(client, intake_clinic)
+
+
+def test_the_availability_receivers_outlive_start_up():
+    """A receiver held only weakly disappears at the first garbage collection
+    (with DEBUG on, a cache in Django's signal code happens to keep it alive)."""
+    import gc
+
+    from django.db.models.signals import post_delete, post_save
+    from django.utils.inspect import _get_func_parameters
+
+    from intake.models import BookingRules
+
+    _get_func_parameters.cache_clear()
+    gc.collect()
+    for model in (AvailabilityWindow, AvailabilityException, BookingRules):
+        assert post_save.has_listeners(model) and post_delete.has_listeners(model), model

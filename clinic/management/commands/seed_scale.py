@@ -290,19 +290,26 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
-        # A reminder per appointment, a day before: the ones past were sent,
-        # the ones ahead wait in the outbox (the sweep's index has to skip them).
+        # The intake calls' reminders, a day and two hours before: those past
+        # were sent, those ahead wait in the outbox (the sweep's index skips them).
+        calls = IntakeCall.objects.filter(appointment__in=intake).select_related("appointment")
         OutboxMessage.objects.bulk_create(
             (
                 OutboxMessage(
-                    kind="scale.reminder_24h",
-                    key=f"{a.uuid}:v1",
-                    payload={},
-                    due_at=a.start - timedelta(hours=24),
-                    status="sent" if a.start - timedelta(hours=24) < now else "pending",
-                    done_at=a.start - timedelta(hours=24) if a.start < now else None,
+                    kind=kind,
+                    key=f"{call.appointment.uuid}:v{call.appointment.version}",
+                    payload={"call": str(call.uuid), "version": call.appointment.version},
+                    due_at=call.appointment.start - before,
+                    status="sent" if call.appointment.start - before < now else "pending",
+                    done_at=call.appointment.start - before
+                    if call.appointment.start - before < now
+                    else None,
                 )
-                for a in appointments
+                for call in calls.iterator(chunk_size=BATCH)
+                for kind, before in (
+                    ("intake.reminder_24h", timedelta(hours=24)),
+                    ("intake.reminder_2h", timedelta(hours=2)),
+                )
             ),
             batch_size=BATCH,
         )
