@@ -270,9 +270,13 @@ def intake_call_book(
     """
     if concern in CONCERNS_UNDER_DEVELOPMENT:
         raise BookingError(_(MSG_UNDER_DEVELOPMENT))
-    existing = (
-        IntakeCall.objects.filter(submission=submission).select_related("appointment").first()
-    )
+    # The same form sent twice by the same person: their first booking. A
+    # submission id is only ever another person's if it was copied out of
+    # their page, and then it reveals nothing (the insert below refuses it).
+    sent_before = IntakeCall.objects.filter(
+        submission=submission, course__client__user__email__iexact=visitor.email
+    ).select_related("appointment")
+    existing = sent_before.first()
     if existing is not None:
         return existing
     now = now or timezone.now()
@@ -286,11 +290,7 @@ def intake_call_book(
             # One lock order everywhere (calendar_lock): clinicians by id, then the client.
             core.calendar_lock(staff_ids=slot.staff_ids, client_id=profile.pk)
             # The same form sent twice, the first send committed while we waited for the lock.
-            repeat = (
-                IntakeCall.objects.filter(submission=submission)
-                .select_related("appointment")
-                .first()
-            )
+            repeat = sent_before.first()
             if repeat is not None:
                 return repeat
             upcoming = selectors.upcoming_intake_call(client_id=profile.pk, now=now)
@@ -334,7 +334,7 @@ def intake_call_book(
         raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
     except IntegrityError as exc:
         # The same submission committed by a concurrent request: that booking stands.
-        existing = IntakeCall.objects.filter(submission=submission).first()
+        existing = sent_before.first()
         if existing is None:
             raise BookingError(_(MSG_RETRY)) from exc
         return existing

@@ -105,6 +105,22 @@ def test_the_same_form_sent_twice_books_once(intake_clinic):
     assert Appointment.objects.count() == 1
 
 
+def test_another_persons_form_id_gets_nothing_of_their_booking(intake_clinic):
+    submission = uuid.uuid4()
+    theirs = book(intake_clinic, email="first.person@example.com", submission=submission)
+    with pytest.raises(services.BookingError, match="Please try again") as refused:
+        book(
+            intake_clinic,
+            start=THURSDAY_10 + timedelta(days=1),
+            email="someone.else@example.com",
+            submission=submission,
+        )
+    assert refused.value.intake_call is None
+    assert Appointment.objects.count() == 1
+    assert not User.objects.filter(email="someone.else@example.com").exists()
+    assert IntakeCall.objects.get() == theirs
+
+
 def test_a_client_with_an_upcoming_call_is_pointed_to_it(intake_clinic):
     first = book(intake_clinic)
     with pytest.raises(services.BookingError, match="already have an intake call") as refused:
