@@ -56,6 +56,13 @@ def test_a_visitor_books_reschedules_by_link_and_gets_one_reminder_of_each_kind(
             2026, 6, 2, 9, 0, tzinfo=MTL
         )  # the first free slot after the notice
 
+        # The week was kept rendered when the visitor first saw it: the booking
+        # replaced it at once, and the time taken is offered to nobody else.
+        page.goto(live_server.url + "/book/montreal/")
+        booked = first_start.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%MZ")
+        expect(page.locator("a.slot").first).to_be_visible()
+        expect(page.locator(f'a.slot[href*="{booked}"]')).to_have_count(0)
+
         outbox_sweep()
         confirmation = next(m for m in mail.outbox if m.to == ["alex@example.com"])
         ics = icalendar.Calendar.from_ical(confirmation.attachments[0][1])
