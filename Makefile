@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test setup install install-test check lint messages clean
+.PHONY: run test bench setup install install-test check lint messages clean
 
 run:
 	bin/run-demo
@@ -23,6 +23,10 @@ install: $(PY)
 
 install-test: $(PY)
 	$(PIP) install --quiet -c requirements/constraints.txt -e ".[test]"
+
+# Figures against the local PostgreSQL and Redis (README, "Benchmarks"); never part of CI.
+bench: install-test
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 # Static checks CI runs beside the tests.
 check: install-test
