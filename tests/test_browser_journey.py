@@ -23,6 +23,8 @@ def sign_in(page, base, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+    # Signed in once the answer arrives: a page opened before then would cancel the POST.
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def test_a_client_signs_in_and_sees_their_stage_and_next_step(live_server, page, client_a):
@@ -49,6 +51,8 @@ def test_a_clinician_sets_up_two_factor_and_moves_a_course_forward(
     code = format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30))
     page.get_by_label(re.compile("Authenticator code", re.I)).fill(code)
     page.get_by_role("button", name=re.compile("Activate", re.I)).click()
+    # Wait for the activation to be answered: going on at once could cancel the POST.
+    expect(page).not_to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
 
     page.goto(live_server.url + "/staff/")
     expect(page.get_by_role("heading", name="Courses")).to_be_visible()

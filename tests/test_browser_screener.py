@@ -28,6 +28,8 @@ def sign_in(page, base, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
+    # Signed in once the answer arrives: a page opened before then would cancel the POST.
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def fill_step(page, step, answers=EXAMPLE_ANSWERS):
