@@ -8,7 +8,6 @@ and the slot is booked several times."""
 
 import contextlib
 import threading
-import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,7 @@ from django.utils import translation
 from clinic import services as core
 from clinic.models import Appointment
 from intake import services
-from intake.tests.factories import rules, weekly_availability
+from intake.tests.factories import book_call, rules, weekly_availability
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,15 +47,7 @@ def race(clinic, people=PEOPLE, before_check=None) -> dict[str, list]:
         translation.activate("en")  # a new thread starts in the site's default, French
         try:
             barrier.wait(timeout=30)
-            visitor = services.Visitor("P", str(i), f"person{i}@example.com", "+15145550123", "en")
-            services.intake_call_book(
-                clinic=clinic,
-                start=SLOT,
-                visitor=visitor,
-                concern="depression",
-                consent_to_contact=True,
-                submission=uuid.uuid4(),
-            )
+            book_call(clinic, SLOT, email=f"person{i}@example.com")
             with lock:
                 outcomes["booked"].append(i)
         except services.BookingError as exc:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.selectors import intake_slots
-from intake.tests.factories import rules, weekly_availability
+from intake.tests.factories import book_call, rules, weekly_availability
 
 junk = st.one_of(
     st.text(max_size=60),
@@ -108,14 +108,8 @@ def places(clinic_qc, client_a, therapist, staff_login):
     rules(clinic_qc, minimum_notice_hours=0)
     weekly_availability(clinic_qc, therapist)
     slot = next(s for day in intake_slots(clinic=clinic_qc).values() for s in day)
-    call = services.intake_call_book(
-        clinic=clinic_qc,
-        start=slot.start,
-        visitor=services.Visitor("A", "B", client_a.user.email, "+15145550123", "en"),
-        concern="anxiety",
-        consent_to_contact=True,
-        submission=uuid.uuid4(),
-        user=client_a.user,
+    call = book_call(
+        clinic_qc, slot.start, email=client_a.user.email, concern="anxiety", user=client_a.user
     )
     anonymous = Client(HTTP_ACCEPT_LANGUAGE="en")
     signed_in = Client(HTTP_ACCEPT_LANGUAGE="en")

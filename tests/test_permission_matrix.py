@@ -15,7 +15,8 @@ from django.utils import timezone
 from clinic.models import Course, JourneyEvent, Stage
 from intake import services as intake_services
 from intake.selectors import intake_slots
-from intake.tests.factories import rules, weekly_availability
+from intake.tests.factories import book_call, rules, weekly_availability
+from intake.tests.factories import visitor as make_visitor
 
 ACTORS = (
     "anonymous",
@@ -184,15 +185,9 @@ def world(
     rules(clinic_qc, minimum_notice_hours=0)
     weekly_availability(clinic_qc, therapist)
     slot = next(s for day in intake_slots(clinic=clinic_qc).values() for s in day)
-    visitor = intake_services.Visitor("A", "A", client_a.user.email, "+15145550123", "en")
-    call = intake_services.intake_call_book(
-        clinic=clinic_qc,
-        start=slot.start,
-        visitor=visitor,
-        concern="anxiety",
-        consent_to_contact=True,
-        submission=uuid.uuid4(),
-        user=client_a.user,
+    visitor = make_visitor(client_a.user.email)
+    call = book_call(
+        clinic_qc, slot.start, email=client_a.user.email, concern="anxiety", user=client_a.user
     )
     intake_services.booking_request(
         clinic=clinic_qc,

@@ -1,8 +1,10 @@
-from datetime import time, timedelta
+import uuid
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, Course, Reservation, User
+from intake import services
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
 
 
@@ -36,8 +38,6 @@ def held_intake_call(course: Course, clinician: User, *, days_ago: int = 1) -> I
         end=appointment.end,
         is_live=False,
     )
-    import uuid
-
     return IntakeCall.objects.create(
         appointment=appointment,
         course=course,
@@ -46,4 +46,26 @@ def held_intake_call(course: Course, clinician: User, *, days_ago: int = 1) -> I
         phone="+15145550123",
         consent_to_contact=True,
         submission=uuid.uuid4(),
+    )
+
+
+def visitor(email: str = "alex@example.com", language: str = "en") -> services.Visitor:
+    return services.Visitor("Alex", "Tremblay", email, "+15145550123", language)
+
+
+def book_call(
+    clinic,
+    start: datetime,
+    *,
+    email: str = "alex@example.com",
+    language: str = "en",
+    concern: str = "depression",
+    **fields,
+) -> IntakeCall:
+    """An intake call booked as the form books one (a new submission each time
+    unless `submission` is given; `user` for a signed-in client)."""
+    fields.setdefault("consent_to_contact", True)
+    fields.setdefault("submission", uuid.uuid4())
+    return services.intake_call_book(
+        clinic=clinic, start=start, visitor=visitor(email, language), concern=concern, **fields
     )

@@ -15,7 +15,7 @@ from clinic.tests.factories import ClinicFactory, staff_create
 from intake import services
 from intake.models import IntakeCall, InterestRegistration
 from intake.selectors import Slot
-from intake.tests.factories import rules, weekly_availability
+from intake.tests.factories import book_call, rules, weekly_availability
 
 MTL = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)  # a Monday morning
@@ -34,21 +34,8 @@ def _fresh_rate_limits(db):
     caches["ratelimit"].delete_pattern("*")
 
 
-def visitor(email="new.person@example.com", language="en"):
-    return services.Visitor(
-        first_name="Alex",
-        last_name="Tremblay",
-        email=email,
-        phone="+15145550123",
-        language=language,
-    )
-
-
-def book(clinic, start=THURSDAY_10, email="new.person@example.com", **kwargs):
-    defaults = {"concern": "depression", "consent_to_contact": True, "submission": uuid.uuid4()}
-    return services.intake_call_book(
-        clinic=clinic, start=start, visitor=visitor(email), **{**defaults, **kwargs}
-    )
+def book(clinic, start=THURSDAY_10, email="new.person@example.com", **fields):
+    return book_call(clinic, start, email=email, **fields)
 
 
 def form_data(**overrides):

@@ -1,6 +1,5 @@
 """Changing a booking by its link, and the staff's day of calls."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,19 +11,12 @@ from eligibility.tests.factories import eligible_decision
 from intake import services
 from intake.selectors import Slot
 from intake.tests.conftest import NOW, THURSDAY_10
+from intake.tests.factories import book_call
 
 
 @pytest.fixture
 def call(intake_clinic, clock):
-    visitor = services.Visitor("Alex", "Tremblay", "alex@example.com", "+15145550123", "en")
-    return services.intake_call_book(
-        clinic=intake_clinic,
-        start=THURSDAY_10,
-        visitor=visitor,
-        concern="ptsd",
-        consent_to_contact=True,
-        submission=uuid.uuid4(),
-    )
+    return book_call(intake_clinic, THURSDAY_10, concern="ptsd")
 
 
 def manage_url(call):
@@ -233,15 +225,7 @@ def test_the_day_view_query_count_does_not_grow_with_the_calls(
         for _ in range(batch):
             person = staff_create(clinics=[clinic_qc])
             weekly_availability(clinic_qc, person, days=[3])
-            visitor = services.Visitor("A", "B", f"day{n}@example.com", "+15145550123", "en")
-            services.intake_call_book(
-                clinic=intake_clinic,
-                start=THURSDAY_10,
-                visitor=visitor,
-                concern="anxiety",
-                consent_to_contact=True,
-                submission=uuid.uuid4(),
-            )
+            book_call(intake_clinic, THURSDAY_10, email=f"day{n}@example.com", concern="anxiety")
             n += 1
         with CaptureQueriesContext(connection) as queries:
             page = web.get(reverse("intake:staff_day"), {"day": "2026-06-04"})

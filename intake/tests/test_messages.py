@@ -1,7 +1,6 @@
 """Confirmation, reminders and cancellations: each goes out once, never for a
 moved or cancelled call, and never for a call already past."""
 
-import uuid
 from datetime import timedelta
 
 import icalendar
@@ -13,20 +12,13 @@ from clinic.services import outbox_sweep
 from intake import services
 from intake.models import IntakeCall
 from intake.tests.conftest import THURSDAY_10
+from intake.tests.factories import book_call
 
 
 @pytest.fixture
 def call(intake_clinic, clock) -> IntakeCall:
     sms.outbox.clear()
-    visitor = services.Visitor("Alex", "Tremblay", "alex@example.com", "+15145550123", "fr")
-    return services.intake_call_book(
-        clinic=intake_clinic,
-        start=THURSDAY_10,
-        visitor=visitor,
-        concern="depression",
-        consent_to_contact=True,
-        submission=uuid.uuid4(),
-    )
+    return book_call(intake_clinic, THURSDAY_10, language="fr")
 
 
 def sent_to(address):

@@ -13,19 +13,11 @@ from clinic.services import outbox_sweep
 from intake import services
 from intake.selectors import Slot
 from intake.tests.conftest import MTL, THURSDAY_10
-from intake.tests.factories import rules
+from intake.tests.factories import book_call, rules
 
 
 def book(clinic, start=THURSDAY_10, email="alex@example.com"):
-    visitor = services.Visitor("Alex", "Tremblay", email, "+15145550123", "en")
-    return services.intake_call_book(
-        clinic=clinic,
-        start=start,
-        visitor=visitor,
-        concern="depression",
-        consent_to_contact=True,
-        submission=uuid.uuid4(),
-    )
+    return book_call(clinic, start, email=email)
 
 
 class FailingSMS:

@@ -2,7 +2,6 @@
 it the moment anything on the calendar or in the availability changes: a
 visitor never sees a time that was just taken, nor misses one just freed."""
 
-import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from django.urls import reverse
 from intake import services
 from intake.models import AvailabilityException, AvailabilityWindow
 from intake.selectors import Slot
+from intake.tests.factories import book_call
 
 MTL = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)  # a Monday morning
@@ -38,14 +38,7 @@ def page(client, clinic, **params) -> str:
 
 
 def book(clinic, start=THURSDAY_10):
-    return services.intake_call_book(
-        clinic=clinic,
-        start=start,
-        visitor=services.Visitor("Alex", "Tremblay", "alex@example.com", "+15145550123", "en"),
-        concern="depression",
-        consent_to_contact=True,
-        submission=uuid.uuid4(),
-    )
+    return book_call(clinic, start)
 
 
 def test_a_second_visit_reads_the_week_from_memory(client, intake_clinic):
