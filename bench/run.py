@@ -44,48 +44,64 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def bench_clinic(slug: str, *, clinicians: int, weekdays, hours: tuple[int, int], **rules):
+    """A Montreal clinic taking intake calls with `clinicians` therapists, each
+    free on `weekdays` between `hours`, under these booking rules."""
+    from clinic.models import Clinic, StaffRole, User
+    from clinic.services import staff_profile_create
+    from intake.models import AvailabilityWindow, BookingRules
+
+    clinic = Clinic.objects.create(
+        slug=slug,
+        name=f"Bench {slug}",
+        province="QC",
+        time_zone="America/Toronto",
+        street_address="1",
+        city="Montréal",
+        postal_code="H1H 1H1",
+        phone="5145550100",
+        email="b@example.com",
+        minimum_client_age=18,
+    )
+    BookingRules.objects.create(clinic=clinic, **rules)
+    people = []
+    for i in range(clinicians):
+        user = User.objects.create_user(f"bench-clinician{i}-{slug}@example.com")
+        staff_profile_create(user=user, role=StaffRole.THERAPIST, clinics=[clinic])
+        people.append(user)
+        AvailabilityWindow.objects.bulk_create(
+            AvailabilityWindow(
+                clinic=clinic,
+                staff=user,
+                weekday=d,
+                start_time=clock_time(hours[0]),
+                end_time=clock_time(hours[1]),
+            )
+            for d in weekdays
+        )
+    return clinic, people
+
+
 def bench_slot_generation(rounds: int = 50) -> dict:
     """6 weeks x 10 clinicians with 1,000 existing bookings (target: 20 ms)."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from clinic.models import Appointment, Clinic, Reservation, StaffRole, User
-    from clinic.services import staff_profile_create
-    from intake.models import AvailabilityWindow, BookingRules
+    from clinic.models import Appointment, Reservation
     from intake.selectors import intake_slots
 
     zone = ZoneInfo("America/Toronto")
     now = datetime(2026, 6, 1, 6, 0, tzinfo=zone)
     result = {}
     with transaction.atomic():
-        clinic = Clinic.objects.create(
-            slug="bench",
-            name="Bench",
-            province="QC",
-            time_zone="America/Toronto",
-            street_address="1",
-            city="Montréal",
-            postal_code="H1H 1H1",
-            phone="5145550100",
-            email="b@example.com",
-            minimum_client_age=18,
+        clinic, clinicians = bench_clinic(
+            "bench",
+            clinicians=10,
+            weekdays=range(5),
+            hours=(9, 17),
+            minimum_notice_hours=0,
+            horizon_days=42,
         )
-        BookingRules.objects.create(clinic=clinic, minimum_notice_hours=0, horizon_days=42)
-        clinicians = []
-        for i in range(10):
-            user = User.objects.create_user(f"bench{i}@example.com")
-            staff_profile_create(user=user, role=StaffRole.THERAPIST, clinics=[clinic])
-            clinicians.append(user)
-            AvailabilityWindow.objects.bulk_create(
-                AvailabilityWindow(
-                    clinic=clinic,
-                    staff=user,
-                    weekday=d,
-                    start_time=clock_time(9),
-                    end_time=clock_time(17),
-                )
-                for d in range(5)
-            )
         appointments = []
         for i in range(1000):
             k = i // 10
@@ -337,44 +353,22 @@ def booking_fixture(clients: int) -> dict:
     (session cookie, booking path, slot key) per client, one slot each."""
     from allauth.account.models import EmailAddress
 
-    from clinic.models import Clinic, StaffRole, User
-    from clinic.services import client_register, staff_profile_create
-    from intake.models import AvailabilityWindow, BookingRules
+    from clinic.models import User
+    from clinic.services import client_register
     from intake.selectors import intake_slots
 
     run = uuid.uuid4().hex[:6]
-    clinic = Clinic.objects.create(
-        slug=f"bench-booking-{run}",
-        name="Bench booking",
-        province="QC",
-        time_zone="America/Toronto",
-        street_address="1",
-        city="Montréal",
-        postal_code="H1H 1H1",
-        phone="5145550100",
-        email="b@example.com",
-        minimum_client_age=18,
-    )
     # No buffer between calls: back-to-back slots never block each other,
     # whichever order the requests arrive in.
-    BookingRules.objects.create(
-        clinic=clinic, minimum_notice_hours=1, horizon_days=42, buffer_minutes=0
+    clinic, clinicians = bench_clinic(
+        f"bench-booking-{run}",
+        clinicians=2,
+        weekdays=range(7),
+        hours=(8, 20),
+        minimum_notice_hours=1,
+        horizon_days=42,
+        buffer_minutes=0,
     )
-    clinicians = []
-    for i in range(2):
-        user = User.objects.create_user(f"bench-clinician{i}-{run}@example.com")
-        staff_profile_create(user=user, role=StaffRole.THERAPIST, clinics=[clinic])
-        clinicians.append(user)
-        AvailabilityWindow.objects.bulk_create(
-            AvailabilityWindow(
-                clinic=clinic,
-                staff=user,
-                weekday=d,
-                start_time=clock_time(8),
-                end_time=clock_time(20),
-            )
-            for d in range(7)
-        )
     slots = [slot for day in intake_slots(clinic=clinic).values() for slot in day]
     pairs = []
     for i, slot in enumerate(slots[:clients]):
