@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import selectors, services
 from .forms import CourseTransitionForm
 from .models import (
     AccessLogEntry,
@@ -26,11 +27,35 @@ from .permissions import is_privacy_officer
 
 
 class HealthDataAdminMixin:
-    """Admin pages that show a client's health data log each staff read:
-    the object opened, and every row a list shows."""
+    """Admin pages that show a client's health data: a staff member sees the
+    rows of their own clinics only (`clinic_lookup`, the path to the row's
+    clinic), and each read is logged (the object opened, every row a list
+    shows), as is each change saved."""
+
+    clinic_lookup: str | None = None
 
     def client_of(self, obj):
         raise NotImplementedError
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.clinic_lookup is None:
+            return queryset
+        return queryset.filter(
+            **{f"{self.clinic_lookup}__in": selectors.staff_clinic_ids(user=request.user)}
+        )
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        if (client := self.client_of(obj)) is not None:
+            services.access_log_record(
+                actor=request.user,
+                client=client,
+                obj=obj,
+                action=AccessLogEntry.Action.CHANGE,
+                request=request,
+            )
+        return entry
 
     def _log(self, request, objects) -> None:
         items = [(client, obj) for obj in objects if (client := self.client_of(obj)) is not None]
@@ -92,6 +117,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 @admin.register(ClientProfile)
 class ClientProfileAdmin(HealthDataAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = ["user", "clinic", "created_at"]
     list_filter = ["clinic"]
     list_select_related = ["user", "clinic"]
@@ -114,6 +140,9 @@ class JourneyEventInline(admin.TabularInline):
     readonly_fields = ["at", "from_stage", "to_stage", "actor", "reason"]
     fields = readonly_fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -123,6 +152,7 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
     """The stage is read-only here: it changes through the transition page,
     which calls the same journey service as every other entry point."""
 
+    clinic_lookup = "clinic"
     list_display = ["client", "clinic", "stage", "stage_changed_at"]
     list_filter = ["stage", "clinic"]
     list_select_related = ["client__user", "clinic"]
@@ -140,15 +170,7 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         "stage_changed_at",
         "opened_at",
     ]
-    fields = [
-        "uuid",
-        "client",
-        "clinic",
-        "stage",
-        "stage_before_hold",
-        "stage_changed_at",
-        "opened_at",
-    ]
+    fields = readonly_fields
     inlines = [JourneyEventInline]
     change_form_template = "admin/clinic/course/change_form.html"
 
@@ -170,11 +192,14 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         ]
 
     def transition_view(self, request, object_id):
-        course = get_object_or_404(
-            Course.objects.select_related("client__user", "clinic"), pk=object_id
-        )
+        course = self.get_object(request, object_id)  # the staff member's clinics only
+        if course is None:
+            raise Http404
         if not self.has_change_permission(request, course):
             return redirect("admin:index")
+        services.access_log_record(
+            actor=request.user, client=course.client, obj=course, request=request
+        )
         form = CourseTransitionForm(request.POST or None, course=course)
         if request.method == "POST":
             message = form.apply(actor=request.user)
@@ -204,6 +229,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(JourneyEvent)
 class JourneyEventAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
+    clinic_lookup = "course__clinic"
     list_display = ["at", "course", "from_stage", "to_stage", "actor"]
     list_filter = ["to_stage"]
     list_select_related = ["course__client__user", "actor"]
@@ -235,15 +261,15 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
         writer = csv.writer(response)
         writer.writerow(
             [
-                "at",
-                "staff member",
-                "action",
-                "object type",
-                "object id",
-                "client",
-                "page",
-                "ip",
-                "hash",
+                _("at"),
+                _("staff member"),
+                _("action"),
+                _("object type"),
+                _("object id"),
+                _("client"),
+                _("page"),
+                _("IP address"),
+                _("hash"),
             ]
         )
         for entry in queryset.select_related("actor", "client__user").order_by("pk"):
@@ -281,6 +307,9 @@ class ReservationInline(admin.TabularInline):
     fields = ["staff", "room", "client", "start", "end", "is_live"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("staff", "room__clinic", "client__user")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -289,9 +318,10 @@ class ReservationInline(admin.TabularInline):
 class AppointmentAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
     """The calendar, read-only: appointments change through each stage's services."""
 
+    clinic_lookup = "clinic"
     list_display = ["start", "kind", "clinic", "status", "client", "room"]
     list_filter = ["clinic", "kind", "status"]
-    list_select_related = ["clinic", "client__user", "room"]
+    list_select_related = ["clinic", "client__user", "room__clinic"]
 
     def client_of(self, obj):
         return obj.client  # None for a group meeting: nobody's record in particular
@@ -300,8 +330,24 @@ class AppointmentAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
     inlines = [ReservationInline]
 
 
+class PrivacyOfficerAdminMixin:
+    """The privacy officer's registers: theirs to read and complete, nobody deletes."""
+
+    def has_module_permission(self, request):
+        return is_privacy_officer(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_privacy_officer(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_privacy_officer(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ConfidentialityIncident)
-class ConfidentialityIncidentAdmin(admin.ModelAdmin):
+class ConfidentialityIncidentAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
     """The privacy officer's register (Law 25). Entries can be completed as
     notifications are made, never deleted."""
 
@@ -316,20 +362,8 @@ class ConfidentialityIncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "discovered_on"
     exclude = ["recorded_by"]
 
-    def has_module_permission(self, request):
-        return is_privacy_officer(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_privacy_officer(request.user)
-
     def has_add_permission(self, request):
         return is_privacy_officer(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_privacy_officer(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -338,7 +372,7 @@ class ConfidentialityIncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountClosureRequest)
-class AccountClosureRequestAdmin(admin.ModelAdmin):
+class AccountClosureRequestAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
     """Clients' requests to close their account, for the privacy officer."""
 
     list_display = ["client", "requested_at", "status", "handled_at"]
@@ -347,17 +381,5 @@ class AccountClosureRequestAdmin(admin.ModelAdmin):
     readonly_fields = ["client", "requested_at", "reason"]
     fields = ["client", "requested_at", "reason", "status", "handled_at", "outcome"]
 
-    def has_module_permission(self, request):
-        return is_privacy_officer(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_privacy_officer(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_privacy_officer(request.user)
-
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from eligibility import urls as eligibility_urls
 from eligibility import views as eligibility_views
@@ -11,7 +12,7 @@ from . import views
 # rate limits and two-factor steps as everywhere else: its own login form
 # (no rate limit, no MFA step) is never shown.
 admin.site.login = views.admin_login
-admin.site.site_header = "KAT Clinic"
+admin.site.site_header = _("Ketamine-Assisted Therapy Clinic")
 
 public_patterns = (
     [
