@@ -48,6 +48,9 @@ class CourseTransitionForm(forms.Form):
     """The stage change the staff page and the admin both offer; the journey
     service decides, and its refusal becomes the form's error."""
 
+    # The stage the person saw: a course moved by someone else since then
+    # is refused as changed, not moved on from a stage they never saw.
+    from_stage = forms.CharField(widget=forms.HiddenInput, required=False)
     to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -56,8 +59,18 @@ class CourseTransitionForm(forms.Form):
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
         self.course = course
+        self.fields["from_stage"].initial = course.stage
+        seen = self.data.get("from_stage") if self.is_bound else None
+        self.stale = bool(seen) and seen != course.stage
         targets = journey.allowed_targets(course)
-        self.fields["to_stage"].choices = [(s.value, s.label) for s in Stage if s in targets]
+        self.fields["to_stage"].choices = [
+            (s.value, s.label) for s in Stage if s in targets or self.stale
+        ]
+
+    def clean(self):
+        if self.stale:
+            raise forms.ValidationError(_(services.MSG_STALE))
+        return super().clean()
 
     def apply(self, *, actor) -> str | None:
         """Move the course; the success message, or None with the error on the form."""

@@ -141,7 +141,7 @@ def staff_course(request, course_uuid):
     return render(
         request,
         "staff/course.html",
-        {"course": course, "form": form, "targets": journey.allowed_targets(course)},
+        {"course": course, "form": form},
     )
 
 

@@ -307,3 +307,32 @@ def test_a_clinician_moves_a_course_in_the_admin(staff_login, client_a, therapis
     response = web.post(url, {"to_stage": S.PREPARE, "reason": "eligible"})
     assert response.status_code == 302
     assert Course.objects.get(pk=course.pk).stage == S.PREPARE
+
+
+def test_the_admin_shows_a_clinician_only_their_clinics_courses_and_logs_each_read(
+    staff_login, client_a, clinic_bc, other_clinic_therapist
+):
+    """A Vancouver therapist with the admin rights on courses: Montreal's
+    course is neither listed nor served (404), its stage page neither."""
+    from clinic.models import AccessLogEntry
+    from clinic.tests.factories import client_create
+
+    other_clinic_therapist.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_course", "change_course"])
+    )
+    theirs = client_create(clinic=clinic_bc).courses.get()
+    montreal = client_a.courses.get()
+    web = staff_login(other_clinic_therapist)
+    listed = web.get(reverse("admin:clinic_course_changelist")).context["cl"].result_list
+    assert list(listed) == [theirs]
+    assert web.get(reverse("admin:clinic_course_change", args=[montreal.pk])).status_code in (
+        302,
+        404,
+    )
+    assert web.get(reverse("admin:clinic_course_transition", args=[montreal.pk])).status_code == 404
+    page = web.get(reverse("admin:clinic_course_transition", args=[theirs.pk]))
+    assert page.status_code == 200 and 'name="from_stage"' in page.content.decode()
+    assert not AccessLogEntry.objects.filter(client=client_a.pk).exists()
+    assert AccessLogEntry.objects.filter(
+        client=theirs.client, actor=other_clinic_therapist, path__contains="transition"
+    ).exists()

@@ -112,3 +112,35 @@ def test_reading_a_client_or_a_course_in_the_admin_is_logged(staff_login, client
         assert web.get(url).status_code == 200
     logged = set(AccessLogEntry.objects.filter(actor=root).values_list("object_type", flat=True))
     assert logged == {"clinic.clientprofile", "clinic.course", "clinic.journeyevent"}
+
+
+def test_a_course_moved_by_someone_else_meanwhile_is_refused_as_changed(
+    staff_login, client_a, therapist
+):
+    """The page showed connect; another clinician has since put the course on
+    hold: the withdrawal is refused with the reason, nothing moves."""
+    course = Course.objects.get(client=client_a)
+    web = staff_login(therapist)
+    url = reverse("staff:course", args=[course.uuid])
+    page = web.get(url).content.decode()
+    assert 'name="from_stage" value="connect"' in page
+    course_transition(course=course, to_stage=Stage.ON_HOLD, actor=therapist, reason="away")
+    response = web.post(url, {"from_stage": "connect", "to_stage": "declined", "reason": "x"})
+    assert "This course changed while you were looking at it" in response.content.decode()
+    assert Course.objects.get(pk=course.pk).stage == Stage.ON_HOLD
+
+
+def test_a_client_record_changed_in_the_admin_is_logged_as_a_change(staff_login, client_a):
+    from clinic.models import AccessLogEntry
+    from clinic.tests.factories import UserFactory
+
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    web = staff_login(root)
+    url = reverse("admin:clinic_clientprofile_change", args=[client_a.pk])
+    form = web.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(phone="+15145550999", user=client_a.user.pk, clinic=client_a.clinic.pk)
+    assert web.post(url, data).status_code == 302
+    assert AccessLogEntry.objects.filter(
+        actor=root, client=client_a, action=AccessLogEntry.Action.CHANGE
+    ).exists()
