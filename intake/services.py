@@ -263,7 +263,9 @@ def intake_call_book(
     """Book a free intake call at `start` with whichever intake clinician is
     free then, or raise BookingError saying why not.
 
-    The same form sent twice (same `submission`) returns the first booking.
+    The same form sent twice (same `submission`) returns the first booking
+    as it is now, cancelled perhaps: callers show its status (the booked page
+    sends a call no longer booked to the manage page), never a new booking.
     The candidate clinicians' rows are locked before their calendars are read,
     so two people taking the last place at one time cannot both get it; the
     exclusion constraint on reservations is the last line behind that.

@@ -180,6 +180,10 @@ def booked(request, token):
     call, error = _call_from_token(request, token)
     if call is None:
         return render(request, "intake/link_problem.html", {"error": error}, status=400)
+    if not call.appointment.is_live:
+        # A cancelled or past call reached again (the confirmation link or the
+        # form sent again, an old bookmark): the manage page says what it is now.
+        return redirect("intake:manage", token=token)
     return render(request, "intake/booked.html", {"call": call, "token": token})
 
 

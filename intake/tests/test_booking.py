@@ -220,6 +220,47 @@ def test_a_visitor_confirms_by_email_and_lands_on_the_booking(client, intake_cli
     assert call.phone == "+15145550123"  # stored in one format
 
 
+def cancel_by_link(client, call):
+    manage = reverse("intake:manage", args=[services.manage_token(call)])
+    assert client.post(manage, {"action": "cancel"}).status_code == 302
+
+
+def test_the_confirmation_link_opened_again_after_a_cancel_shows_the_call_cancelled(
+    client, intake_clinic
+):
+    client.post(url(intake_clinic), form_data())
+    link = confirm_link()
+    client.post(link)
+    cancel_by_link(client, IntakeCall.objects.get())
+    page = client.post(link, follow=True).content.decode()
+    assert "Status of this call: cancelled" in page
+    assert "Your intake call is booked" not in page and "We will call you" not in page
+    assert IntakeCall.objects.count() == 1 and Appointment.objects.count() == 1
+
+
+def test_a_signed_in_client_sending_the_form_again_after_a_cancel_sees_it_cancelled(
+    client, intake_clinic, client_a
+):
+    client.force_login(client_a.user)
+    data = form_data()
+    for name in ("first_name", "last_name", "email"):
+        del data[name]
+    client.post(url(intake_clinic), data)
+    cancel_by_link(client, IntakeCall.objects.get())
+    page = client.post(url(intake_clinic), data, follow=True).content.decode()
+    assert "Status of this call: cancelled" in page
+    assert "Your intake call is booked" not in page
+    assert Appointment.objects.get().status == Appointment.Status.CANCELLED
+
+
+def test_an_old_booked_page_of_a_cancelled_call_sends_to_its_status(client, intake_clinic):
+    call = book(intake_clinic)
+    token = services.manage_token(call)
+    cancel_by_link(client, call)
+    response = client.get(reverse("intake:booked", args=[token]))
+    assert response["Location"] == reverse("intake:manage", args=[token])
+
+
 def test_a_stranger_learns_nothing_and_books_nothing_with_a_clients_address(
     client, intake_clinic, client_a
 ):
