@@ -92,3 +92,17 @@ class CourseTransitionForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=Language.choices)
     next = forms.CharField(required=False)
+
+
+class SharingForm(forms.Form):
+    """The optional uses of a client's data (both off unless ticked)."""
+
+    research = forms.BooleanField(required=False)
+    marketing = forms.BooleanField(required=False)
+
+
+class ClosureRequestForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=5000)
+    confirm = forms.BooleanField(
+        error_messages={"required": _("Tick “I want to close my account.” to send the request.")}
+    )

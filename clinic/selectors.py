@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from . import journey
 from .models import (
     JOURNEY_STAGES,
+    AccountClosureRequest,
     ClientProfile,
     Clinic,
     Course,
@@ -58,8 +59,19 @@ def _steps(course: Course) -> tuple[list[StageStep], int]:
     return steps, round(100 * (index + 1) / len(JOURNEY_STAGES))
 
 
+def client_profile(*, user: User) -> ClientProfile | None:
+    """The signed-in person's client profile, with their clinic."""
+    return ClientProfile.objects.select_related("clinic", "user").filter(user=user).first()
+
+
+def client_open_closure_request(*, client: ClientProfile) -> AccountClosureRequest | None:
+    return AccountClosureRequest.objects.filter(
+        client=client, status=AccountClosureRequest.Status.OPEN
+    ).first()
+
+
 def client_portal_overview(*, user: User) -> PortalOverview | None:
-    client = ClientProfile.objects.select_related("clinic", "user").filter(user=user).first()
+    client = client_profile(user=user)
     if client is None:
         return None
     # The journey's events are read only for a course that has ended (one

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from . import journey, selectors, services
-from .forms import CourseTransitionForm, LanguageForm
+from .forms import ClosureRequestForm, CourseTransitionForm, LanguageForm, SharingForm
 from .health import broker_status
+from .models import ClientProfile
 from .permissions import client_required, is_care_team, is_staff_member, staff_required
 
 logger = logging.getLogger(__name__)
@@ -178,36 +179,50 @@ def admin_login(request, extra_context=None):
 # --- The client's own data ---------------------------------------------------------
 
 
+def _client_or_404(request) -> ClientProfile:
+    client = selectors.client_profile(user=request.user)
+    if client is None:
+        raise Http404
+    return client
+
+
 @client_required
 def my_data(request):
-    from .models import AccountClosureRequest, ClientProfile
-
-    client = ClientProfile.objects.select_related("clinic").get(user=request.user)
+    client = _client_or_404(request)
     if request.method == "POST":
         if request.POST.get("action") == "sharing":
+            sharing = SharingForm(request.POST)
+            sharing.is_valid()  # two tick boxes: anything sent reads as ticked or not
             services.client_sharing_set(
                 client=client,
-                research=bool(request.POST.get("research")),
-                marketing=bool(request.POST.get("marketing")),
+                research=sharing.cleaned_data["research"],
+                marketing=sharing.cleaned_data["marketing"],
             )
             messages.success(request, _("Your choices are saved."))
-        elif request.POST.get("action") == "close" and request.POST.get("confirm"):
-            services.account_closure_request(client=client, reason=request.POST.get("reason", ""))
-            messages.success(
-                request, _("Your request is recorded. Our privacy officer will write to you.")
-            )
+        elif request.POST.get("action") == "close":
+            closure = ClosureRequestForm(request.POST)
+            if closure.is_valid():
+                services.account_closure_request(
+                    client=client, reason=closure.cleaned_data["reason"]
+                )
+                messages.success(
+                    request, _("Your request is recorded. Our privacy officer will write to you.")
+                )
+            else:
+                for error in closure.errors.values():
+                    messages.error(request, error[0])
         return redirect("portal:my_data")
-    open_request = AccountClosureRequest.objects.filter(
-        client=client, status=AccountClosureRequest.Status.OPEN
-    ).first()
-    return render(request, "portal/my_data.html", {"client": client, "open_request": open_request})
+    return render(
+        request,
+        "portal/my_data.html",
+        {"client": client, "open_request": selectors.client_open_closure_request(client=client)},
+    )
 
 
 def _export_for(request):
     from . import exports
-    from .models import ClientProfile
 
-    client = ClientProfile.objects.select_related("clinic", "user").get(user=request.user)
+    client = _client_or_404(request)
     return client, exports.client_export(client)
 
 

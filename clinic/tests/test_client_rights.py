@@ -78,3 +78,10 @@ def test_the_privacy_officer_handles_closure_requests(
         .status_code
         == 403
     )
+
+
+def test_an_unconfirmed_closure_request_says_what_is_missing(client, client_a):
+    client.force_login(client_a.user)
+    response = client.post(reverse("portal:my_data"), {"action": "close"}, follow=True)
+    assert "to send the request" in response.content.decode()
+    assert not AccountClosureRequest.objects.exists()

@@ -144,3 +144,21 @@ def test_a_client_record_changed_in_the_admin_is_logged_as_a_change(staff_login,
     assert AccessLogEntry.objects.filter(
         actor=root, client=client_a, action=AccessLogEntry.Action.CHANGE
     ).exists()
+
+
+def test_the_course_history_is_shown_in_the_clinic_s_own_time(
+    staff_login, clinic_bc, other_clinic_therapist
+):
+    """An evening event in Vancouver is already the next day in UTC."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    course = client_create(clinic=clinic_bc).courses.get()
+    evening = datetime(2026, 6, 2, 3, 30, tzinfo=UTC)  # 20:30 on June 1 in Vancouver
+    JourneyEvent.objects.filter(course=course).update(at=evening)
+    page = staff_login(other_clinic_therapist).get(reverse("staff:course", args=[course.uuid]))
+    local = timezone.localtime(evening, clinic_bc.zone)
+    assert date_format(local, "SHORT_DATETIME_FORMAT") in page.content.decode()
+    assert date_format(evening, "SHORT_DATETIME_FORMAT") not in page.content.decode()
