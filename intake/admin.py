@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from clinic.admin import HealthDataAdminMixin
+from clinic.permissions import is_clinician
 
 from .models import (
     AvailabilityException,
@@ -52,6 +53,7 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
 class IntakeCallAdmin(HealthDataAdminMixin, admin.ModelAdmin):
     """Read-only here: calls are booked, moved and recorded through the services."""
 
+    clinic_lookup = "appointment__clinic"
     list_display = ["appointment", "course", "language"]
     list_select_related = ["appointment", "course__client__user"]
     readonly_fields = [
@@ -69,6 +71,17 @@ class IntakeCallAdmin(HealthDataAdminMixin, admin.ModelAdmin):
 
     def client_of(self, obj):
         return obj.course.client
+
+    # The concern and the notes are clinical: clinicians of the call's clinic
+    # only, as on the staff call page (coordinators see the call there, without them).
+    def has_module_permission(self, request):
+        return is_clinician(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_clinician(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_add_permission(self, request):
         return False

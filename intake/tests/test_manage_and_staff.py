@@ -9,6 +9,7 @@ from clinic.models import AccessLogEntry, Appointment, Course, Stage
 from clinic.services import course_transition
 from eligibility.tests.factories import eligible_decision
 from intake import services
+from intake.models import IntakeCall
 from intake.selectors import Slot
 from intake.tests.conftest import NOW, THURSDAY_10
 from intake.tests.factories import book_call
@@ -191,21 +192,59 @@ def test_the_new_client_sets_a_password_through_the_emailed_link(client, call):
     assert client.get(url).status_code == 400
 
 
-def test_opening_an_intake_call_in_the_admin_is_logged(staff_login, call):
+def test_opening_an_intake_call_in_the_admin_is_logged(staff_login, call, therapist):
     from clinic.tests.factories import UserFactory
 
-    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
-    web = staff_login(root)
+    web = staff_login(therapist)
     page = web.get(reverse("admin:intake_intakecall_change", args=[call.pk]))
     assert page.status_code == 200
-    entry = AccessLogEntry.objects.get(actor=root)
+    entry = AccessLogEntry.objects.get(actor=therapist)
     assert (entry.object_type, entry.object_id, entry.client) == (
         "intake.intakecall",
         str(call.uuid),
         call.course.client,
     )
     assert web.get(reverse("admin:intake_intakecall_changelist")).status_code == 200
-    assert web.get(reverse("admin:clinic_appointment_changelist")).status_code == 200
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    assert staff_login(root).get(reverse("admin:clinic_appointment_changelist")).status_code == 200
+
+
+def test_the_admin_shows_a_clinician_only_the_calls_of_their_clinics(
+    staff_login, call, other_clinic_therapist
+):
+    web = staff_login(other_clinic_therapist)
+    listed = web.get(reverse("admin:intake_intakecall_changelist")).context["cl"].result_list
+    assert list(listed) == []
+    change = web.get(reverse("admin:intake_intakecall_change", args=[call.pk]))
+    assert change.status_code in (302, 404)
+    assert "Post-traumatic" not in change.content.decode()
+    assert not AccessLogEntry.objects.filter(actor=other_clinic_therapist).exists()
+
+
+def test_the_admin_keeps_the_concern_and_notes_from_whoever_is_not_a_clinician(
+    staff_login, call, coordinator
+):
+    """As on the staff call page: a coordinator (even with the admin right to
+    view intake calls) or an administrator without a clinical role reads
+    neither the concern nor the notes there."""
+    from django.contrib.auth.models import Permission
+
+    from clinic.tests.factories import UserFactory
+
+    IntakeCall.objects.filter(pk=call.pk).update(notes="Private clinical note.")
+    coordinator.user_permissions.add(Permission.objects.get(codename="view_intakecall"))
+    root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
+    for person in (coordinator, root):
+        web = staff_login(person)
+        for name, args in (
+            ("admin:intake_intakecall_change", [call.pk]),
+            ("admin:intake_intakecall_changelist", []),
+        ):
+            response = web.get(reverse(name, args=args))
+            assert response.status_code == 403, (person, name)
+            assert "Private clinical note." not in response.content.decode()
+        assert "intakecall" not in web.get(reverse("admin:index")).content.decode()
+    assert not AccessLogEntry.objects.exists()
 
 
 def test_the_day_view_query_count_does_not_grow_with_the_calls(
