@@ -94,3 +94,5 @@ class IntakeCallAdmin(HealthDataAdminMixin, admin.ModelAdmin):
 class InterestRegistrationAdmin(admin.ModelAdmin):
     list_display = ["email", "concern", "clinic", "language", "created_at"]
     list_filter = ["concern", "clinic"]
+    # The clinic is optional (a nullable key), which the admin does not join by itself.
+    list_select_related = ["clinic"]

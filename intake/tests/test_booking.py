@@ -403,6 +403,43 @@ def test_interest_in_a_program_under_development_is_registered_once(client, inta
     assert InterestRegistration.objects.count() == 1
 
 
+def test_the_interest_form_slows_down_bots(client, intake_clinic):
+    data = {"name": "Sam", "email": "sam@example.com", "concern": "chronic_pain", "consent": ""}
+    for _ in range(20):
+        client.post(reverse("intake:interest"), {**data, "language": "xx"})
+    response = client.post(reverse("intake:interest"), {**data, "language": "en", "consent": "on"})
+    assert "Too many attempts from your connection" in response.content.decode()
+    assert not InterestRegistration.objects.exists()
+
+
+def test_the_interest_list_in_the_admin_costs_the_same_queries_for_more_rows(
+    staff_login, clinic_qc, clinic_bc
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from clinic.tests.factories import UserFactory
+
+    web = staff_login(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
+    changelist = reverse("admin:intake_interestregistration_changelist")
+    web.get(changelist)
+    counts = []
+    for batch in range(2):
+        for i in range(1 + 5 * batch):
+            InterestRegistration.objects.create(
+                name="Sam",
+                email=f"sam{batch}-{i}@example.com",
+                concern="chronic_pain",
+                clinic=(clinic_qc, clinic_bc)[i % 2],
+                language="en",
+                consent_to_contact=True,
+            )
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get(changelist).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
 def test_the_booking_page_for_an_unavailable_time_says_so(client, intake_clinic):
     page = client.get(url(intake_clinic, NOW + timedelta(hours=2))).content.decode()
     assert "not available any more" in page
