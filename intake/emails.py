@@ -3,7 +3,7 @@ invitation), reminders, the staff notice and the cancellation. Each handler
 checks the booking is still as it was when the message was queued, so a
 rescheduled or cancelled call never gets a stale message."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import icalendar
 from django.conf import settings
@@ -32,10 +32,6 @@ def _call(message) -> IntakeCall | None:
         .filter(uuid=message.payload["call"])
         .first()
     )
-
-
-def local_time(moment: datetime, clinic) -> str:
-    return local_when(moment, clinic)
 
 
 def _absolute(path: str) -> str:
@@ -93,7 +89,7 @@ def _send(
             "call": call,
             "user": user,
             "clinic": call.appointment.clinic,
-            "when": local_time(call.appointment.start, call.appointment.clinic),
+            "when": local_when(call.appointment.start, call.appointment.clinic),
             "site_name": site_name(),
             "manage_url": _absolute(reverse("intake:manage", args=[services.manage_token(call)])),
         }
@@ -169,7 +165,7 @@ def _send_text_reminder(message, lead: timedelta) -> bool:
             "Reminder: your intake call with %(site)s is on %(when)s. To change it: %(url)s"
         ) % {
             "site": site_name(),
-            "when": local_time(call.appointment.start, call.appointment.clinic),
+            "when": local_when(call.appointment.start, call.appointment.clinic),
             "url": _absolute(reverse("intake:manage", args=[services.manage_token(call)])),
         }
     send_sms(phone, body)
@@ -253,7 +249,7 @@ def send_staff_notice(message) -> bool:
         context = {
             "event": message.payload.get("event"),
             "clinic": clinic,
-            "when": local_time(appointment.start, clinic),
+            "when": local_when(appointment.start, clinic),
             "day_url": _absolute(
                 f"{reverse('intake:staff_day')}?clinic={clinic.slug}&day={day:%Y-%m-%d}"
             ),
@@ -278,7 +274,7 @@ def send_confirm_request(message) -> bool:
             "visitor": visitor,
             "clinic": clinic,
             "site_name": site_name(),
-            "when": local_time(booking["start"], clinic),
+            "when": local_when(booking["start"], clinic),
             "confirm_url": _absolute(reverse("intake:confirm", args=[message.payload["token"]])),
         }
         subject = render_to_string("intake/email/confirm_request_subject.txt", context).strip()
