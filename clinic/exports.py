@@ -3,24 +3,111 @@
 The core writes its part; each stage app registers the sections it owns
 from its AppConfig.ready(), so the core never imports them."""
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from .models import Language, Stage
+
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(T|$)")
 _sections: dict[str, Callable] = {}
 # The title a person reads for each section (the JSON keeps the plain keys).
 LABELS = {"account": _("Your account"), "profile": _("Your profile"), "courses": _("Your journey")}
+# What each key and coded value reads as on the readable page; stage apps add theirs.
+FIELD_LABELS = {
+    "email": _("E-mail"),
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "preferred_language": _("Preferred language"),
+    "joined": _("Joined"),
+    "clinic": _("Clinic"),
+    "date_of_birth": _("Date of birth"),
+    "phone": _("Phone"),
+    "emergency_contact_name": _("Emergency contact"),
+    "emergency_contact_phone": _("Emergency contact's phone"),
+    "share_for_research": _("Contact me about research"),
+    "share_for_marketing": _("Send me news from the clinic"),
+    "opened_at": _("Opened"),
+    "stage": _("Stage"),
+    "events": _("Changes of stage"),
+    "at": _("When"),
+    "from": _("From"),
+    "to": _("To"),
+    "reason": _("Reason"),
+}
+VALUE_LABELS = {
+    "stage": dict(Stage.choices),
+    "from": dict(Stage.choices),
+    "to": dict(Stage.choices),
+    "preferred_language": dict(Language.choices),
+}
 
 
-def register(name: str, provider: Callable, label) -> None:
-    """`provider(client)` returns plain JSON-able data for that section."""
+def register(name: str, provider: Callable, label, *, fields=None, values=None) -> None:
+    """`provider(client)` returns plain JSON-able data for that section;
+    `fields` and `values` say how its keys and coded values read."""
     _sections[name] = provider
     LABELS[name] = label
+    FIELD_LABELS.update(fields or {})
+    VALUE_LABELS.update(values or {})
 
 
-def labelled(data: dict) -> list[tuple[str, object]]:
-    """(title, value) for each section of an export, for the readable page."""
-    return [(str(LABELS.get(name, name)), value) for name, value in data.items()]
+@dataclass
+class Entry:
+    """One line of the readable page: a label and a text, or the entries
+    below it (a record's fields, a list's records)."""
+
+    label: str = ""
+    text: str = ""
+    children: list["Entry"] = field(default_factory=list)
+
+
+def _text(key: str, value, zone) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, str):
+        if key in VALUE_LABELS and value in VALUE_LABELS[key]:
+            return str(VALUE_LABELS[key][value])
+        if ISO_DAY.match(value):  # the exports write moments and days in ISO 8601
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+            if "T" in value and moment.tzinfo is not None:
+                return date_format(timezone.localtime(moment, zone), "SHORT_DATETIME_FORMAT")
+            if len(value) == 10:
+                return date_format(date.fromisoformat(value), "DATE_FORMAT")
+        return value
+    return str(value)
+
+
+def _entries(key: str, value, zone) -> Entry:
+    label = str(FIELD_LABELS.get(key, key))
+    if isinstance(value, dict):
+        return Entry(label, children=[_entries(k, v, zone) for k, v in value.items()])
+    if isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        return Entry(label, children=[_entries("", item, zone) for item in value])
+    if isinstance(value, list):
+        return Entry(label, ", ".join(_text(key, item, zone) for item in value) or "—")
+    return Entry(label, _text(key, value, zone))
+
+
+def readable(data: dict, *, zone) -> list[Entry]:
+    """Each section of an export as a person reads it: labelled in their
+    language, codes spelled out, moments in the clinic's time."""
+    return [
+        Entry(str(LABELS.get(name, name)), children=_entries(name, value, zone).children)
+        if isinstance(value, dict | list)
+        else _entries(name, value, zone)
+        for name, value in data.items()
+    ]
 
 
 def client_export(client) -> dict:

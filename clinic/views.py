@@ -255,5 +255,5 @@ def my_data_summary(request):
     return render(
         request,
         "portal/my_data_summary.html",
-        {"client": client, "sections": exports.labelled(data)},
+        {"client": client, "sections": exports.readable(data, zone=client.clinic.zone)},
     )

@@ -85,3 +85,15 @@ def test_an_unconfirmed_closure_request_says_what_is_missing(client, client_a):
     response = client.post(reverse("portal:my_data"), {"action": "close"}, follow=True)
     assert "to send the request" in response.content.decode()
     assert not AccountClosureRequest.objects.exists()
+
+
+def test_the_readable_copy_is_in_the_client_s_language_with_codes_spelled_out(client, client_a):
+    from clinic.models import User
+
+    User.objects.filter(pk=client_a.user.pk).update(preferred_language="fr")
+    client.force_login(client_a.user)
+    reauthenticated(client)
+    page = client.get(reverse("portal:my_data_summary")).content.decode()
+    assert "<dt>Courriel</dt>" in page
+    assert "<dt>Étape</dt><dd>Premier contact</dd>" in page  # not "stage: connect"
+    assert "share_for_research" not in page and "'connect'" not in page
