@@ -108,18 +108,25 @@ def _send(
     message.send()
 
 
-def _current(call: IntakeCall | None, message) -> bool:
-    return (
-        call is not None
-        and call.appointment.status == Appointment.Status.BOOKED
-        and call.appointment.version == message.payload.get("version")
+def _still_true(call: IntakeCall | None, message) -> bool:
+    """Whether the booking is still what the message says. A cancellation
+    (to the client, or the staff's notice of one) says it is cancelled; every
+    other message, that it is booked at the version it was queued for, so a
+    move or a cancel since makes it stale."""
+    if call is None:
+        return False
+    appointment = call.appointment
+    if message.kind == services.CANCELLED or message.payload.get("event") == "cancelled":
+        return appointment.status == Appointment.Status.CANCELLED
+    return appointment.status == Appointment.Status.BOOKED and appointment.version == (
+        message.payload.get("version")
     )
 
 
 @outbox.handler(services.CONFIRMATION)
 def send_confirmation(message) -> bool:
     call = _call(message)
-    if not _current(call, message) or call.appointment.start <= timezone.now():
+    if not _still_true(call, message) or call.appointment.start <= timezone.now():
         return False
     user = call.course.client.user
     context = {"rescheduled": not message.payload.get("first", True)}
@@ -138,7 +145,7 @@ def _reminder_due(message, lead: timedelta) -> IntakeCall | None:
     so the person gets one reminder rather than two in a row."""
     call = _call(message)
     now = timezone.now()
-    if not _current(call, message):
+    if not _still_true(call, message):
         return None
     start = call.appointment.start
     shorter = [d for d in services.REMINDERS.values() if d < lead]
@@ -195,21 +202,10 @@ def send_text_reminder_2h(message) -> bool:
 @outbox.handler(services.CANCELLED)
 def send_cancellation(message) -> bool:
     call = _call(message)
-    if call is None or call.appointment.status != Appointment.Status.CANCELLED:
+    if not _still_true(call, message):
         return False
     _send(call, "cancelled", {}, cancel=True)
     return True
-
-
-def _notice_still_true(call: IntakeCall | None, payload: dict) -> bool:
-    if call is None:
-        return False
-    appointment = call.appointment
-    if payload.get("event") == "cancelled":
-        return appointment.status == Appointment.Status.CANCELLED
-    return appointment.status == Appointment.Status.BOOKED and appointment.version == payload.get(
-        "version"
-    )
 
 
 @outbox.handler(services.STAFF_NOTICE)
@@ -217,7 +213,7 @@ def fan_out_staff_notice(message) -> bool:
     """One row per person to tell (the clinician taking the call and the
     clinic's coordinators), so one failed e-mail never re-sends the others."""
     call = _call(message)
-    if not _notice_still_true(call, message.payload):
+    if not _still_true(call, message):
         return False
     clinic = call.appointment.clinic
     people = {person.pk for person in call.appointment.staff.all()}
@@ -240,7 +236,7 @@ def send_staff_notice(message) -> bool:
     """No health data: when, where, and a link behind sign-in."""
     call = _call(message)
     person = User.objects.filter(pk=message.payload["person"], is_active=True).first()
-    if person is None or not _notice_still_true(call, message.payload):
+    if person is None or not _still_true(call, message):
         return False
     appointment = call.appointment
     clinic = appointment.clinic
