@@ -26,9 +26,9 @@ from .models import IntakeCall
 
 
 def _call(message) -> IntakeCall | None:
+    # The staff on the call are read only by the staff notice's fan-out.
     return (
         IntakeCall.objects.select_related("appointment__clinic", "course__client__user")
-        .prefetch_related("appointment__staff")
         .filter(uuid=message.payload["call"])
         .first()
     )

@@ -9,9 +9,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection
 from django.db.models import BigIntegerField, Q
 from django.db.models.functions import Cast, Extract
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clinic.models import Appointment, AppointmentKind, Clinic, Reservation
+from clinic.formatting import local_when
+from clinic.journey import DEFAULT_NEXT_STEPS, NextStep
+from clinic.models import Appointment, AppointmentKind, Clinic, Reservation, Stage
+from clinic.selectors import staff_clinic_ids
 
 from .models import AvailabilityException, AvailabilityWindow, BookingRules, IntakeCall
 
@@ -266,14 +271,11 @@ def staff_day_calls(*, clinic: Clinic, day: date) -> list[IntakeCall]:
 
 
 def staff_intake_call(*, user, call_uuid) -> IntakeCall | None:
-    from clinic.selectors import staff_clinic_ids
-
     return (
         IntakeCall.objects.filter(
             uuid=call_uuid, appointment__clinic_id__in=staff_clinic_ids(user=user)
         )
         .select_related("appointment__clinic", "course__client__user")
-        .prefetch_related("appointment__staff")
         .first()
     )
 
@@ -282,13 +284,7 @@ def connect_next_step(course):
     """The client's next step in connect while the intake call is ahead:
     book it, or here is the booked call. Once it is held, later providers
     (the screener) take over."""
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-
-    from clinic.formatting import local_when
-    from clinic.journey import DEFAULT_NEXT_STEPS, NextStep
-    from clinic.models import Stage
-
+    # services imports this module: the one import that has to wait.
     from .services import manage_token
 
     call = upcoming_intake_call(client_id=course.client_id)
