@@ -299,11 +299,16 @@ def connect_next_step(course):
             reverse("intake:manage", args=[manage_token(call)]),
             _("Change or cancel"),
         )
-    if not IntakeCall.objects.filter(
-        course=course, appointment__status=Appointment.Status.HELD
-    ).exists():
+    if not has_held_intake_call(course):
         return DEFAULT_NEXT_STEPS[Stage.CONNECT]
     return None
+
+
+def has_held_intake_call(course) -> bool:
+    """Whether an intake call of the course took place: a condition for leaving connect."""
+    return IntakeCall.objects.filter(
+        course=course, appointment__status=Appointment.Status.HELD
+    ).exists()
 
 
 def client_export(client) -> list[dict]:

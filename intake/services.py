@@ -466,8 +466,6 @@ def intake_call_record_outcome(
 
 def held_intake_call_guard(course: Course) -> list[str]:
     """Connect -> prepare needs a held intake call (registered in IntakeConfig.ready)."""
-    held = IntakeCall.objects.filter(
-        course=course, appointment__status=Appointment.Status.HELD
-    ).exists()
-
-    return [] if held else [_("The intake call must have taken place first.")]
+    if selectors.has_held_intake_call(course):
+        return []
+    return [_("The intake call must have taken place first.")]
