@@ -30,6 +30,11 @@ def connect_next_step(course):
     return None
 
 
+def latest_screening(*, client) -> Screening | None:
+    """The client's latest screening on any of their courses, whatever its state."""
+    return Screening.objects.filter(course__client=client).order_by("-started_at", "-pk").first()
+
+
 def client_screening(*, user, screening_uuid) -> Screening | None:
     return (
         Screening.objects.filter(uuid=screening_uuid, course__client__user=user)

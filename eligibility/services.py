@@ -9,7 +9,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clinic import services as core
-from clinic.models import ACTIVE_STAGES, MINIMUM_AGE_BY_PROVINCE, Course, Stage, User
+from clinic.models import (
+    ACTIVE_STAGES,
+    MINIMUM_AGE_BY_PROVINCE,
+    Course,
+    OutboxMessage,
+    Stage,
+    User,
+)
 
 from . import rules, screener
 from .models import Decision, QuestionnaireResponse, Screening
@@ -113,24 +120,53 @@ def _step_signals_crisis(step_answers: dict, before: dict) -> tuple[bool, bool]:
     return True, not rules.crisis_signalled(merged_before)
 
 
-def _crisis_alert(screening: Screening, moment) -> None:
+def _crisis_alert(screening: Screening, moment, *, key: str = "") -> None:
     """Flag the screening and alert the clinical team, in the caller's transaction."""
     Screening.objects.filter(pk=screening.pk).update(crisis_flag=True, crisis_at=moment)
     screening.crisis_flag, screening.crisis_at = True, moment
     core.outbox_enqueue(
         kind=CRISIS_ALERT,
-        key=f"{screening.uuid}:{moment.isoformat()}",
+        key=key or f"{screening.uuid}:{moment.isoformat()}",
         payload={"screening": str(screening.uuid)},
     )
 
 
-def crisis_signal_after_submission(*, screening: Screening, answers: dict) -> bool:
-    """Answers posted once the screening was sent (a back button, another tab)
-    are not stored, but a risk they signal is never ignored."""
+def _signal(answers: dict) -> str:
+    """Which answers signal the risk (the safety question, PHQ-9 item 9), as
+    a stable name for the alert they cause."""
+    return "+".join(sorted(k for k in answers if rules.crisis_signalled({k: answers[k]})))
+
+
+def crisis_signal_unsaved(*, client, answers: dict) -> bool:
+    """Answers that can no longer be saved (the screening was sent, the
+    course was declined, put on hold or has moved on: a back button, a tab
+    left open) are not stored, but a risk of self-harm they signal is never
+    ignored. Returns True when they signal one: the crisis resources are shown
+    every time.
+
+    The clinical team is alerted on the client's latest screening, whatever
+    its state, when the signal is new: not already in the answers it holds
+    (the team was alerted when those were saved) and not already posted
+    unsaved (a double click or a refresh alerts once, as a signal saved twice
+    in a draft does)."""
     if not rules.crisis_signalled(answers):
         return False
     with transaction.atomic():
-        _crisis_alert(screening, timezone.now())
+        latest = (
+            Screening.objects.select_for_update(of=("self",))
+            .filter(course__client=client)
+            .order_by("-started_at", "-pk")
+            .first()
+        )
+        if latest is None:
+            # Never opened the screener (a hand-made post): nothing for the
+            # team to open, but the resources are still shown.
+            return True
+        _crisis, new_signal = _step_signals_crisis(answers, latest.answers)
+        key = f"{latest.uuid}:unsaved:{_signal(answers)}"
+        # The screening row's lock makes this check and the insert one step.
+        if new_signal and not OutboxMessage.objects.filter(kind=CRISIS_ALERT, key=key).exists():
+            _crisis_alert(latest, timezone.now(), key=key)
     return True
 
 

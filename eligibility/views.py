@@ -8,17 +8,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic import services as core_services
-from clinic.models import ClientProfile
 from clinic.permissions import client_required, is_clinician, staff_required
+from clinic.selectors import client_profile
 
 from . import rules, screener, selectors, services
 from .models import Screening
 
 
-def _screening_or_message(request):
-    client = ClientProfile.objects.filter(user=request.user).first()
+def _client(request):
+    client = client_profile(user=request.user)
     if client is None:
         raise Http404
+    return client
+
+
+def _screening_or_message(client):
     try:
         return services.screening_start(client=client), None
     except services.ScreeningError as exc:
@@ -33,7 +37,7 @@ def _progress(version: int, index: int) -> int:
 @client_required
 @never_cache
 def start(request):
-    screening, error = _screening_or_message(request)
+    screening, error = _screening_or_message(_client(request))
     if screening is None:
         return render(request, "eligibility/unavailable.html", {"error": error})
     if screening.status == Screening.Status.SUBMITTED:
@@ -44,26 +48,36 @@ def start(request):
     return redirect("eligibility:step", slug=missing[0].slug)
 
 
+def _closed_step(request, client, slug, screening, error):
+    """A step that cannot take answers any more: the screening was sent, or
+    the course has left connect (declined, on hold, moved on). The answers
+    are not kept, but a risk of self-harm in them is never ignored."""
+    if request.method == "POST":
+        latest = screening or selectors.latest_screening(client=client)
+        version = latest.screener_version if latest is not None else screener.CURRENT
+        current = screener.step_by_slug(version, slug)
+        form = current.form(request.POST) if current is not None else None
+        if (
+            form is not None
+            and form.is_valid()
+            and services.crisis_signal_unsaved(client=client, answers=form.answers())
+        ):
+            after = "eligibility:submitted" if screening is not None else "eligibility:screener"
+            return redirect(f"{reverse('eligibility:support')}?next={reverse(after)}")
+    if screening is None:
+        return render(request, "eligibility/unavailable.html", {"error": error})
+    return redirect("eligibility:submitted")
+
+
 @client_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def step(request, slug):
-    screening, error = _screening_or_message(request)
-    if screening is None:
-        return render(request, "eligibility/unavailable.html", {"error": error})
+    client = _client(request)
+    screening, error = _screening_or_message(client)
+    if screening is None or screening.status != Screening.Status.DRAFT:
+        return _closed_step(request, client, slug, screening, error)
     current = screener.step_by_slug(screening.screener_version, slug)
-    if screening.status != Screening.Status.DRAFT:
-        # Sent already (a back button, another tab): the answers are not kept,
-        # but a risk of self-harm in them is never ignored.
-        if request.method == "POST" and current is not None:
-            form = current.form(request.POST)
-            if form.is_valid() and services.crisis_signal_after_submission(
-                screening=screening, answers=form.answers()
-            ):
-                return redirect(
-                    f"{reverse('eligibility:support')}?next={reverse('eligibility:submitted')}"
-                )
-        return redirect("eligibility:submitted")
     steps = screener.steps(screening.screener_version)
     if current is None:
         raise Http404
@@ -82,6 +96,11 @@ def step(request, slug):
                     screening=screening, step=current, answers=form.answers()
                 )
             except services.ScreeningError as exc:
+                # Sent from another tab in the meantime: as for any closed step.
+                if services.crisis_signal_unsaved(client=client, answers=form.answers()):
+                    return redirect(
+                        f"{reverse('eligibility:support')}?next={reverse('eligibility:submitted')}"
+                    )
                 messages.warning(request, str(exc))
                 return redirect("eligibility:submitted")
             if crisis:
@@ -118,7 +137,7 @@ def support(request):
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = reverse("eligibility:screener")
-    client = ClientProfile.objects.select_related("clinic").filter(user=request.user).first()
+    client = client_profile(user=request.user)
     return render(
         request,
         "eligibility/support.html",
@@ -130,7 +149,7 @@ def support(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def review(request):
-    screening, error = _screening_or_message(request)
+    screening, error = _screening_or_message(_client(request))
     if screening is None:
         return render(request, "eligibility/unavailable.html", {"error": error})
     if screening.status != Screening.Status.DRAFT:
@@ -162,7 +181,7 @@ def review(request):
 @client_required
 @never_cache
 def submitted(request):
-    client = ClientProfile.objects.filter(user=request.user).first()
+    client = client_profile(user=request.user)
     screening = (
         Screening.objects.filter(course__client=client, status=Screening.Status.SUBMITTED)
         .select_related("clinic")
