@@ -37,11 +37,14 @@ class ClientSignupForm(forms.Form):
     ]
 
     def signup(self, request, user) -> None:
-        user.first_name = self.cleaned_data["first_name"]
-        user.last_name = self.cleaned_data["last_name"]
-        user.preferred_language = self.cleaned_data["preferred_language"]
-        user.save(update_fields=["first_name", "last_name", "preferred_language"])
-        services.client_register(user=user, clinic=self.cleaned_data["clinic"])
+        data = self.cleaned_data
+        services.client_register(
+            user=user,
+            clinic=data["clinic"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            preferred_language=data["preferred_language"],
+        )
 
 
 class CourseTransitionForm(forms.Form):

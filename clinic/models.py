@@ -347,7 +347,8 @@ class JourneyEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_stage or '-'} → {self.to_stage}"
+        from_stage = Stage(self.from_stage).label if self.from_stage else "-"
+        return f"{from_stage} → {Stage(self.to_stage).label}"
 
 
 class AccessLogEntry(models.Model):
@@ -513,7 +514,8 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.start:%Y-%m-%d %H:%M} UTC"
+        local = timezone.localtime(self.start, self.clinic.zone)
+        return f"{self.get_kind_display()} {local:%Y-%m-%d %H:%M}"
 
     @property
     def is_live(self) -> bool:
@@ -527,22 +529,42 @@ class Reservation(models.Model):
     resource whose times overlap: the last line behind the calendar service."""
 
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, related_name="reservations"
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="reservations",
+        verbose_name=_("appointment"),
     )
     staff = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("staff member"),
     )
     room = models.ForeignKey(
-        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("room"),
     )
     client = models.ForeignKey(
-        ClientProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+        ClientProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        verbose_name=_("client"),
     )
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    is_live = models.BooleanField(default=True)
+    start = models.DateTimeField(_("starts"))
+    end = models.DateTimeField(_("ends, buffer included"))
+    is_live = models.BooleanField(_("holds the time"), default=True)
 
     class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
         constraints = [
             models.CheckConstraint(
                 condition=(

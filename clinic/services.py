@@ -30,6 +30,7 @@ from .models import (
     Stage,
     User,
 )
+from .net import client_ip
 from .selectors import CALENDAR_VERSION_KEY
 
 logger = logging.getLogger(__name__)
@@ -138,21 +139,36 @@ def course_open(
 
 
 def client_register(
-    *, user: User, clinic: Clinic, phone: str = "", date_of_birth=None
+    *,
+    user: User,
+    clinic: Clinic,
+    phone: str = "",
+    date_of_birth=None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    preferred_language: str | None = None,
 ) -> ClientProfile:
-    """Give a newly signed-up person a client profile and an open course."""
+    """Give a newly signed-up person a client profile and an open course (and
+    the name and language the sign-up form asked for), in one transaction."""
     with transaction.atomic():
+        details = {
+            name: value
+            for name, value in (
+                ("first_name", first_name),
+                ("last_name", last_name),
+                ("preferred_language", preferred_language),
+            )
+            if value is not None
+        }
+        if details:
+            for name, value in details.items():
+                setattr(user, name, value)
+            user.save(update_fields=list(details))
         profile = ClientProfile(user=user, clinic=clinic, phone=phone, date_of_birth=date_of_birth)
         profile.full_clean()
         profile.save()
         course_open(client=profile, actor=user)
     return profile
-
-
-def _client_ip(request: HttpRequest | None) -> str | None:
-    from .net import client_ip
-
-    return client_ip(request) if request is not None else None
 
 
 def access_log_record(
@@ -182,8 +198,10 @@ def access_log_record_many(
     Each entry carries the hash of the one before it, so a changed or
     removed entry breaks the chain (`manage.py verify_access_log`). Writers
     take one lock in turn, or two of them would chain onto the same entry."""
+    if not items:
+        return []  # an empty page read nobody's data: no lock taken for it
     path = request.get_full_path()[:300] if request is not None else ""
-    ip = _client_ip(request)
+    ip = client_ip(request) if request is not None else None
     entries = []
     with transaction.atomic():
         access_log.lock_chain()
@@ -222,13 +240,17 @@ def user_language_set(*, user: User, language: str) -> None:
 MAX_ATTEMPTS = 8
 
 
+def _check_handled(kind: str) -> None:
+    if kind not in outbox.handlers():
+        raise ValueError(f"No outbox handler is registered for {kind!r}.")
+
+
 def outbox_enqueue(
     *, kind: str, key: str, payload: dict | None = None, due_at: datetime | None = None
 ) -> OutboxMessage:
     """Write a piece of later work in the caller's transaction. The same
     (kind, key) twice is one row: a double submit queues nothing twice."""
-    if kind not in outbox.handlers():
-        raise ValueError(f"No outbox handler is registered for {kind!r}.")
+    _check_handled(kind)
     message, _created = OutboxMessage.objects.get_or_create(
         kind=kind, key=key, defaults={"payload": payload or {}, "due_at": due_at or timezone.now()}
     )
@@ -238,12 +260,10 @@ def outbox_enqueue(
 def outbox_enqueue_many(messages: list[dict]) -> None:
     """Several pieces of later work in one statement (each a dict of
     outbox_enqueue's arguments); a (kind, key) already queued stays as it is."""
-    registered = outbox.handlers()
     now = timezone.now()
     rows = []
     for message in messages:
-        if message["kind"] not in registered:
-            raise ValueError(f"No outbox handler is registered for {message['kind']!r}.")
+        _check_handled(message["kind"])
         rows.append(
             OutboxMessage(
                 kind=message["kind"],
