@@ -21,7 +21,7 @@ from clinic.formatting import local_when
 from clinic.models import Appointment, StaffProfile, StaffRole, User
 from clinic.sms import normalise_phone, send_sms
 
-from . import services
+from . import selectors, services
 from .models import IntakeCall
 
 
@@ -241,15 +241,12 @@ def send_staff_notice(message) -> bool:
         return False
     appointment = call.appointment
     clinic = appointment.clinic
-    day = timezone.localtime(appointment.start, clinic.zone)
     with translation.override(person.preferred_language):
         context = {
             "event": message.payload.get("event"),
             "clinic": clinic,
             "when": local_when(appointment.start, clinic),
-            "day_url": _absolute(
-                f"{reverse('intake:staff_day')}?clinic={clinic.slug}&day={day:%Y-%m-%d}"
-            ),
+            "day_url": _absolute(selectors.staff_day_url(appointment)),
         }
         subject = render_to_string("intake/email/staff_notice_subject.txt", context).strip()
         text = render_to_string("intake/email/staff_notice_body.txt", context)

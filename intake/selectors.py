@@ -11,6 +11,7 @@ from django.db.models import BigIntegerField, Q
 from django.db.models.functions import Cast, Extract
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from clinic.formatting import local_when
@@ -268,6 +269,13 @@ def staff_day_calls(*, clinic: Clinic, day: date) -> list[IntakeCall]:
         .prefetch_related("appointment__staff")
         .order_by("appointment__start")
     )
+
+
+def staff_day_url(appointment: Appointment) -> str:
+    """The staff page of the clinic's intake calls on the appointment's local day."""
+    clinic = appointment.clinic
+    day = timezone.localtime(appointment.start, clinic.zone).date()
+    return f"{reverse('intake:staff_day')}?{urlencode({'clinic': clinic.slug, 'day': day.isoformat()})}"
 
 
 def staff_intake_call(*, user, call_uuid) -> IntakeCall | None:

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -296,6 +295,7 @@ def staff_call(request, call_uuid):
     core_services.access_log_record(
         actor=request.user, client=call.course.client, obj=call, request=request
     )
+    day_url = selectors.staff_day_url(call.appointment)
     form = CallOutcomeForm(request.POST or None, initial={"notes": call.notes})
     if request.method == "POST" and form.is_valid():
         try:
@@ -309,11 +309,9 @@ def staff_call(request, call_uuid):
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The outcome of the call is recorded."))
-            clinic = call.appointment.clinic
-            day = timezone.localtime(call.appointment.start, clinic.zone).date()
-            return redirect(
-                f"{reverse('intake:staff_day')}?clinic={clinic.slug}&day={day:%Y-%m-%d}"
-            )
+            return redirect(day_url)
     return render(
-        request, "intake/staff_call.html", {"call": call, "form": form, "is_clinician": clinician}
+        request,
+        "intake/staff_call.html",
+        {"call": call, "form": form, "is_clinician": clinician, "day_url": day_url},
     )

@@ -1,6 +1,7 @@
 """Changing a booking by its link, and the staff's day of calls."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -138,6 +139,35 @@ def test_a_clinician_records_the_call_as_held_and_the_course_can_move_on(
     eligible_decision(course, therapist)
     course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
     assert course.stage == Stage.PREPARE
+
+
+def test_the_call_page_its_saved_outcome_and_the_staff_notice_lead_to_the_calls_day(
+    staff_login, call, therapist, clock
+):
+    from django.core import mail
+
+    from clinic.services import outbox_sweep
+
+    day_url = reverse("intake:staff_day") + "?clinic=montreal&day=2026-06-04"
+    outbox_sweep()
+    outbox_sweep()  # the staff notice's fan-out, then the notices
+    notice = next(m for m in mail.outbox if m.to == [therapist.email])
+    assert "http://" in notice.body and day_url in notice.body
+    clock.move_to(THURSDAY_10 + timedelta(minutes=40))
+    web = staff_login(therapist)
+    url = reverse("intake:staff_call", args=[call.uuid])
+    assert day_url.replace("&", "&amp;") in web.get(url).content.decode()
+    assert web.post(url, {"outcome": "held", "notes": ""})["Location"] == day_url
+
+
+def test_the_days_link_is_the_clinics_local_day_not_the_utc_one(clinic_bc):
+    from clinic.models import Appointment
+    from intake.selectors import staff_day_url
+
+    # 23:30 in Vancouver on June 4 is 06:30 UTC on June 5.
+    start = datetime(2026, 6, 4, 23, 30, tzinfo=ZoneInfo("America/Vancouver"))
+    appointment = Appointment(clinic=clinic_bc, start=start, end=start + timedelta(minutes=30))
+    assert staff_day_url(appointment).endswith("?clinic=vancouver&day=2026-06-04")
 
 
 def test_another_clinics_staff_cannot_open_the_call(staff_login, call, other_clinic_therapist):
