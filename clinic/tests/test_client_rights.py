@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from django.urls import reverse
 
 from clinic.models import AccountClosureRequest, ClientProfile
@@ -97,3 +98,35 @@ def test_the_readable_copy_is_in_the_client_s_language_with_codes_spelled_out(cl
     assert "<dt>Courriel</dt>" in page
     assert "<dt>Étape</dt><dd>Premier contact</dd>" in page  # not "stage: connect"
     assert "share_for_research" not in page and "'connect'" not in page
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ("a-brand-new-passphrase", "another-passphrase", "didn’t match"),
+        ("12345678", "12345678", "too common"),
+        ("", "", "This field is required."),
+    ],
+)
+def test_a_refused_activation_password_changes_nothing(client, client_a, first, second, message):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = client_a.user
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.filter(user=user).update(verified=False)
+    url = reverse(
+        "account_activate",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    response = client.post(url, {"new_password1": first, "new_password2": second})
+    assert response.status_code == 200 and message in response.content.decode()
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    assert not EmailAddress.objects.filter(user=user, verified=True).exists()
