@@ -23,7 +23,9 @@ from .models import Decision, QuestionnaireResponse, Screening
 from .questionnaires import GAD7, PHQ9
 
 CRISIS_ALERT = "eligibility.crisis_alert"
+CRISIS_ALERT_ONE = "eligibility.crisis_alert.one"  # one row per clinician alerted
 SUBMITTED_NOTICE = "eligibility.submitted"
+SUBMITTED_NOTICE_ONE = "eligibility.submitted.one"
 DECISION_EMAIL = "eligibility.decision"
 
 MSG_NOT_DRAFT = gettext_noop("This screening has already been sent. You can see it in your portal.")
