@@ -271,6 +271,27 @@ def staff_day_calls(*, clinic: Clinic, day: date) -> list[IntakeCall]:
     )
 
 
+def staff_intake_day(*, user, clinic_slug: str | None, day: date | None) -> dict | None:
+    """A staff member's day of intake calls: at the clinic asked for when it
+    is one of theirs, else their first; on the day asked for, else today
+    there. None when they work at no clinic."""
+    clinics = list(Clinic.objects.filter(pk__in=staff_clinic_ids(user=user)))
+    if not clinics:
+        return None
+    clinic = next((c for c in clinics if c.slug == clinic_slug), clinics[0])
+    today = timezone.localdate(timezone=clinic.zone)
+    if day is None or abs((day - today).days) > 3650:  # ten years either way: a typo
+        day = today
+    return {
+        "clinic": clinic,
+        "clinics": clinics,
+        "day": day,
+        "calls": staff_day_calls(clinic=clinic, day=day),
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+    }
+
+
 def staff_day_url(appointment: Appointment) -> str:
     """The staff page of the clinic's intake calls on the appointment's local day."""
     clinic = appointment.clinic

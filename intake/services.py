@@ -193,7 +193,11 @@ def _client_for(*, clinic: Clinic, visitor: Visitor, user: User | None) -> Clien
     """The booking person's client profile: the signed-in client's, the one
     behind this e-mail address, or a new account (invited to set a password)."""
     if user is None:
-        user = User.objects.filter(email__iexact=visitor.email).first()
+        user = (
+            User.objects.select_related("staff_profile", "client_profile")
+            .filter(email__iexact=visitor.email)
+            .first()
+        )
     if user is None:
         user = User(
             email=visitor.email.lower(),
@@ -207,7 +211,8 @@ def _client_for(*, clinic: Clinic, visitor: Visitor, user: User | None) -> Clien
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
     if user.is_staff or hasattr(user, "staff_profile"):
         raise BookingError(_(MSG_STAFF_EMAIL))
-    profile = ClientProfile.objects.filter(user=user).first()
+    # Read with the user (the authentication backend, or the query above).
+    profile = getattr(user, "client_profile", None)
     if profile is None:
         return core.client_register(user=user, clinic=clinic, phone=visitor.phone)
     return profile

@@ -14,7 +14,7 @@ from django_ratelimit.decorators import ratelimit
 
 from clinic import selectors as core_selectors
 from clinic import services as core_services
-from clinic.models import ClientProfile, Clinic
+from clinic.models import Clinic
 from clinic.permissions import is_clinician, staff_required
 
 from . import selectors, services
@@ -65,7 +65,8 @@ def slots(request, clinic_slug):
 
 def _client_user(request):
     user = request.user
-    if user.is_authenticated and ClientProfile.objects.filter(user=user).exists():
+    # The authentication backend reads the client profile with the user: no query here.
+    if user.is_authenticated and hasattr(user, "client_profile"):
         return user
     return None
 
@@ -249,35 +250,25 @@ def interest(request):
 @staff_required
 @require_GET
 def staff_day(request):
-    clinic_ids = core_selectors.staff_clinic_ids(user=request.user)
-    clinics = list(Clinic.objects.filter(pk__in=clinic_ids))
-    if not clinics:
-        raise Http404
-    clinic = next((c for c in clinics if c.slug == request.GET.get("clinic")), clinics[0])
-    today = timezone.localdate(timezone=clinic.zone)
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
-        day = today
-    if abs((day - today).days) > 3650:  # ten years either way: a typo, not a day to show
-        day = today
-    calls = selectors.staff_day_calls(clinic=clinic, day=day)
+        day = None
+    page = selectors.staff_intake_day(
+        user=request.user, clinic_slug=request.GET.get("clinic"), day=day
+    )
+    if page is None:
+        raise Http404
     # Who is booked at a ketamine clinic is health information: each row shown is a read.
     core_services.access_log_record_many(
-        actor=request.user, request=request, items=[(call.course.client, call) for call in calls]
+        actor=request.user,
+        request=request,
+        items=[(call.course.client, call) for call in page["calls"]],
     )
     return render(
         request,
         "intake/staff_day.html",
-        {
-            "clinic": clinic,
-            "clinics": clinics,
-            "day": day,
-            "calls": calls,
-            "previous_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1),
-            "is_clinician": is_clinician(request.user),
-        },
+        {**page, "is_clinician": is_clinician(request.user)},
     )
 
 

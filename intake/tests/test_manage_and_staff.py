@@ -98,6 +98,25 @@ def test_the_day_view_lists_the_calls_of_the_day(staff_login, call, coordinator)
     )
 
 
+def test_the_day_view_asked_for_another_clinic_shows_the_staff_members_own(
+    staff_login, call, coordinator, clinic_bc, other_clinic_therapist
+):
+    from intake.tests.factories import rules, weekly_availability
+
+    rules(clinic_bc)
+    weekly_availability(clinic_bc, other_clinic_therapist, days=[3])
+    vancouver_10 = datetime(2026, 6, 4, 10, 0, tzinfo=ZoneInfo("America/Vancouver"))
+    book_call(clinic_bc, vancouver_10, email="sam.bc@example.com", concern="anxiety")
+    web = staff_login(coordinator)
+    response = web.get(reverse("intake:staff_day"), {"clinic": "vancouver", "day": "2026-06-04"})
+    assert response.status_code == 200
+    assert response.context["clinic"].slug == "montreal"
+    assert [c.uuid for c in response.context["calls"]] == [call.uuid]
+    page = response.content.decode()
+    assert "Intake calls in Montréal" in page and 'value="vancouver"' not in page
+    assert not AccessLogEntry.objects.exclude(object_id=str(call.uuid)).exists()
+
+
 def test_a_coordinator_sees_the_call_but_not_the_concern_and_the_read_is_logged(
     staff_login, call, coordinator
 ):
