@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -35,11 +34,7 @@ class WaitingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        # Undecided: no decision since the answers were last sent.
-        decided = Decision.objects.filter(
-            screening=OuterRef("pk"), at__gte=OuterRef("submitted_at")
-        )
-        undecided = queryset.filter(status=Screening.Status.SUBMITTED).exclude(Exists(decided))
+        undecided = queryset.with_decided().filter(status=Screening.Status.SUBMITTED, decided=False)
         if self.value() == "undecided":
             return undecided
         if self.value() in ("3", "7"):

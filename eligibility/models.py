@@ -6,11 +6,20 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import ClientProfile, Clinic, Course
+
+
+class ScreeningQuerySet(models.QuerySet):
+    def with_decided(self):
+        """Annotates `decided`: a clinician has decided on the answers as last
+        sent (see DecisionQuerySet.on_last_sent_answers)."""
+        return self.annotate(
+            decided=Exists(Decision.objects.on_last_sent_answers().filter(screening=OuterRef("pk")))
+        )
 
 
 class Screening(models.Model):
@@ -49,6 +58,8 @@ class Screening(models.Model):
     updated_at = models.DateTimeField(_("last saved at"), default=timezone.now)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
 
+    objects = ScreeningQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("screening")
         verbose_name_plural = _("screenings")
@@ -83,6 +94,14 @@ class Screening(models.Model):
         return self.course.client
 
 
+class DecisionQuerySet(models.QuerySet):
+    def on_last_sent_answers(self):
+        """Decisions on the answers as last sent: one made before a
+        resubmission (after "more information") was about the earlier
+        answers, and a draft has none."""
+        return self.filter(at__gte=F("screening__submitted_at"))
+
+
 class Decision(models.Model):
     """A clinician's decision on a screening. Append-only: a new decision
     (after more information) is a new row."""
@@ -104,6 +123,8 @@ class Decision(models.Model):
     kind = models.CharField(_("decision"), max_length=20, choices=Kind.choices)
     note = models.TextField(_("note"))
     at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("decision")

@@ -1,4 +1,3 @@
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -20,7 +19,7 @@ def connect_next_step(course):
             reverse("eligibility:screener"),
             _("Continue the screener") if latest else _("Start the screener"),
         )
-    if not latest.decisions.filter(at__gte=latest.submitted_at).exists():
+    if current_decision(latest) is None:
         return NextStep(
             _("We are reviewing your answers"),
             _(
@@ -28,6 +27,11 @@ def connect_next_step(course):
             ),
         )
     return None
+
+
+def current_decision(screening: Screening) -> Decision | None:
+    """The latest decision on the answers as last sent, if any."""
+    return screening.decisions.on_last_sent_answers().order_by("-at", "-pk").first()
 
 
 def latest_screening(*, client) -> Screening | None:
@@ -87,7 +91,7 @@ def staff_screening_page(*, user, page):
             "course__client__user__last_name",
             "course__client__user__email",
         )
-        .annotate(decided=Exists(Decision.objects.filter(screening=OuterRef("pk"))))
+        .with_decided()
         .order_by("-started_at", "-pk")
     )
     return Paginator(screenings, 25).get_page(page)

@@ -18,7 +18,7 @@ from clinic.models import (
     User,
 )
 
-from . import rules, screener
+from . import rules, screener, selectors
 from .models import Decision, QuestionnaireResponse, Screening
 from .questionnaires import GAD7, PHQ9
 
@@ -68,15 +68,6 @@ def is_current(screening: Screening, now: datetime | None = None) -> bool:
         return False
     now = now or timezone.now()
     return now - screening.submitted_at <= timedelta(days=screening.clinic.screening_valid_days)
-
-
-def decided(screening: Screening) -> bool:
-    """A decision on the answers as last sent (one made before a resubmission
-    was about the earlier answers)."""
-    return (
-        screening.submitted_at is not None
-        and screening.decisions.filter(at__gte=screening.submitted_at).exists()
-    )
 
 
 # Answers that do not go stale: a re-screening asks everything else again
@@ -276,7 +267,7 @@ def decision_record(
         )
         if current.status != Screening.Status.SUBMITTED:
             raise ScreeningError(_(MSG_NOT_SUBMITTED))
-        if decided(current):
+        if selectors.current_decision(current) is not None:
             raise ScreeningError(_(MSG_ALREADY_DECIDED))
         if kind == Decision.Kind.ELIGIBLE and not is_current(current):
             raise ScreeningError(_(MSG_NOT_CURRENT))
@@ -328,9 +319,7 @@ def eligible_decision_guard(course: Course) -> list[str]:
         .first()
     )
     if latest is not None and is_current(latest):
-        decision = (
-            latest.decisions.filter(at__gte=latest.submitted_at).order_by("-at", "-pk").first()
-        )
+        decision = selectors.current_decision(latest)
         if decision is not None and decision.kind == Decision.Kind.ELIGIBLE:
             return []
     return [_("A clinician must record an eligible decision on a current screening.")]

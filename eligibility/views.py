@@ -191,9 +191,7 @@ def submitted(request):
     if screening is None:
         return redirect("eligibility:screener")
     reasons = rules.explain(screening.reasons, screening.rules_version)
-    decision = (
-        screening.decisions.filter(at__gte=screening.submitted_at).order_by("-at", "-pk").first()
-    )
+    decision = selectors.current_decision(screening)
     context = {"screening": screening, "reasons": reasons, "decision": decision}
     return render(request, "eligibility/submitted.html", context)
 
