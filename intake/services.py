@@ -25,7 +25,7 @@ from clinic.models import (
 )
 
 from . import selectors
-from .models import IntakeCall, InterestRegistration
+from .models import BookingRules, IntakeCall, InterestRegistration
 
 CONFIRMATION = "intake.confirmation"
 REMINDER_24H = "intake.reminder_24h"
@@ -348,8 +348,7 @@ def intake_call_book(
     return call
 
 
-def _check_change_allowed(call: IntakeCall, now: datetime) -> None:
-    rules = selectors.booking_rules(call.appointment.clinic)
+def _check_change_allowed(call: IntakeCall, now: datetime, *, rules: BookingRules) -> None:
     if call.appointment.status != Appointment.Status.BOOKED:
         raise BookingError(_(MSG_LINK_STALE))
     if call.appointment.start - now < timedelta(hours=rules.change_cutoff_hours):
@@ -360,7 +359,8 @@ def intake_call_cancel(*, intake_call: IntakeCall, now: datetime | None = None) 
     """Cancel by the client's link: within the clinic's policy only. The
     reminders still queued see the cancelled appointment and send nothing."""
     now = now or timezone.now()
-    _check_change_allowed(intake_call, now)
+    rules = selectors.booking_rules(intake_call.appointment.clinic)
+    _check_change_allowed(intake_call, now, rules=rules)
     try:
         with transaction.atomic():
             version = intake_call.appointment.version
@@ -386,15 +386,15 @@ def intake_call_reschedule(
     """Move the call to another free slot. The appointment's version goes up:
     the old link and the old reminders go stale, new ones are queued."""
     now = now or timezone.now()
-    _check_change_allowed(intake_call, now)
     appointment = intake_call.appointment
     clinic = appointment.clinic
+    rules = selectors.booking_rules(clinic)
+    _check_change_allowed(intake_call, now, rules=rules)
     try:
         with transaction.atomic():
-            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now)
+            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
             if slot is None:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
-            rules = selectors.booking_rules(clinic)
             clinician = User.objects.get(pk=slot.staff_ids[0])
             core.appointment_reschedule(
                 appointment=appointment,

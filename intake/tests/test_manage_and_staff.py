@@ -76,6 +76,16 @@ def test_no_change_by_link_within_the_clinics_cutoff(client, call, clock):
     assert call.appointment.status == Appointment.Status.BOOKED
 
 
+def test_rescheduling_reads_the_clinics_booking_rules_once(call):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        services.intake_call_reschedule(intake_call=call, start=THURSDAY_10 + timedelta(days=1))
+    reads = [q["sql"] for q in queries.captured_queries if '"intake_bookingrules"' in q["sql"]]
+    assert len(reads) == 1, reads
+
+
 def test_rescheduling_to_a_taken_or_made_up_slot_changes_nothing(client, call):
     for slot in ["junk", Slot(NOW + timedelta(hours=1), NOW, ()).key]:
         response = client.post(manage_url(call), {"action": "reschedule", "slot": slot})
