@@ -15,18 +15,12 @@ from clinic.tests.factories import ClinicFactory, staff_create
 from intake import services
 from intake.models import IntakeCall, InterestRegistration
 from intake.selectors import Slot
+from intake.tests.conftest import MTL, NOW, THURSDAY_10
 from intake.tests.factories import book_call, rules, weekly_availability
 
-MTL = ZoneInfo("America/Toronto")
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)  # a Monday morning
 TUESDAY_10 = datetime(2026, 6, 2, 10, 0, tzinfo=MTL)
-THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
 
-
-@pytest.fixture(autouse=True)
-def _frozen_time():
-    with time_machine.travel(NOW, tick=False):
-        yield
+pytestmark = pytest.mark.usefixtures("clock")  # stopped at NOW, a Monday morning
 
 
 @pytest.fixture(autouse=True)

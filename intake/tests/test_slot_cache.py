@@ -2,11 +2,9 @@
 it the moment anything on the calendar or in the availability changes: a
 visitor never sees a time that was just taken, nor misses one just freed."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,17 +12,10 @@ from django.urls import reverse
 from intake import services
 from intake.models import AvailabilityException, AvailabilityWindow
 from intake.selectors import Slot
+from intake.tests.conftest import THURSDAY_10
 from intake.tests.factories import book_call
 
-MTL = ZoneInfo("America/Toronto")
-NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)  # a Monday morning
-THURSDAY_10 = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
-
-
-@pytest.fixture(autouse=True)
-def _frozen_time():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")  # stopped at NOW, a Monday morning
 
 
 def slot_link(clinic, start=THURSDAY_10) -> str:
@@ -111,12 +102,10 @@ def test_each_language_and_week_has_its_own_copy(client, intake_clinic):
     assert "Previous week" in later and slot_link(intake_clinic) not in later
 
 
-def test_times_that_fall_inside_the_notice_drop_off_within_a_minute(
-    client, intake_clinic, _frozen_time
-):
+def test_times_that_fall_inside_the_notice_drop_off_within_a_minute(client, intake_clinic, clock):
     """The 24-hour notice moves with the clock: a copy is kept a minute at most."""
     assert slot_link(intake_clinic) in page(client, intake_clinic)
-    _frozen_time.move_to(THURSDAY_10 - timedelta(hours=23, minutes=59, seconds=30))
+    clock.move_to(THURSDAY_10 - timedelta(hours=23, minutes=59, seconds=30))
     assert slot_link(intake_clinic) not in page(client, intake_clinic)
 
 

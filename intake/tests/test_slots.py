@@ -2,7 +2,6 @@
 within notice and horizon, in the clinic's local time across DST changes."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,11 +10,8 @@ from clinic.services import appointment_book
 from clinic.tests.factories import client_create, staff_create
 from intake.models import AvailabilityException, AvailabilityWindow
 from intake.selectors import intake_slot_at, intake_slots, parse_slot_key
+from intake.tests.conftest import MTL, NOW
 from intake.tests.factories import rules, weekly_availability
-
-MTL = ZoneInfo("America/Toronto")
-# A Monday, well clear of DST changes.
-MONDAY = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
 
 
 def local_times(slots, day):
@@ -23,7 +19,7 @@ def local_times(slots, day):
 
 
 def test_a_day_of_availability_gives_one_slot_per_call_length(intake_clinic):
-    now = MONDAY - timedelta(days=3)
+    now = NOW - timedelta(days=3)
     slots = intake_slots(clinic=intake_clinic, now=now, first_day=date(2026, 6, 1), days=1)
     times = local_times(slots, date(2026, 6, 1))
     assert times[0] == "09:00" and times[-1] == "16:30"
@@ -31,7 +27,7 @@ def test_a_day_of_availability_gives_one_slot_per_call_length(intake_clinic):
 
 
 def test_the_minimum_notice_and_the_horizon_bound_the_slots(intake_clinic):
-    now = MONDAY.replace(hour=12)  # Monday noon: nothing before Tuesday noon
+    now = NOW.replace(hour=12)  # Monday noon: nothing before Tuesday noon
     slots = intake_slots(clinic=intake_clinic, now=now)
     first = min(s.start for day in slots.values() for s in day)
     last = max(s.start for day in slots.values() for s in day)
@@ -41,7 +37,7 @@ def test_the_minimum_notice_and_the_horizon_bound_the_slots(intake_clinic):
 
 
 def test_a_booking_takes_its_slot_and_its_buffer(intake_clinic, therapist, client_a):
-    now = MONDAY - timedelta(days=3)
+    now = NOW - timedelta(days=3)
     start = datetime(2026, 6, 1, 10, 0, tzinfo=MTL)
     appointment_book(
         clinic=intake_clinic,
@@ -64,7 +60,7 @@ def test_a_booking_takes_its_slot_and_its_buffer(intake_clinic, therapist, clien
 
 
 def test_time_off_and_clinic_closures_remove_slots(intake_clinic, therapist):
-    now = MONDAY - timedelta(days=3)
+    now = NOW - timedelta(days=3)
     AvailabilityException.objects.create(
         clinic=intake_clinic,
         staff=therapist,
@@ -86,7 +82,7 @@ def test_time_off_and_clinic_closures_remove_slots(intake_clinic, therapist):
 
 def test_windows_respect_their_validity_dates(intake_clinic, therapist):
     AvailabilityWindow.objects.filter(staff=therapist).update(valid_until=date(2026, 6, 2))
-    slots = intake_slots(clinic=intake_clinic, now=MONDAY - timedelta(days=3))
+    slots = intake_slots(clinic=intake_clinic, now=NOW - timedelta(days=3))
     assert max(slots) == date(2026, 6, 2)
 
 
@@ -96,7 +92,7 @@ def test_slots_of_several_clinicians_at_one_time_are_one_slot_with_both(
     second = staff_create(clinics=[clinic_qc], email="second@example.com")
     weekly_availability(clinic_qc, second, days=[0], start=time(9), end=time(10))
     slots = intake_slots(
-        clinic=intake_clinic, now=MONDAY - timedelta(days=3), first_day=date(2026, 6, 1), days=1
+        clinic=intake_clinic, now=NOW - timedelta(days=3), first_day=date(2026, 6, 1), days=1
     )
     nine = slots[date(2026, 6, 1)][0]
     assert nine.staff_ids == tuple(sorted([therapist.pk, second.pk]))
@@ -136,7 +132,7 @@ def test_the_hour_skipped_in_spring_has_no_slot(clinic_qc, therapist):
 
 
 def test_a_slot_at_an_odd_minute_or_outside_availability_does_not_exist(intake_clinic):
-    now = MONDAY - timedelta(days=3)
+    now = NOW - timedelta(days=3)
     assert (
         intake_slot_at(clinic=intake_clinic, start=datetime(2026, 6, 1, 9, 0, tzinfo=MTL), now=now)
         is not None
