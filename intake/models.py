@@ -134,7 +134,10 @@ class IntakeCall(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     appointment = models.OneToOneField(
-        Appointment, on_delete=models.PROTECT, related_name="intake_call"
+        Appointment,
+        on_delete=models.PROTECT,
+        related_name="intake_call",
+        verbose_name=_("appointment"),
     )
     course = models.ForeignKey(
         Course, on_delete=models.PROTECT, related_name="intake_calls", verbose_name=_("course")
