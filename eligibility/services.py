@@ -43,6 +43,17 @@ MSG_NOT_CURRENT = gettext_noop(
 )
 MSG_NOTE_REQUIRED = gettext_noop("Please write a note with the decision.")
 MSG_ALREADY_DECIDED = gettext_noop("This screening already has a decision.")
+MSG_REOPEN_PAST_CONNECT = gettext_noop(
+    "The decision is not recorded: the client's course is no longer at the screening stage "
+    "(%(stage)s), so the screener cannot be reopened for more information."
+)
+MSG_REOPEN_NEWER_SCREENING = gettext_noop(
+    "The decision is not recorded: the client has started a newer screening. "
+    "Decide on that one once it is sent."
+)
+MSG_NOT_DECLINED = gettext_noop(
+    "The decision is not recorded: the course cannot be closed as not eligible. %(why)s"
+)
 # The journey event says what moved the course, not the clinical note: every
 # staff member of the clinic reads the journey, only clinicians the note.
 DECISION_EVENT_REASON = gettext_noop(
@@ -249,7 +260,13 @@ def decision_record(
     prepare through the journey (when its other conditions, such as a held
     intake call, are met); not eligible declines it with the reason; more
     information reopens the screener for the client. Returns the decision
-    and a sentence for the clinician about the course."""
+    and a sentence for the clinician about the course.
+
+    Refused (nothing recorded, nothing sent) where the decision cannot do
+    what it says: more information when the screener would not take the
+    client's answers (the course has left connect, or the client has started
+    a newer screening), not eligible when the journey will not close the
+    course."""
     profile = getattr(clinician, "staff_profile", None)
     if (
         profile is None
@@ -271,10 +288,20 @@ def decision_record(
             raise ScreeningError(_(MSG_ALREADY_DECIDED))
         if kind == Decision.Kind.ELIGIBLE and not is_current(current):
             raise ScreeningError(_(MSG_NOT_CURRENT))
+        course = current.course  # locked with the screening
+        if kind == Decision.Kind.MORE_INFORMATION:
+            # The client is asked to answer again in the screener: refused
+            # where the screener would not take their answers.
+            if course.stage != Stage.CONNECT:
+                raise ScreeningError(
+                    _(MSG_REOPEN_PAST_CONNECT) % {"stage": Stage(course.stage).label}
+                )
+            latest = course.screenings.order_by("-started_at", "-pk").values_list("pk").first()
+            if latest != (current.pk,):
+                raise ScreeningError(_(MSG_REOPEN_NEWER_SCREENING))
         decision = Decision(screening=current, clinician=clinician, kind=kind, note=note.strip())
         decision.full_clean()
         decision.save()
-        course = current.course
         message = _("The decision is recorded.")
         if kind == Decision.Kind.ELIGIBLE and course.stage == Stage.CONNECT:
             try:
@@ -293,12 +320,17 @@ def decision_record(
                     "The decision is recorded. The course moves on once this is done: %(what)s"
                 ) % {"what": exc}
         elif kind == Decision.Kind.NOT_ELIGIBLE and course.stage == Stage.CONNECT:
-            core.course_transition(
-                course=course,
-                to_stage=Stage.DECLINED,
-                actor=clinician,
-                reason=_(DECISION_EVENT_REASON),
-            )
+            try:
+                core.course_transition(
+                    course=course,
+                    to_stage=Stage.DECLINED,
+                    actor=clinician,
+                    reason=_(DECISION_EVENT_REASON),
+                )
+            except core.JourneyError as exc:
+                # The decision and its e-mail go back with it: the client is
+                # never told "not eligible" about a course still open.
+                raise ScreeningError(_(MSG_NOT_DECLINED) % {"why": exc}) from exc
             message = _("The decision is recorded and the course is closed as not eligible.")
         elif kind == Decision.Kind.MORE_INFORMATION:
             Screening.objects.filter(pk=current.pk).update(

@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic import journey
 from clinic import services as core
-from clinic.models import AccessLogEntry, Course, JourneyEvent, Stage
+from clinic.models import AccessLogEntry, Course, JourneyEvent, OutboxMessage, Stage
 from clinic.services import JourneyError
 from clinic.tests.factories import client_create
 from eligibility import services
@@ -270,6 +271,88 @@ def test_more_information_reopens_the_screening_for_the_client(
     # Resent under the rules in force now: the condition described is looked at.
     assert (screening.outcome, screening.reasons) == ("needs_review", ["other_condition"])
     assert Screening.objects.filter(course__client=client_a).count() == 1
+
+
+def _decision_emails():
+    return OutboxMessage.objects.filter(kind=services.DECISION_EMAIL)
+
+
+def test_more_information_on_an_old_screening_is_refused_once_a_new_one_is_started(
+    staff_login, client_a, therapist
+):
+    old = submitted_screening(course_of(client_a), days_ago=200)
+    new = services.screening_start(client=client_a)  # the old one is no longer current
+    response = staff_login(therapist).post(
+        decide_url(old), {"kind": "more_information", "note": "Tell us more."}
+    )
+    assert response.status_code == 200
+    assert _messages(response) == [services.MSG_REOPEN_NEWER_SCREENING]
+    assert not Decision.objects.exists() and not _decision_emails().exists()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.status, new.status) == (Screening.Status.SUBMITTED, Screening.Status.DRAFT)
+
+
+@pytest.mark.parametrize("stage", [Stage.ON_HOLD, Stage.PREPARE])
+def test_more_information_is_refused_once_the_course_has_left_connect(
+    staff_login, screening, client_a, therapist, stage
+):
+    extra = {"stage_before_hold": Stage.CONNECT} if stage == Stage.ON_HOLD else {}
+    Course.objects.filter(client=client_a).update(stage=stage, **extra)
+    response = staff_login(therapist).post(
+        decide_url(screening), {"kind": "more_information", "note": "Tell us more."}
+    )
+    assert response.status_code == 200
+    assert _messages(response) == [services.MSG_REOPEN_PAST_CONNECT % {"stage": Stage(stage).label}]
+    assert not Decision.objects.exists() and not _decision_emails().exists()
+    screening.refresh_from_db()
+    assert screening.status == Screening.Status.SUBMITTED
+
+
+@pytest.fixture
+def decline_refused():
+    """Another app's condition on closing a course in connect."""
+
+    def guard(course):
+        return ["An open invoice must be settled first."]
+
+    journey.register_guard(Stage.CONNECT, Stage.DECLINED, guard)
+    yield
+    journey.unregister_guard(Stage.CONNECT, Stage.DECLINED, guard)
+
+
+def test_not_eligible_is_refused_whole_when_the_journey_refuses_to_close_the_course(
+    staff_login, screening, client_a, therapist, decline_refused
+):
+    response = staff_login(therapist).post(
+        decide_url(screening), {"kind": "not_eligible", "note": "Not at present."}
+    )
+    assert response.status_code == 200
+    assert _messages(response) == [
+        services.MSG_NOT_DECLINED % {"why": "An open invoice must be settled first."}
+    ]
+    assert not Decision.objects.exists() and not _decision_emails().exists()
+    assert course_of(client_a).stage == Stage.CONNECT
+
+
+def test_not_eligible_is_refused_when_the_course_changed_in_the_meantime(
+    screening, client_a, therapist, monkeypatch
+):
+    transition = core.course_transition
+
+    def put_on_hold_first(**kwargs):
+        # Another staff member's change lands between the read and the move.
+        Course.objects.filter(pk=kwargs["course"].pk).update(
+            stage=Stage.ON_HOLD, stage_before_hold=Stage.CONNECT
+        )
+        return transition(**kwargs)
+
+    monkeypatch.setattr(services.core, "course_transition", put_on_hold_first)
+    with pytest.raises(services.ScreeningError, match="The decision is not recorded"):
+        services.decision_record(
+            screening=screening, clinician=therapist, kind="not_eligible", note="x"
+        )
+    assert not Decision.objects.exists() and not _decision_emails().exists()
 
 
 class _FormNesting(HTMLParser):
