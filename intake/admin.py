@@ -65,6 +65,8 @@ class IntakeCallAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         "phone",
         "consent_to_contact",
         "notes",
+        "outcome_by",
+        "outcome_at",
         "created_at",
     ]
     fields = readonly_fields

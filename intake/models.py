@@ -147,6 +147,16 @@ class IntakeCall(models.Model):
     phone = models.CharField(_("phone"), max_length=30)
     consent_to_contact = models.BooleanField(_("consents to be contacted"))
     notes = models.TextField(_("notes"), blank=True)
+    # Who last marked the call held or no-show and wrote its notes, and when.
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("outcome recorded by"),
+    )
+    outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
     # The booking form's one-time token: the same form sent twice books once.
     submission = models.UUIDField(unique=True, editable=False)
     created_at = models.DateTimeField(_("booked at"), default=timezone.now, editable=False)

@@ -438,8 +438,9 @@ MSG_CLINICIANS_ONLY = gettext_noop(
 def intake_call_record_outcome(
     *, intake_call: IntakeCall, outcome: str, notes: str, actor: User, now: datetime | None = None
 ) -> IntakeCall:
-    """A clinician marks the call held or no-show, with notes. A held call
-    is one of the conditions for leaving the connect stage."""
+    """A clinician marks the call held or no-show, with notes, and who did
+    it and when is kept with them. A held call is one of the conditions for
+    leaving the connect stage."""
     now = now or timezone.now()
     profile = getattr(actor, "staff_profile", None)
     appointment = intake_call.appointment
@@ -463,7 +464,9 @@ def intake_call_record_outcome(
         ).update(status=status)
         if updated != 1:
             raise BookingError(_(MSG_LINK_STALE))
-        IntakeCall.objects.filter(pk=intake_call.pk).update(notes=notes.strip())
+        IntakeCall.objects.filter(pk=intake_call.pk).update(
+            notes=notes.strip(), outcome_by=actor, outcome_at=now
+        )
     intake_call.refresh_from_db()
     intake_call.appointment.refresh_from_db()
     return intake_call

@@ -199,6 +199,31 @@ def test_the_days_link_is_the_clinics_local_day_not_the_utc_one(clinic_bc):
     assert staff_day_url(appointment).endswith("?clinic=vancouver&day=2026-06-04")
 
 
+def test_the_call_keeps_who_recorded_its_outcome_and_when(
+    call, therapist, medical_practitioner, coordinator, clock
+):
+    assert (call.outcome_by, call.outcome_at) == (None, None)
+    held_at = THURSDAY_10 + timedelta(minutes=40)
+    clock.move_to(held_at)
+    services.intake_call_record_outcome(
+        intake_call=call, outcome="held", notes="Good fit.", actor=therapist
+    )
+    assert (call.outcome_by, call.outcome_at) == (therapist, held_at)
+    with pytest.raises(services.BookingError, match="Only a clinician"):
+        services.intake_call_record_outcome(
+            intake_call=call, outcome="no_show", notes="", actor=coordinator
+        )
+    clock.move_to(held_at + timedelta(hours=1))
+    services.intake_call_record_outcome(
+        intake_call=call, outcome="held", notes="Good fit. Called back.", actor=medical_practitioner
+    )
+    call.refresh_from_db()
+    assert (call.outcome_by, call.outcome_at) == (
+        medical_practitioner,
+        held_at + timedelta(hours=1),
+    )
+
+
 def test_another_clinics_staff_cannot_open_the_call(staff_login, call, other_clinic_therapist):
     web = staff_login(other_clinic_therapist)
     assert web.get(reverse("intake:staff_call", args=[call.uuid])).status_code == 404
