@@ -111,6 +111,10 @@ class Decision(models.Model):
         NOT_ELIGIBLE = "not_eligible", _("not eligible")
         MORE_INFORMATION = "more_information", _("more information needed")
 
+    # The client reads the note of these decisions (the decision form tells
+    # the clinician so); an eligible decision's note stays with the team.
+    NOTE_FOR_CLIENT = frozenset({Kind.NOT_ELIGIBLE, Kind.MORE_INFORMATION})
+
     screening = models.ForeignKey(
         Screening, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("screening")
     )
@@ -138,6 +142,10 @@ class Decision(models.Model):
         if self.pk is not None:
             raise ValidationError(_("A recorded decision cannot be changed: record a new one."))
         super().save(*args, **kwargs)
+
+    @property
+    def note_for_client(self) -> str:
+        return self.note if self.kind in self.NOTE_FOR_CLIENT else ""
 
 
 class QuestionnaireResponse(models.Model):

@@ -531,6 +531,25 @@ def test_the_client_is_emailed_the_outcome_in_their_language(
     assert note not in message.body
 
 
+@pytest.mark.parametrize(
+    ("kind", "shown"),
+    [("eligible", False), ("not_eligible", True)],
+    ids=["eligible", "not eligible"],
+)
+def test_the_sent_page_shows_the_note_only_of_decisions_written_for_the_client(
+    screening, client_a, therapist, kind, shown
+):
+    """The decision form tells clinicians that only 'not eligible' and 'more
+    information' notes reach the client."""
+    note = "Blood pressure 150/95 at the call: recheck before dosing."
+    Decision.objects.create(screening=screening, clinician=therapist, kind=kind, note=note)
+    web = Client(HTTP_ACCEPT_LANGUAGE="en")
+    web.force_login(client_a.user)
+    page = web.get(reverse("eligibility:submitted")).content.decode()
+    assert 'data-testid="decision"' in page
+    assert ("Blood pressure 150/95" in page) is shown
+
+
 # --- The gate ---------------------------------------------------------------------------
 
 
