@@ -11,8 +11,11 @@ from clinic.models import Concern, Province
 
 from .questionnaires import ANSWER_CHOICES, GAD7, PHQ9
 
-YES_NO = [("no", _("No")), ("yes", _("Yes"))]
-YES_NO_UNSURE = [("no", _("No")), ("yes", _("Yes")), ("unsure", _("I am not sure"))]
+NO = ("no", _("No"))
+UNSURE = ("unsure", _("I am not sure"))
+NOT_APPLICABLE = ("not_applicable", _("Does not apply to me"))
+YES_NO = [NO, ("yes", _("Yes"))]
+YES_NO_UNSURE = [*YES_NO, UNSURE]
 FREQUENCY = [
     ("never", _("Never")),
     ("monthly", _("Monthly or less")),
@@ -53,18 +56,8 @@ class AboutForm(ScreenerStep):
 
 
 class PregnancyForm(ScreenerStep):
-    pregnant = radio(
-        _("Are you pregnant, or could you be?"),
-        [
-            ("no", _("No")),
-            ("yes", _("Yes")),
-            ("unsure", _("I am not sure")),
-            ("not_applicable", _("Does not apply to me")),
-        ],
-    )
-    nursing = radio(
-        _("Are you breastfeeding?"), [*YES_NO, ("not_applicable", _("Does not apply to me"))]
-    )
+    pregnant = radio(_("Are you pregnant, or could you be?"), [*YES_NO_UNSURE, NOT_APPLICABLE])
+    nursing = radio(_("Are you breastfeeding?"), [*YES_NO, NOT_APPLICABLE])
 
 
 class MentalHealthForm(ScreenerStep):
@@ -79,10 +72,10 @@ class PhysicalHealthForm(ScreenerStep):
     hypertension = radio(
         _("Do you have high blood pressure?"),
         [
-            ("no", _("No")),
+            NO,
             ("treated", _("Yes, treated and under control")),
             ("untreated", _("Yes, not treated or not under control")),
-            ("unsure", _("I am not sure")),
+            UNSURE,
         ],
     )
     heart_disease = radio(_("Do you have heart disease?"), YES_NO)
@@ -90,16 +83,11 @@ class PhysicalHealthForm(ScreenerStep):
     seizures = radio(_("Have you ever had seizures (epilepsy or convulsions)?"), YES_NO)
     liver_disease = radio(
         _("Do you have liver disease?"),
-        [
-            ("no", _("No")),
-            ("mild", _("Yes, mild")),
-            ("severe", _("Yes, severe")),
-            ("unsure", _("I am not sure")),
-        ],
+        [NO, ("mild", _("Yes, mild")), ("severe", _("Yes, severe")), UNSURE],
     )
     thyroid = radio(
         _("Do you have a thyroid condition?"),
-        [("no", _("No")), ("treated", _("Yes, treated")), ("untreated", _("Yes, not treated"))],
+        [NO, ("treated", _("Yes, treated")), ("untreated", _("Yes, not treated"))],
     )
     other_conditions = forms.CharField(
         label=_("Any other medical condition we should know about?"),

@@ -89,10 +89,6 @@ class Screening(models.Model):
     def __str__(self) -> str:
         return f"{self.course.client} · {self.get_status_display()}"
 
-    @property
-    def client(self) -> ClientProfile:
-        return self.course.client
-
 
 class DecisionQuerySet(models.QuerySet):
     def on_last_sent_answers(self):

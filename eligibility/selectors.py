@@ -39,14 +39,6 @@ def latest_screening(*, client) -> Screening | None:
     return Screening.objects.filter(course__client=client).order_by("-started_at", "-pk").first()
 
 
-def client_screening(*, user, screening_uuid) -> Screening | None:
-    return (
-        Screening.objects.filter(uuid=screening_uuid, course__client__user=user)
-        .select_related("clinic", "course")
-        .first()
-    )
-
-
 def answer_sections(screening: Screening) -> list[tuple]:
     """Each step's questions with the answers as the client chose them."""
     sections = []
