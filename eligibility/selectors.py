@@ -1,9 +1,11 @@
+from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from clinic.journey import NextStep
+from clinic.selectors import staff_clinic_ids
 
-from . import screener
+from . import rules, screener
 from .models import Decision, Screening
 
 
@@ -65,10 +67,6 @@ def answer_sections(screening: Screening) -> list[tuple]:
 def staff_screening_page(*, user, page):
     """Screenings of the staff member's clinics, newest first: whether one
     exists, when it was sent and whether it is decided; never the answers."""
-    from django.core.paginator import Paginator
-
-    from clinic.selectors import staff_clinic_ids
-
     screenings = (
         Screening.objects.filter(clinic_id__in=staff_clinic_ids(user=user))
         .select_related("course__client__user", "clinic")
@@ -99,8 +97,6 @@ def information_requested(screening: Screening):
 
 def client_export(client) -> list[dict]:
     """The client's screenings, scores and decisions, for their own data export."""
-    from . import rules
-
     screenings = (
         Screening.objects.filter(course__client=client)
         .prefetch_related("decisions")

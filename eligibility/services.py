@@ -17,6 +17,8 @@ from clinic.models import (
     Stage,
     User,
 )
+from clinic.permissions import is_clinician
+from clinic.selectors import staff_clinic_ids
 
 from . import rules, screener, selectors
 from .models import Decision, QuestionnaireResponse, Screening
@@ -267,12 +269,7 @@ def decision_record(
     client's answers (the course has left connect, or the client has started
     a newer screening), not eligible when the journey will not close the
     course."""
-    profile = getattr(clinician, "staff_profile", None)
-    if (
-        profile is None
-        or not profile.is_clinician
-        or not profile.clinics.filter(pk=screening.clinic_id).exists()
-    ):
+    if not is_clinician(clinician) or screening.clinic_id not in staff_clinic_ids(user=clinician):
         raise ScreeningError(_(MSG_CLINICIANS_ONLY))
     if not note.strip():
         raise ScreeningError(_(MSG_NOTE_REQUIRED))
