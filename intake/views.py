@@ -224,8 +224,9 @@ def manage(request, token):
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate="20/h", method="POST", block=False)
 def interest(request):
+    # Bound on every POST, even an empty one: an error can only be added to a bound form.
     form = InterestForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"language": request.LANGUAGE_CODE, "concern": request.GET.get("concern")},
     )
     if request.method == "POST" and getattr(request, "limited", False):

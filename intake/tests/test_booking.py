@@ -404,6 +404,10 @@ def test_the_interest_form_slows_down_bots(client, intake_clinic):
     response = client.post(reverse("intake:interest"), {**data, "language": "en", "consent": "on"})
     assert "Too many attempts from your connection" in response.content.decode()
     assert not InterestRegistration.objects.exists()
+    # An empty form sent once limited: the same message, not a server error.
+    empty = client.post(reverse("intake:interest"), {})
+    assert empty.status_code == 200
+    assert "Too many attempts from your connection" in empty.content.decode()
 
 
 def test_the_interest_list_in_the_admin_costs_the_same_queries_for_more_rows(
