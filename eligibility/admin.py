@@ -17,9 +17,8 @@ from clinic.admin import HealthDataAdminMixin
 from clinic.permissions import is_clinician
 from clinic.selectors import staff_clinic_ids
 
-from . import rules, selectors, services
+from . import selectors, services
 from .models import Decision, Screening
-from .questionnaires import GAD7, PHQ9
 
 
 class WaitingFilter(admin.SimpleListFilter):
@@ -134,16 +133,8 @@ class ScreeningAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         if screening is not None and self.has_view_permission(request, screening):
             extra_context = {
                 **(extra_context or {}),
-                "sections": selectors.answer_sections(screening),
-                "reasons": rules.explain(screening.reasons, screening.rules_version),
-                "phq9_band": PHQ9.band(screening.phq9_score).label
-                if screening.phq9_score is not None
-                else "",
-                "gad7_band": GAD7.band(screening.gad7_score).label
-                if screening.gad7_score is not None
-                else "",
+                **selectors.screening_review(screening),
                 "decision_form": DecisionForm(),
-                "current": services.is_current(screening),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

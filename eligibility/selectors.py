@@ -1,5 +1,9 @@
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.journey import NextStep
@@ -7,6 +11,15 @@ from clinic.selectors import staff_clinic_ids
 
 from . import rules, screener
 from .models import Decision, Screening
+from .questionnaires import GAD7, PHQ9
+
+
+def is_current(screening: Screening, now: datetime | None = None) -> bool:
+    """Submitted within the clinic's validity period (e.g. six months)."""
+    if screening.status != Screening.Status.SUBMITTED or screening.submitted_at is None:
+        return False
+    now = now or timezone.now()
+    return now - screening.submitted_at <= timedelta(days=screening.clinic.screening_valid_days)
 
 
 def connect_next_step(course):
@@ -34,6 +47,47 @@ def connect_next_step(course):
 def current_decision(screening: Screening) -> Decision | None:
     """The latest decision on the answers as last sent, if any."""
     return screening.decisions.on_last_sent_answers().order_by("-at", "-pk").first()
+
+
+@dataclass(frozen=True)
+class SentScreening:
+    screening: Screening
+    reasons: list[tuple[str, str]]  # (code, sentence) under its rule version
+    decision: Decision | None  # on the answers as last sent
+
+
+def client_screening_status(*, user) -> SentScreening | None:
+    """The client's latest sent screening, what the automatic check found and
+    the clinician's decision on it, for their "sent" page."""
+    screening = (
+        Screening.objects.filter(course__client__user=user, status=Screening.Status.SUBMITTED)
+        .select_related("clinic")
+        .order_by("-submitted_at")
+        .first()
+    )
+    if screening is None:
+        return None
+    return SentScreening(
+        screening,
+        rules.explain(screening.reasons, screening.rules_version),
+        current_decision(screening),
+    )
+
+
+def screening_review(screening: Screening) -> dict:
+    """What a clinician reads to decide: the answers step by step, the
+    automatic outcome's reasons, the scores' bands, whether it is current."""
+    return {
+        "sections": answer_sections(screening),
+        "reasons": rules.explain(screening.reasons, screening.rules_version),
+        "phq9_band": PHQ9.band(screening.phq9_score).label
+        if screening.phq9_score is not None
+        else "",
+        "gad7_band": GAD7.band(screening.gad7_score).label
+        if screening.gad7_score is not None
+        else "",
+        "current": is_current(screening),
+    }
 
 
 def latest_screening(*, client) -> Screening | None:

@@ -1,7 +1,7 @@
 """Screening: save a step, submit, and the clinician's decision. One
 transaction each; follow-ups are outbox rows in the same transaction."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +23,7 @@ from clinic.selectors import staff_clinic_ids
 from . import rules, screener, selectors
 from .models import Decision, QuestionnaireResponse, Screening
 from .questionnaires import GAD7, PHQ9
+from .selectors import is_current
 
 CRISIS_ALERT = "eligibility.crisis_alert"
 CRISIS_ALERT_ONE = "eligibility.crisis_alert.one"  # one row per clinician alerted
@@ -73,14 +74,6 @@ def _active_course(client) -> Course | None:
         .select_related("clinic")
         .first()
     )
-
-
-def is_current(screening: Screening, now: datetime | None = None) -> bool:
-    """Submitted within the clinic's validity period (e.g. six months)."""
-    if screening.status != Screening.Status.SUBMITTED or screening.submitted_at is None:
-        return False
-    now = now or timezone.now()
-    return now - screening.submitted_at <= timedelta(days=screening.clinic.screening_valid_days)
 
 
 # Answers that do not go stale: a re-screening asks everything else again

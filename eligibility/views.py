@@ -11,7 +11,7 @@ from clinic import services as core_services
 from clinic.permissions import client_required, is_clinician, staff_required
 from clinic.selectors import client_profile
 
-from . import rules, screener, selectors, services
+from . import screener, selectors, services
 from .models import Screening
 
 
@@ -181,18 +181,10 @@ def review(request):
 @client_required
 @never_cache
 def submitted(request):
-    client = client_profile(user=request.user)
-    screening = (
-        Screening.objects.filter(course__client=client, status=Screening.Status.SUBMITTED)
-        .select_related("clinic")
-        .order_by("-submitted_at")
-        .first()
-    )
-    if screening is None:
+    sent = selectors.client_screening_status(user=request.user)
+    if sent is None:
         return redirect("eligibility:screener")
-    reasons = rules.explain(screening.reasons, screening.rules_version)
-    decision = selectors.current_decision(screening)
-    context = {"screening": screening, "reasons": reasons, "decision": decision}
+    context = {"screening": sent.screening, "reasons": sent.reasons, "decision": sent.decision}
     return render(request, "eligibility/submitted.html", context)
 
 
