@@ -170,7 +170,8 @@ def _send_text_reminder(message, lead: timedelta) -> bool:
         return False
     with translation.override(call.course.client.user.preferred_language or call.language):
         body = translation.gettext(
-            "Reminder: your intake call with %(site)s is on %(when)s. To change it: %(url)s"
+            # The time ends the clause, not the sentence: "10:00 a.m." takes no second stop.
+            "Reminder: your intake call with %(site)s is on %(when)s (to change it: %(url)s)"
         ) % {
             "site": site_name(),
             "when": local_when(call.appointment.start, call.appointment.clinic),

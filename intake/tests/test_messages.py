@@ -109,3 +109,18 @@ def test_after_an_outage_a_late_day_before_reminder_gives_way_to_the_two_hour_on
 def test_messages_go_in_the_clients_language(call):
     outbox_sweep()
     assert sent_to("alex@example.com")[0].subject.startswith("Votre appel d’accueil")
+
+
+def test_plain_text_messages_are_not_html_escaped(intake_clinic, clock, therapist):
+    """A name with an apostrophe and a link with several parameters read as
+    written in the text part and the staff notice, not as HTML entities."""
+    intake_clinic.name = "Clinique de l'Île"
+    intake_clinic.save()
+    book_call(intake_clinic, THURSDAY_10, email="obrien@example.com")
+    outbox_sweep()
+    outbox_sweep()
+    confirmation = sent_to("obrien@example.com")[0]
+    assert "Clinique de l'Île" in confirmation.body and "&#x27;" not in confirmation.body
+    notice = sent_to(therapist.email)[0]
+    assert "&amp;" not in notice.body and "&#x27;" not in notice.body
+    assert "Clinique de l'Île" in notice.body
