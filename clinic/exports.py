@@ -48,13 +48,15 @@ VALUE_LABELS = {
 }
 
 
+_section_labels: dict[str, tuple[dict, dict]] = {}
+
+
 def register(name: str, provider: Callable, label, *, fields=None, values=None) -> None:
     """`provider(client)` returns plain JSON-able data for that section;
-    `fields` and `values` say how its keys and coded values read."""
+    `fields` and `values` say how its keys and coded values read there."""
     _sections[name] = provider
     LABELS[name] = label
-    FIELD_LABELS.update(fields or {})
-    VALUE_LABELS.update(values or {})
+    _section_labels[name] = (fields or {}, values or {})
 
 
 @dataclass
@@ -67,47 +69,56 @@ class Entry:
     children: list["Entry"] = field(default_factory=list)
 
 
-def _text(key: str, value, zone) -> str:
+@dataclass
+class _Labels:
+    fields: dict
+    values: dict
+    zone: object
+
+
+def _text(key: str, value, labels: _Labels) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     if isinstance(value, str):
-        if key in VALUE_LABELS and value in VALUE_LABELS[key]:
-            return str(VALUE_LABELS[key][value])
+        if value in labels.values.get(key, {}):
+            return str(labels.values[key][value])
         if ISO_DAY.match(value):  # the exports write moments and days in ISO 8601
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
                 return value
             if "T" in value and moment.tzinfo is not None:
-                return date_format(timezone.localtime(moment, zone), "SHORT_DATETIME_FORMAT")
+                return date_format(timezone.localtime(moment, labels.zone), "SHORT_DATETIME_FORMAT")
             if len(value) == 10:
                 return date_format(date.fromisoformat(value), "DATE_FORMAT")
         return value
     return str(value)
 
 
-def _entries(key: str, value, zone) -> Entry:
-    label = str(FIELD_LABELS.get(key, key))
+def _entries(key: str, value, labels: _Labels) -> Entry:
+    label = str(labels.fields.get(key, key))
     if isinstance(value, dict):
-        return Entry(label, children=[_entries(k, v, zone) for k, v in value.items()])
+        return Entry(label, children=[_entries(k, v, labels) for k, v in value.items()])
     if isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
-        return Entry(label, children=[_entries("", item, zone) for item in value])
+        return Entry(label, children=[_entries("", item, labels) for item in value])
     if isinstance(value, list):
-        return Entry(label, ", ".join(_text(key, item, zone) for item in value) or "—")
-    return Entry(label, _text(key, value, zone))
+        return Entry(label, ", ".join(_text(key, item, labels) for item in value) or "—")
+    return Entry(label, _text(key, value, labels))
 
 
 def readable(data: dict, *, zone) -> list[Entry]:
     """Each section of an export as a person reads it: labelled in their
     language, codes spelled out, moments in the clinic's time."""
-    return [
-        Entry(str(LABELS.get(name, name)), children=_entries(name, value, zone).children)
-        if isinstance(value, dict | list)
-        else _entries(name, value, zone)
-        for name, value in data.items()
-    ]
+    sections = []
+    for name, value in data.items():
+        fields, values = _section_labels.get(name, ({}, {}))
+        labels = _Labels({**FIELD_LABELS, **fields}, {**VALUE_LABELS, **values}, zone)
+        entry = _entries(name, value, labels)
+        entry.label = str(LABELS.get(name, name))
+        sections.append(entry)
+    return sections
 
 
 def client_export(client) -> dict:

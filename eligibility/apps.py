@@ -16,4 +16,28 @@ class EligibilityConfig(AppConfig):
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, eligible_decision_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
-        exports.register("screenings", client_export, _("Your screenings"))
+        from .models import Decision, Screening
+
+        exports.register(
+            "screenings",
+            client_export,
+            _("Your screenings"),
+            fields={
+                "started_at": _("Started"),
+                "submitted_at": _("Sent"),
+                "status": _("Status"),
+                "answers": _("Your answers"),
+                "automatic_outcome": _("First reading of your answers"),
+                "reasons": _("Why"),
+                "phq9_score": _("PHQ-9 score"),
+                "gad7_score": _("GAD-7 score"),
+                "decisions": _("Decisions"),
+                "decision": _("Decision"),
+                "note": _("Note"),
+            },
+            values={
+                "status": dict(Screening.Status.choices),
+                "automatic_outcome": dict(Screening.Outcome.choices),
+                "decision": dict(Decision.Kind.choices),
+            },
+        )

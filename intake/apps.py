@@ -36,4 +36,24 @@ class IntakeConfig(AppConfig):
 
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
-        exports.register("intake_calls", client_export, _("Your intake calls"))
+        from clinic.models import Appointment, Concern, Language
+
+        exports.register(
+            "intake_calls",
+            client_export,
+            _("Your intake calls"),
+            fields={
+                "start": _("Time of the call"),
+                "status": _("Status"),
+                "concern": _("What you would like help with"),
+                "language": _("Language for the call"),
+                "consent_to_contact": _("Agreed to be contacted about the call"),
+                "notes": _("Notes"),
+                "booked_at": _("Booked"),
+            },
+            values={
+                "status": dict(Appointment.Status.choices),
+                "concern": dict(Concern.choices),
+                "language": dict(Language.choices),
+            },
+        )
