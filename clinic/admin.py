@@ -23,7 +23,7 @@ from .models import (
     StaffProfile,
     User,
 )
-from .permissions import is_privacy_officer
+from .permissions import is_clinician, is_privacy_officer
 
 
 class HealthDataAdminMixin:
@@ -75,6 +75,27 @@ class HealthDataAdminMixin:
         if original is not None and response.status_code == 200:
             self._log(request, [original])
         return response
+
+
+class ClinicianReadAdminMixin:
+    """Clinical records the admin shows read-only, to clinicians only (not
+    coordinators, not the privacy officer); with HealthDataAdminMixin, of
+    their own clinics only."""
+
+    def has_module_permission(self, request):
+        return is_clinician(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_clinician(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)

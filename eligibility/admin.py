@@ -13,9 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.admin import HealthDataAdminMixin
-from clinic.permissions import is_clinician
-from clinic.selectors import staff_clinic_ids
+from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
 
 from . import selectors, services
 from .models import Decision, Screening
@@ -69,7 +67,8 @@ class DecisionInline(admin.TabularInline):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(HealthDataAdminMixin, admin.ModelAdmin):
+class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"  # clinicians of the screening's clinic only
     list_display = [
         "client_name",
         "clinic",
@@ -103,27 +102,6 @@ class ScreeningAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         if obj.submitted_at is None:
             return "—"
         return (timezone.now() - obj.submitted_at).days
-
-    # Clinicians of the screening's clinic only: not coordinators, not the privacy officer.
-    def has_module_permission(self, request):
-        return is_clinician(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_clinician(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).filter(clinic_id__in=staff_clinic_ids(user=request.user))
-        )
 
     def client_of(self, obj):
         return obj.course.client

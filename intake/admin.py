@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from clinic.admin import HealthDataAdminMixin
-from clinic.permissions import is_clinician
+from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
 
 from .models import (
     AvailabilityException,
@@ -50,12 +49,14 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntakeCall)
-class IntakeCallAdmin(HealthDataAdminMixin, admin.ModelAdmin):
-    """Read-only here: calls are booked, moved and recorded through the services."""
+class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdmin):
+    """Read-only here: calls are booked, moved and recorded through the services.
+    The concern and the notes are clinical: as on the staff call page,
+    coordinators see the call there, without them."""
 
     clinic_lookup = "appointment__clinic"
     list_display = ["appointment", "course", "language"]
-    list_select_related = ["appointment", "course__client__user"]
+    list_select_related = ["appointment__clinic", "course__client__user"]
     readonly_fields = [
         "uuid",
         "appointment",
@@ -73,23 +74,6 @@ class IntakeCallAdmin(HealthDataAdminMixin, admin.ModelAdmin):
 
     def client_of(self, obj):
         return obj.course.client
-
-    # The concern and the notes are clinical: clinicians of the call's clinic
-    # only, as on the staff call page (coordinators see the call there, without them).
-    def has_module_permission(self, request):
-        return is_clinician(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_clinician(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(InterestRegistration)
