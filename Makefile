@@ -33,7 +33,7 @@ check: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/bandit -q -r clinic intake eligibility sessions integration billing -x "*/tests/*,*/migrations/*"
+	$(VENV)/bin/bandit -q -r config clinic intake eligibility sessions integration billing demo -x "*/tests/*,*/migrations/*"
 	$(PY) scripts/check_unsafe.py
 	DJANGO_PRODUCTION=1 SECRET_KEY=ci-only-secret-key-that-is-long-and-random-0123456789abcdef \
 	  ALLOWED_HOSTS=clinic.example CLINIC_VAR_DIR=$$(mktemp -d) \
@@ -41,7 +41,7 @@ check: install-test
 
 # Rebuild the French catalogue from the source strings (then translate the new entries).
 messages:
-	$(PY) manage.py makemessages --locale fr --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'var/*'
+	$(PY) manage.py makemessages --locale fr --no-obsolete --no-location --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'var/*'
 	$(PY) manage.py compilemessages --locale fr --ignore '.venv/*'
 
 clean:

@@ -25,7 +25,7 @@ BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 # Clients who press "book" on the same slot at once, per slot, and how many slots.
 BOOKING_CONTENTION_CLIENTS = 16 * 10
 os.environ["SECRET_KEY"] = BENCH_SECRET
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ["BENCH_FLOOR"] = "1"  # the floor pages, here too (their query counts)
 # What this process times itself, it times as production runs it: cached
 # templates, no debug bookkeeping.
@@ -47,8 +47,8 @@ def ensure_database() -> None:
 def bench_clinic(slug: str, *, clinicians: int, weekdays, hours: tuple[int, int], **rules):
     """A Montreal clinic taking intake calls with `clinicians` therapists, each
     free on `weekdays` between `hours`, under these booking rules."""
+    from clinic.accounts import staff_profile_create
     from clinic.models import Clinic, StaffRole, User
-    from clinic.services import staff_profile_create
     from intake.models import AvailabilityWindow, BookingRules
 
     clinic = Clinic.objects.create(
@@ -185,8 +185,8 @@ def ensure_scale_data(clients: int) -> dict:
         .first()
     )
     if screening_client is None:
+        from clinic.accounts import client_register
         from clinic.models import User
-        from clinic.services import client_register
 
         user = User.objects.create_user(f"bench-screener@{clinic.slug}.example")
         screening_client = client_register(user=user, clinic=clinic)
@@ -353,8 +353,8 @@ def booking_fixture(clients: int) -> dict:
     (session cookie, booking path, slot key) per client, one slot each."""
     from allauth.account.models import EmailAddress
 
+    from clinic.accounts import client_register
     from clinic.models import User
-    from clinic.services import client_register
     from intake.selectors import intake_slots
 
     run = uuid.uuid4().hex[:6]
@@ -549,7 +549,7 @@ def start_server(env: dict, *options: str):
             sys.executable,
             "-m",
             "gunicorn",
-            "clinic.wsgi:application",
+            "config.wsgi:application",
             *options,
             "--bind",
             f"127.0.0.1:{port}",
@@ -667,7 +667,7 @@ def bench_reminder_sweep(count: int = 10000, workers: int = 2) -> dict:
 
     from clinic import outbox
     from clinic.models import OutboxMessage
-    from clinic.services import outbox_sweep
+    from clinic.outbox import outbox_sweep
 
     sent_here: list[str] = []
 

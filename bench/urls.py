@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.urls import path
 
 from clinic.models import Clinic
-from clinic.urls import urlpatterns as app_urlpatterns
+from config.urls import urlpatterns as app_urlpatterns
 
 
 @login_not_required

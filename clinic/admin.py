@@ -6,7 +6,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors, services
+from . import selectors
+from .access_log import access_log_record, access_log_record_many
 from .forms import CourseTransitionForm
 from .models import (
     AccessLogEntry,
@@ -24,6 +25,13 @@ from .models import (
     User,
 )
 from .permissions import is_clinician, is_privacy_officer
+from .views import admin_login
+
+# The admin signs in through allauth only, so staff pass the same login,
+# rate limits and two-factor steps as everywhere else: its own login form
+# (no rate limit, no MFA step) is never shown.
+admin.site.login = admin_login
+admin.site.site_header = _("Ketamine-Assisted Therapy Clinic")
 
 
 class HealthDataAdminMixin:
@@ -48,7 +56,7 @@ class HealthDataAdminMixin:
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
         if (client := self.client_of(obj)) is not None:
-            services.access_log_record(
+            access_log_record(
                 actor=request.user,
                 client=client,
                 obj=obj,
@@ -60,7 +68,7 @@ class HealthDataAdminMixin:
     def _log(self, request, objects) -> None:
         items = [(client, obj) for obj in objects if (client := self.client_of(obj)) is not None]
         if items:
-            services.access_log_record_many(actor=request.user, items=items, request=request)
+            access_log_record_many(actor=request.user, items=items, request=request)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -199,7 +207,7 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request):
-        # A course opens through sign-up or booking (services.course_open).
+        # A course opens through sign-up or booking (journey.course_open).
         return False
 
     def get_urls(self):
@@ -218,9 +226,7 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, course):
             return redirect("admin:index")
-        services.access_log_record(
-            actor=request.user, client=course.client, obj=course, request=request
-        )
+        access_log_record(actor=request.user, client=course.client, obj=course, request=request)
         form = CourseTransitionForm(request.POST or None, course=course)
         if request.method == "POST":
             message = form.apply(actor=request.user)

@@ -8,3 +8,6 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         from . import emails, signals  # noqa: F401  (register outbox handlers and receivers)
+        from .navigation import register_staff_page
+
+        register_staff_page("staff:home", _("Courses"), order=10)

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import journey, services
+from . import accounts, journey
 from .models import Clinic, Language, Stage
 
 
@@ -38,7 +38,7 @@ class ClientSignupForm(forms.Form):
 
     def signup(self, request, user) -> None:
         data = self.cleaned_data
-        services.client_register(
+        accounts.client_register(
             user=user,
             clinic=data["clinic"],
             first_name=data["first_name"],
@@ -72,7 +72,7 @@ class CourseTransitionForm(forms.Form):
 
     def clean(self):
         if self.stale:
-            raise forms.ValidationError(_(services.MSG_STALE))
+            raise forms.ValidationError(_(journey.MSG_STALE))
         return super().clean()
 
     def apply(self, *, actor) -> str | None:
@@ -80,13 +80,13 @@ class CourseTransitionForm(forms.Form):
         if not self.is_valid():
             return None
         try:
-            services.course_transition(
+            journey.course_transition(
                 course=self.course,
                 to_stage=self.cleaned_data["to_stage"],
                 actor=actor,
                 reason=self.cleaned_data["reason"],
             )
-        except services.JourneyError as exc:
+        except journey.JourneyError as exc:
             self.add_error(None, str(exc))
             return None
         return _("The course moved to %(stage)s.") % {"stage": self.course.get_stage_display()}

@@ -9,12 +9,16 @@ and so on.
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.db import IntegrityError, transaction
 from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from .models import Course, Stage
+from .models import ClientProfile, Clinic, Course, JourneyEvent, StaffRole, Stage, User
+from .permissions import works_at
 
 FORWARD = {
     Stage.CONNECT: Stage.PREPARE,
@@ -129,3 +133,149 @@ def next_step(course: Course) -> NextStep:
         if step is not None:
             return step
     return DEFAULT_NEXT_STEPS[course.stage]
+
+
+# --- Moving a course -------------------------------------------------------------------
+
+
+class JourneyError(Exception):
+    """A stage change that the journey's rules refuse. `str()` is a sentence
+    for the person who tried it."""
+
+
+def _msg_not_allowed(course: Course, to_stage: str) -> str:
+    return gettext("A course in the %(current)s stage cannot move to %(target)s.") % {
+        "current": Stage(course.stage).label,
+        "target": Stage(to_stage).label,
+    }
+
+
+MSG_STALE = gettext_noop(
+    "This course changed while you were looking at it. Reload the page and try again."
+)
+MSG_NOT_PERMITTED = gettext_noop("You are not allowed to make this change to the course.")
+MSG_ACTIVE_COURSE_EXISTS = gettext_noop("This client already has a course in progress.")
+MSG_REASON_REQUIRED = gettext_noop("Please give a reason for this change.")
+
+
+def _actor_may(actor: User | None, course: Course, from_stage: str, to_stage: str) -> bool:
+    """Who may move a course: clinicians of its clinic move it forward or
+    decline it; any staff member of the clinic may pause, resume or close it;
+    a client may withdraw from their own course. `None` is the system acting
+    for a stage app whose own service already checked the person."""
+    if actor is None:
+        return True
+    profile = getattr(actor, "staff_profile", None)
+    if profile is not None:
+        if not works_at(actor, course.clinic_id):
+            return False
+        if to_stage in (Stage.WITHDRAWN, Stage.ON_HOLD) or from_stage == Stage.ON_HOLD:
+            return profile.role != StaffRole.PRIVACY_OFFICER
+        return profile.is_clinician
+    client = getattr(actor, "client_profile", None)
+    return client is not None and client.pk == course.client_id and to_stage == Stage.WITHDRAWN
+
+
+def _transition(
+    *, course: Course, to_stage: Stage, actor: User | None, reason: str, check_actor: bool
+) -> Course:
+    seen_stage = course.stage
+    with transaction.atomic():
+        current = Course.objects.select_for_update().select_related("client").get(pk=course.pk)
+        if current.stage != seen_stage:
+            raise JourneyError(gettext(MSG_STALE))
+        if to_stage not in allowed_targets(current):
+            raise JourneyError(_msg_not_allowed(current, to_stage))
+        if check_actor and not _actor_may(actor, current, current.stage, to_stage):
+            raise JourneyError(gettext(MSG_NOT_PERMITTED))
+        unmet = unmet_conditions(current, to_stage)
+        if unmet:
+            raise JourneyError(" ".join(str(u) for u in unmet))
+        now = timezone.now()
+        changes = {"stage": to_stage, "stage_changed_at": now}
+        if to_stage == Stage.ON_HOLD:
+            changes["stage_before_hold"] = current.stage
+        elif current.stage == Stage.ON_HOLD:
+            changes["stage_before_hold"] = ""
+        updated = Course.objects.filter(pk=current.pk, stage=current.stage).update(**changes)
+        if updated != 1:  # pragma: no cover - the row lock makes this unreachable on PostgreSQL
+            raise JourneyError(gettext(MSG_STALE))
+        JourneyEvent.objects.create(
+            course=current,
+            from_stage=current.stage,
+            to_stage=to_stage,
+            actor=actor,
+            reason=reason,
+            at=now,
+        )
+    course.refresh_from_db()
+    course._loaded_stage = course.stage
+    return course
+
+
+def course_transition(
+    *, course: Course, to_stage: str, actor: User | None, reason: str = ""
+) -> Course:
+    """Move a course to another stage, or raise JourneyError saying why not.
+
+    Locks the course row, re-reads its stage, checks the transition table, the
+    actor and every guard a stage app registered, then applies the change with
+    a conditional update so two concurrent transitions cannot both apply.
+    """
+    target = Stage(to_stage)
+    reason = reason.strip()
+    if target in (Stage.DECLINED, Stage.WITHDRAWN, Stage.ON_HOLD) and not reason:
+        raise JourneyError(gettext(MSG_REASON_REQUIRED))
+    return _transition(course=course, to_stage=target, actor=actor, reason=reason, check_actor=True)
+
+
+@dataclass(frozen=True)
+class Advance:
+    """What `course_advance` did: whether the course moved on, and if not,
+    the conditions of the next stage still unmet."""
+
+    moved: bool
+    unmet: list[str] = field(default_factory=list)
+
+
+def course_advance(*, course: Course, cause: str, by: User | None = None) -> Advance:
+    """An action has just made one of the conditions of the course's next
+    stage true (a call held, a decision recorded, a consent signed): move the
+    course on if every condition of that gate now holds.
+
+    Every stage app calls this from the service whose action may complete a
+    gate, inside that action's transaction, so the journey moves by itself
+    whatever order the conditions are met in. The move is the journey's own
+    (the person acted on a call or a consent, not on the stage, and their
+    service checked them): no actor rule applies, and the event names the
+    action (`cause`) and who did it (`by`)."""
+    try:
+        with transaction.atomic():
+            # The stage as it is now, whatever the caller read before its action.
+            fresh = Course.objects.select_for_update().get(pk=course.pk)
+            if fresh.stage not in FORWARD:
+                return Advance(False)
+            target = FORWARD[Stage(fresh.stage)]
+            _transition(course=fresh, to_stage=target, actor=by, reason=cause, check_actor=False)
+    except JourneyError as exc:
+        return Advance(False, [str(exc)])
+    course.refresh_from_db()
+    course._loaded_stage = course.stage
+    return Advance(True)
+
+
+def course_open(
+    *, client: ClientProfile, actor: User | None, clinic: Clinic | None = None
+) -> Course:
+    """Start a client's course in the connect stage."""
+    try:
+        with transaction.atomic():
+            course = Course(client=client, clinic=clinic or client.clinic, stage=Stage.CONNECT)
+            course.full_clean(validate_constraints=False)
+            course.save()
+            JourneyEvent.objects.create(
+                course=course, from_stage="", to_stage=Stage.CONNECT, actor=actor
+            )
+    except IntegrityError as exc:
+        raise JourneyError(gettext(MSG_ACTIVE_COURSE_EXISTS)) from exc
+    return course

@@ -264,7 +264,7 @@ ACTIVE_STAGES = (Stage.CONNECT, Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE, St
 
 class Course(models.Model):
     """One client's pass through the journey. Its stage changes only through
-    `clinic.services.course_transition`."""
+    `clinic.journey.course_transition`."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(
@@ -646,7 +646,8 @@ class ConfidentialityIncident(models.Model):
 class AccountClosureRequest(models.Model):
     """A client asks to close their account. The privacy officer handles it
     under the retention rules: clinical records are kept for the period the
-    law requires, then anonymised; nothing is silently deleted."""
+    law requires, then anonymised; nothing is silently deleted. Each request
+    is its own row, so asking again never loses what was written before."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -670,11 +671,7 @@ class AccountClosureRequest(models.Model):
         verbose_name = _("account closure request")
         verbose_name_plural = _("account closure requests")
         ordering = ["status", "requested_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["client"], condition=Q(status="open"), name="closure_one_open_request"
-            ),
-        ]
+        indexes = [models.Index(fields=["client", "status"], name="closure_client_status_idx")]
 
     def __str__(self) -> str:
         return f"{self.client} · {self.get_status_display()}"

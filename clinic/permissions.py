@@ -67,6 +67,19 @@ def is_clinician(user) -> bool:
     return profile is not None and profile.is_clinician
 
 
+def works_at(user, clinic_id: int) -> bool:
+    """A staff member of this clinic (one query)."""
+    profile = getattr(user, "staff_profile", None)
+    return profile is not None and profile.clinics.filter(pk=clinic_id).exists()
+
+
+def is_clinician_of(user, clinic_id: int) -> bool:
+    """A therapist or a medical practitioner of this clinic: who reads its
+    clients' clinical records and decides for them. The one test every
+    service asks (the decision on a screening, an intake call's outcome...)."""
+    return is_clinician(user) and works_at(user, clinic_id)
+
+
 def is_privacy_officer(user) -> bool:
     from .models import StaffRole
 

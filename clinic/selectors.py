@@ -1,14 +1,13 @@
 """Reads the core pages need, each with a fixed number of queries."""
 
-import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
 
 from . import journey
 from .models import (
+    ACTIVE_STAGES,
     JOURNEY_STAGES,
     AccountClosureRequest,
     ClientProfile,
@@ -64,10 +63,23 @@ def client_profile(*, user: User) -> ClientProfile | None:
     return ClientProfile.objects.select_related("clinic", "user").filter(user=user).first()
 
 
-def client_open_closure_request(*, client: ClientProfile) -> AccountClosureRequest | None:
-    return AccountClosureRequest.objects.filter(
-        client=client, status=AccountClosureRequest.Status.OPEN
-    ).first()
+def client_open_closure_requests(*, client: ClientProfile) -> list[AccountClosureRequest]:
+    """The client's account-closure requests still open, oldest first."""
+    return list(
+        AccountClosureRequest.objects.filter(
+            client=client, status=AccountClosureRequest.Status.OPEN
+        ).order_by("requested_at", "pk")
+    )
+
+
+def active_course(*, client: ClientProfile) -> Course | None:
+    """The client's course in progress (on hold included), if any: there is
+    at most one (a database constraint)."""
+    return (
+        Course.objects.filter(client=client, stage__in=ACTIVE_STAGES)
+        .select_related("clinic")
+        .first()
+    )
 
 
 def client_portal_overview(*, user: User) -> PortalOverview | None:
@@ -94,15 +106,6 @@ def public_team() -> QuerySet[StaffProfile]:
         .prefetch_related("clinics")
         .order_by("role", "user__last_name", "user__first_name")
     )
-
-
-CALENDAR_VERSION_KEY = "calendar-version"
-
-
-def calendar_version() -> str:
-    """A token that changes whenever the calendar or availability does
-    (`services.calendar_changed`): part of the key of any cached free-time list."""
-    return cache.get_or_set(CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None)
 
 
 def public_clinics() -> QuerySet[Clinic]:

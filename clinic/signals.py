@@ -4,10 +4,9 @@ from allauth.account.signals import email_confirmed
 from allauth.mfa.signals import authenticator_added
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
-from django.urls import reverse
 
-from . import services
 from .emails import WELCOME
+from .outbox import outbox_enqueue
 
 MFA_ACTIVATED_SESSION_KEY = "clinic_mfa_activated"
 
@@ -15,10 +14,7 @@ MFA_ACTIVATED_SESSION_KEY = "clinic_mfa_activated"
 @receiver(email_confirmed)
 def queue_welcome_email(sender, request, email_address, **kwargs):
     user = email_address.user
-    portal_url = request.build_absolute_uri(reverse("portal:home")) if request is not None else ""
-    services.outbox_enqueue(
-        kind=WELCOME, key=f"user:{user.pk}", payload={"user_id": user.pk, "portal_url": portal_url}
-    )
+    outbox_enqueue(kind=WELCOME, key=f"user:{user.pk}", payload={"user_id": user.pk})
 
 
 @receiver(authenticator_added)

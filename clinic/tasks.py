@@ -1,12 +1,12 @@
 from celery import shared_task
 
-from . import services
+from .outbox import outbox_sweep as sweep
 
 
 @shared_task(ignore_result=False)
 def outbox_sweep() -> dict:
     """Beat runs this every few seconds; it does whatever outbox work is due."""
-    result = services.outbox_sweep()
+    result = sweep()
     return {
         "sent": result.sent,
         "skipped": result.skipped,

@@ -1,18 +1,11 @@
-from django.contrib import admin
-from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
+"""The core's own pages: the public site, the client portal's home and data
+pages, the staff course pages, and the account and health endpoints. Each
+group is its own namespace (public, portal, staff); config/urls.py wires
+them beside the stage apps."""
 
-from eligibility import urls as eligibility_urls
-from eligibility import views as eligibility_views
-from intake import urls as intake_urls
+from django.urls import include, path
 
 from . import views
-
-# The admin signs in through allauth only, so staff pass the same login,
-# rate limits and two-factor steps as everywhere else: its own login form
-# (no rate limit, no MFA step) is never shown.
-admin.site.login = views.admin_login
-admin.site.site_header = _("Ketamine-Assisted Therapy Clinic")
 
 public_patterns = (
     [
@@ -44,36 +37,16 @@ staff_patterns = (
     "staff",
 )
 
-intake_patterns = (
-    [
-        path("book/", include(intake_urls.public_urlpatterns)),
-        path("staff/intake/", include(intake_urls.staff_urlpatterns)),
-    ],
-    "intake",
-)
-
-eligibility_patterns = (
-    [
-        path("portal/screening/", include(eligibility_urls.urlpatterns)),
-        path("staff/screenings/", eligibility_views.staff_screenings, name="staff_list"),
-    ],
-    "eligibility",
-)
-
 urlpatterns = [
-    path("", include(eligibility_patterns)),
     path("", include(public_patterns)),
-    path("", include(intake_patterns)),
+    path("portal/", include(portal_patterns)),
+    path("staff/", include(staff_patterns)),
     path(
         "accounts/activate/<str:uidb64>/<str:token>/",
         views.account_activate,
         name="account_activate",
     ),
-    path("portal/", include(portal_patterns)),
-    path("staff/", include(staff_patterns)),
     path("welcome/", views.home_after_login, name="home_after_login"),
-    path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
-    path("admin/", admin.site.urls),
 ]

@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
-from . import journey, selectors, services
+from . import accounts, journey, privacy, selectors
+from .access_log import access_log_record, access_log_record_many
 from .forms import ClosureRequestForm, CourseTransitionForm, LanguageForm, SharingForm
 from .health import broker_status
 from .models import ClientProfile
@@ -58,7 +59,7 @@ def language_set(request):
     """Django's set_language, and a signed-in person's choice is remembered."""
     form = LanguageForm(request.POST)
     if form.is_valid() and request.user.is_authenticated:
-        services.user_language_set(user=request.user, language=form.cleaned_data["language"])
+        accounts.user_language_set(user=request.user, language=form.cleaned_data["language"])
     return set_language(request)
 
 
@@ -115,7 +116,7 @@ def staff_home(request):
         user=request.user, page=request.GET.get("page"), stage=request.GET.get("stage", "")
     )
     # Who is in which stage of treatment is health information: each row shown is a read.
-    services.access_log_record_many(
+    access_log_record_many(
         actor=request.user, request=request, items=[(course.client, course) for course in page]
     )
     return render(
@@ -130,9 +131,7 @@ def staff_course(request, course_uuid):
     course = selectors.staff_course_detail(user=request.user, course_uuid=course_uuid)
     if course is None:
         raise Http404
-    services.access_log_record(
-        actor=request.user, client=course.client, obj=course, request=request
-    )
+    access_log_record(actor=request.user, client=course.client, obj=course, request=request)
     form = CourseTransitionForm(request.POST or None, course=course)
     if request.method == "POST":
         message = form.apply(actor=request.user)
@@ -151,12 +150,12 @@ def staff_course(request, course_uuid):
 def account_activate(request, uidb64, token):
     """A person whose account was made for them (booking an intake call) sets
     a password here; the link proves the e-mail address is theirs."""
-    user = services.user_from_activation(uidb64=uidb64, token=token)
+    user = accounts.user_from_activation(uidb64=uidb64, token=token)
     if user is None:
         return render(request, "account/activate_invalid.html", status=400)
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.account_activate(user=user, password=form.cleaned_data["new_password1"])
+        accounts.account_activate(user=user, password=form.cleaned_data["new_password1"])
         login(request, user, backend="clinic.backends.ModelBackend")
         messages.success(request, _("Your password is set. Welcome!"))
         return redirect("portal:home")
@@ -193,7 +192,7 @@ def my_data(request):
         if request.POST.get("action") == "sharing":
             sharing = SharingForm(request.POST)
             sharing.is_valid()  # two tick boxes: anything sent reads as ticked or not
-            services.client_sharing_set(
+            privacy.client_sharing_set(
                 client=client,
                 research=sharing.cleaned_data["research"],
                 marketing=sharing.cleaned_data["marketing"],
@@ -202,11 +201,16 @@ def my_data(request):
         elif request.POST.get("action") == "close":
             closure = ClosureRequestForm(request.POST)
             if closure.is_valid():
-                services.account_closure_request(
+                _request, new = privacy.account_closure_request(
                     client=client, reason=closure.cleaned_data["reason"]
                 )
                 messages.success(
-                    request, _("Your request is recorded. Our privacy officer will write to you.")
+                    request,
+                    _("Your request is recorded. Our privacy officer will write to you.")
+                    if new
+                    else _(
+                        "This request was already recorded. Our privacy officer will write to you."
+                    ),
                 )
             else:
                 for error in closure.errors.values():
@@ -215,7 +219,10 @@ def my_data(request):
     return render(
         request,
         "portal/my_data.html",
-        {"client": client, "open_request": selectors.client_open_closure_request(client=client)},
+        {
+            "client": client,
+            "open_requests": selectors.client_open_closure_requests(client=client),
+        },
     )
 
 

@@ -9,11 +9,13 @@ class EligibilityConfig(AppConfig):
     def ready(self) -> None:
         from clinic import exports, journey
         from clinic.models import Stage
+        from clinic.navigation import register_staff_page
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
         from .selectors import client_export, connect_next_step
         from .services import eligible_decision_guard
 
+        register_staff_page("eligibility:staff_list", _("Screenings"), order=30)
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, eligible_decision_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
         from .models import Decision, Screening

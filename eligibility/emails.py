@@ -2,25 +2,15 @@
 and the decision e-mailed to the client. Staff e-mails carry no answers:
 only a link behind sign-in and two-factor authentication."""
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
 from clinic import outbox
-from clinic.context_processors import site_name
-from clinic.models import CLINICAL_ROLES, StaffProfile
+from clinic.emails import absolute, send_templated
+from clinic.models import CLINICAL_ROLES, StaffProfile, User
+from clinic.permissions import is_clinician_of
 
 from . import services
 from .models import Decision, Screening
-
-
-def _clinicians(clinic):
-    """The clinic's active therapists and medical practitioners."""
-    return StaffProfile.objects.filter(
-        clinics=clinic, role__in=CLINICAL_ROLES, user__is_active=True
-    ).select_related("user")
 
 
 class _ClinicInbox:
@@ -38,20 +28,18 @@ def _screening(message) -> Screening | None:
 
 
 def _fan_out(message, kind: str) -> bool:
-    """One row per person to tell (or the clinic's inbox when no clinician
-    is on file), so one failed e-mail never re-sends the others."""
+    """One row per clinician of the clinic (or its inbox when none is on file)."""
     screening = _screening(message)
     if screening is None:
         return False
     people = list(
-        _clinicians(screening.clinic).order_by("user_id").values_list("user_id", flat=True)
-    )
-    for person in people or [None]:
-        outbox.enqueue_from_handler(
-            kind=kind,
-            key=f"{message.key}:{person or 'clinic'}",
-            payload={**message.payload, "person": person},
+        StaffProfile.objects.filter(
+            clinics=screening.clinic, role__in=CLINICAL_ROLES, user__is_active=True
         )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    outbox.fan_out(message, kind=kind, people=people or [None])
     return True
 
 
@@ -64,17 +52,23 @@ def _send_staff(message, template: str) -> bool:
     if person_id is None:
         person = _ClinicInbox(screening.clinic)
     else:
+        person = (
+            User.objects.select_related("staff_profile")
+            .filter(pk=person_id, is_active=True)
+            .first()
+        )
         # Still a clinician of the clinic when the e-mail goes.
-        profile = _clinicians(screening.clinic).filter(user_id=person_id).first()
-        if profile is None:
+        if person is None or not is_clinician_of(person, screening.clinic_id):
             return False
-        person = profile.user
-    url = settings.SITE_URL + reverse("admin:eligibility_screening_change", args=[screening.pk])
-    with translation.override(person.preferred_language):
-        context = {"clinic": screening.clinic, "url": url, "site_name": site_name()}
-        subject = render_to_string(f"eligibility/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"eligibility/email/{template}_body.txt", context)
-    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email]).send()
+    send_templated(
+        to=person.email,
+        language=person.preferred_language,
+        template=f"eligibility/email/{template}",
+        context={
+            "clinic": screening.clinic,
+            "url": absolute(reverse("admin:eligibility_screening_change", args=[screening.pk])),
+        },
+    )
     return True
 
 
@@ -108,17 +102,17 @@ def send_decision(message) -> bool:
     if decision is None:
         return False
     user = decision.screening.course.client.user
-    with translation.override(user.preferred_language):
-        context = {
+    send_templated(
+        to=user.email,
+        language=user.preferred_language,
+        template="eligibility/email/decision",
+        context={
             "decision": decision,
             "user": user,
             "clinic": decision.screening.clinic,
-            "site_name": site_name(),
-            "portal_url": settings.SITE_URL + reverse("portal:home"),
-            "screener_url": settings.SITE_URL + reverse("eligibility:screener"),
-            "portal_screening_url": settings.SITE_URL + reverse("eligibility:submitted"),
-        }
-        subject = render_to_string("eligibility/email/decision_subject.txt", context).strip()
-        body = render_to_string("eligibility/email/decision_body.txt", context)
-    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+            "portal_url": absolute(reverse("portal:home")),
+            "screener_url": absolute(reverse("eligibility:screener")),
+            "portal_screening_url": absolute(reverse("eligibility:submitted")),
+        },
+    )
     return True

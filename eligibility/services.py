@@ -8,17 +8,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from clinic import services as core
+from clinic import journey
 from clinic.models import (
-    ACTIVE_STAGES,
     MINIMUM_AGE_BY_PROVINCE,
     Course,
     OutboxMessage,
     Stage,
     User,
 )
-from clinic.permissions import is_clinician
-from clinic.selectors import staff_clinic_ids
+from clinic.outbox import outbox_enqueue
+from clinic.permissions import is_clinician_of
+from clinic.selectors import active_course
 
 from . import rules, screener, selectors
 from .models import Decision, QuestionnaireResponse, Screening
@@ -68,14 +68,6 @@ class ScreeningError(Exception):
     """Something the screening rules refuse; `str()` is a sentence for the person."""
 
 
-def _active_course(client) -> Course | None:
-    return (
-        Course.objects.filter(client=client, stage__in=ACTIVE_STAGES)
-        .select_related("clinic")
-        .first()
-    )
-
-
 # Answers that do not go stale: a re-screening asks everything else again
 # (mood, safety, health and medications change).
 LASTING_ANSWERS = ("date_of_birth", "province")
@@ -86,7 +78,7 @@ def screening_start(*, client) -> Screening:
     (also one reopened by "more information"), their current submitted one
     (no new screening while one is current), or a new draft when there is none
     or the last one is no longer current."""
-    course = _active_course(client)
+    course = active_course(client=client)
     if course is None:
         raise ScreeningError(_(MSG_NO_COURSE))
     if course.stage != Stage.CONNECT:
@@ -123,7 +115,7 @@ def _crisis_alert(screening: Screening, moment, *, key: str = "") -> None:
     """Flag the screening and alert the clinical team, in the caller's transaction."""
     Screening.objects.filter(pk=screening.pk).update(crisis_flag=True, crisis_at=moment)
     screening.crisis_flag, screening.crisis_at = True, moment
-    core.outbox_enqueue(
+    outbox_enqueue(
         kind=CRISIS_ALERT,
         key=key or f"{screening.uuid}:{moment.isoformat()}",
         payload={"screening": str(screening.uuid)},
@@ -240,7 +232,7 @@ def screening_submit(*, screening: Screening, now: datetime | None = None) -> Sc
                 band=questionnaire.band(score).code,
                 at=now,
             )
-        core.outbox_enqueue(
+        outbox_enqueue(
             kind=SUBMITTED_NOTICE,
             key=f"{current.uuid}:{now.isoformat()}",
             payload={"screening": str(current.uuid)},
@@ -262,7 +254,7 @@ def decision_record(
     client's answers (the course has left connect, or the client has started
     a newer screening), not eligible when the journey will not close the
     course."""
-    if not is_clinician(clinician) or screening.clinic_id not in staff_clinic_ids(user=clinician):
+    if not is_clinician_of(clinician, screening.clinic_id):
         raise ScreeningError(_(MSG_CLINICIANS_ONLY))
     if not note.strip():
         raise ScreeningError(_(MSG_NOTE_REQUIRED))
@@ -294,30 +286,27 @@ def decision_record(
         decision.save()
         message = _("The decision is recorded.")
         if kind == Decision.Kind.ELIGIBLE and course.stage == Stage.CONNECT:
-            try:
-                with transaction.atomic():
-                    core.course_transition(
-                        course=course,
-                        to_stage=Stage.PREPARE,
-                        actor=clinician,
-                        reason=_(DECISION_EVENT_REASON),
-                    )
+            advance = journey.course_advance(
+                course=course, cause=_(DECISION_EVENT_REASON), by=clinician
+            )
+            if advance.moved:
                 message = _(
                     "The decision is recorded and the client moves on to the prepare stage."
                 )
-            except core.JourneyError as exc:
+            else:
                 message = _(
-                    "The decision is recorded. The course moves on once this is done: %(what)s"
-                ) % {"what": exc}
+                    "The decision is recorded. The course moves on by itself once this is done: "
+                    "%(what)s"
+                ) % {"what": " ".join(advance.unmet)}
         elif kind == Decision.Kind.NOT_ELIGIBLE and course.stage == Stage.CONNECT:
             try:
-                core.course_transition(
+                journey.course_transition(
                     course=course,
                     to_stage=Stage.DECLINED,
                     actor=clinician,
                     reason=_(DECISION_EVENT_REASON),
                 )
-            except core.JourneyError as exc:
+            except journey.JourneyError as exc:
                 # The decision and its e-mail go back with it: the client is
                 # never told "not eligible" about a course still open.
                 raise ScreeningError(_(MSG_NOT_DECLINED) % {"why": exc}) from exc
@@ -326,7 +315,7 @@ def decision_record(
             Screening.objects.filter(pk=current.pk).update(
                 status=Screening.Status.DRAFT, outcome="", submitted_at=None
             )
-        core.outbox_enqueue(
+        outbox_enqueue(
             kind=DECISION_EMAIL, key=f"decision:{decision.pk}", payload={"decision": decision.pk}
         )
     return decision, message

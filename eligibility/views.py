@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from clinic import services as core_services
+from clinic.access_log import access_log_record_many
 from clinic.permissions import client_required, is_clinician, staff_required
 from clinic.selectors import client_profile
 
@@ -194,7 +194,7 @@ def staff_screenings(request):
     answers; clinicians open it in the admin review."""
     page = selectors.staff_screening_page(user=request.user, page=request.GET.get("page"))
     # Who is being screened at a ketamine clinic is health information.
-    core_services.access_log_record_many(
+    access_log_record_many(
         actor=request.user,
         request=request,
         items=[(screening.course.client, screening) for screening in page],

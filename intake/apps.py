@@ -12,8 +12,8 @@ class IntakeConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from clinic import exports, journey
+        from clinic.calendar import calendar_changed
         from clinic.models import Stage
-        from clinic.services import calendar_changed
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
         from .models import AvailabilityException, AvailabilityWindow, BookingRules
@@ -34,6 +34,9 @@ class IntakeConfig(AppConfig):
                     dispatch_uid=f"calendar-{model.__name__}",
                 )
 
+        from clinic.navigation import register_staff_page
+
+        register_staff_page("intake:staff_day", _("Intake calls"), order=20)
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
         journey.register_next_step(Stage.CONNECT, connect_next_step)
         from clinic.models import Appointment, Concern, Language

@@ -8,8 +8,6 @@ from datetime import timedelta
 import icalendar
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
@@ -17,6 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from clinic import outbox
 from clinic.context_processors import site_name
+from clinic.emails import absolute, send_templated
 from clinic.formatting import local_when
 from clinic.models import Appointment, StaffProfile, StaffRole, User
 from clinic.sms import normalise_phone, send_sms
@@ -34,17 +33,14 @@ def _call(message) -> IntakeCall | None:
     )
 
 
-def _absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def calendar_invitation(call: IntakeCall, *, cancel: bool = False) -> bytes:
     """An .ics with the clinic's VTIMEZONE, so calendars show the local time."""
     appointment = call.appointment
     clinic = appointment.clinic
     zone = clinic.zone
     calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//KAT Clinic//Intake booking//EN")
+    # Neutral: whoever sees the calendar learns nothing of the therapy.
+    calendar.add("prodid", "-//Clinic//Appointments//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancel else "REQUEST")
     event = icalendar.Event()
@@ -79,33 +75,43 @@ def _send(
     template: str,
     context: dict,
     *,
-    ics: bytes | None = None,
+    invitation: bool = False,
     cancel: bool = False,
 ) -> None:
+    """An e-mail to the client about their call, in their language, with the
+    calendar invitation (or its cancellation) when asked."""
     user = call.course.client.user
-    with translation.override(user.preferred_language or call.language):
-        context = {
+    appointment = call.appointment
+
+    def values() -> dict:
+        return {
             **context,
             "call": call,
             "user": user,
-            "clinic": call.appointment.clinic,
-            "when": local_when(call.appointment.start, call.appointment.clinic),
-            "site_name": site_name(),
-            "manage_url": _absolute(reverse("intake:manage", args=[services.manage_token(call)])),
+            "clinic": appointment.clinic,
+            "when": local_when(appointment.start, appointment.clinic),
+            "manage_url": absolute(reverse("intake:manage", args=[services.manage_token(call)])),
         }
-        subject = render_to_string(f"intake/email/{template}_subject.txt", context).strip()
-        text = render_to_string(f"intake/email/{template}_body.txt", context)
-        html = render_to_string(f"intake/email/{template}_body.html", context)
-        if ics is None and template == "confirmation":
-            ics = calendar_invitation(call)
-        if ics is None and cancel:
-            ics = calendar_invitation(call, cancel=True)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
-    message.attach_alternative(html, "text/html")
-    if ics is not None:
+
+    def attachments() -> list:
+        if not (invitation or cancel):
+            return []
         method = "CANCEL" if cancel else "REQUEST"
-        message.attach("invitation.ics", ics, f"text/calendar; charset=utf-8; method={method}")
-    message.send()
+        return [
+            (
+                "invitation.ics",
+                calendar_invitation(call, cancel=cancel),
+                f"text/calendar; charset=utf-8; method={method}",
+            )
+        ]
+
+    send_templated(
+        to=user.email,
+        language=user.preferred_language or call.language,
+        template=f"intake/email/{template}",
+        context=values,
+        attachments=attachments,
+    )
 
 
 def _still_true(call: IntakeCall | None, message) -> bool:
@@ -132,10 +138,10 @@ def send_confirmation(message) -> bool:
     context = {"rescheduled": not message.payload.get("first", True)}
     if not user.has_usable_password():
         uid = urlsafe_base64_encode(force_bytes(user.pk))
-        context["activate_url"] = _absolute(
+        context["activate_url"] = absolute(
             reverse("account_activate", args=[uid, default_token_generator.make_token(user)])
         )
-    _send(call, "confirmation", context)
+    _send(call, "confirmation", context, invitation=True)
     return True
 
 
@@ -175,7 +181,7 @@ def _send_text_reminder(message, lead: timedelta) -> bool:
         ) % {
             "site": site_name(),
             "when": local_when(call.appointment.start, call.appointment.clinic),
-            "url": _absolute(reverse("intake:manage", args=[services.manage_token(call)])),
+            "url": absolute(reverse("intake:manage", args=[services.manage_token(call)])),
         }
     send_sms(phone, body)
     return True
@@ -212,8 +218,8 @@ def send_cancellation(message) -> bool:
 
 @outbox.handler(services.STAFF_NOTICE)
 def fan_out_staff_notice(message) -> bool:
-    """One row per person to tell (the clinician taking the call and the
-    clinic's coordinators), so one failed e-mail never re-sends the others."""
+    """One row per person to tell: the clinician taking the call and the
+    clinic's coordinators."""
     call = _call(message)
     if not _still_true(call, message):
         return False
@@ -224,12 +230,7 @@ def fan_out_staff_notice(message) -> bool:
             clinics=clinic, role=StaffRole.COORDINATOR, user__is_active=True
         ).values_list("user_id", flat=True)
     )
-    for person_id in sorted(people):
-        outbox.enqueue_from_handler(
-            kind=services.STAFF_NOTICE_ONE,
-            key=f"{message.key}:{message.payload.get('event')}:{person_id}",
-            payload={**message.payload, "person": person_id},
-        )
+    outbox.fan_out(message, kind=services.STAFF_NOTICE_ONE, people=sorted(people))
     return True
 
 
@@ -242,16 +243,17 @@ def send_staff_notice(message) -> bool:
         return False
     appointment = call.appointment
     clinic = appointment.clinic
-    with translation.override(person.preferred_language):
-        context = {
+    send_templated(
+        to=person.email,
+        language=person.preferred_language,
+        template="intake/email/staff_notice",
+        context=lambda: {
             "event": message.payload.get("event"),
             "clinic": clinic,
             "when": local_when(appointment.start, clinic),
-            "day_url": _absolute(selectors.staff_day_url(appointment)),
-        }
-        subject = render_to_string("intake/email/staff_notice_subject.txt", context).strip()
-        text = render_to_string("intake/email/staff_notice_body.txt", context)
-    EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [person.email]).send()
+            "day_url": absolute(selectors.staff_day_url(appointment)),
+        },
+    )
     return True
 
 
@@ -264,15 +266,15 @@ def send_confirm_request(message) -> bool:
         return False  # expired before the worker got to it
     visitor = booking["visitor"]
     clinic = booking["clinic"]
-    with translation.override(visitor.language):
-        context = {
+    send_templated(
+        to=visitor.email,
+        language=visitor.language,
+        template="intake/email/confirm_request",
+        context=lambda: {
             "visitor": visitor,
             "clinic": clinic,
-            "site_name": site_name(),
             "when": local_when(booking["start"], clinic),
-            "confirm_url": _absolute(reverse("intake:confirm", args=[message.payload["token"]])),
-        }
-        subject = render_to_string("intake/email/confirm_request_subject.txt", context).strip()
-        text = render_to_string("intake/email/confirm_request_body.txt", context)
-    EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [visitor.email]).send()
+            "confirm_url": absolute(reverse("intake:confirm", args=[message.payload["token"]])),
+        },
+    )
     return True

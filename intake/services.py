@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from clinic import services as core
+from clinic import calendar, journey
+from clinic.accounts import client_register
 from clinic.models import (
-    ACTIVE_STAGES,
     CONCERNS_UNDER_DEVELOPMENT,
     Appointment,
     AppointmentKind,
@@ -23,6 +23,9 @@ from clinic.models import (
     Stage,
     User,
 )
+from clinic.outbox import outbox_enqueue, outbox_enqueue_many
+from clinic.permissions import is_clinician_of
+from clinic.selectors import active_course
 
 from . import selectors
 from .models import BookingRules, IntakeCall, InterestRegistration
@@ -163,7 +166,7 @@ def booking_request(
         compress=True,
     )
     with transaction.atomic():
-        core.outbox_enqueue(kind=CONFIRM_REQUEST, key=str(submission), payload={"token": token})
+        outbox_enqueue(kind=CONFIRM_REQUEST, key=str(submission), payload={"token": token})
 
 
 def booking_request_load(token: str) -> dict:
@@ -214,14 +217,14 @@ def _client_for(*, clinic: Clinic, visitor: Visitor, user: User | None) -> Clien
     # Read with the user (the authentication backend, or the query above).
     profile = getattr(user, "client_profile", None)
     if profile is None:
-        return core.client_register(user=user, clinic=clinic, phone=visitor.phone)
+        return client_register(user=user, clinic=clinic, phone=visitor.phone)
     return profile
 
 
 def _connect_course(profile: ClientProfile, clinic: Clinic) -> Course:
-    course = Course.objects.filter(client=profile, stage__in=ACTIVE_STAGES).first()
+    course = active_course(client=profile)
     if course is None:
-        return core.course_open(client=profile, clinic=clinic, actor=profile.user)
+        return journey.course_open(client=profile, clinic=clinic, actor=profile.user)
     if course.stage != Stage.CONNECT:
         raise BookingError(_(MSG_NOT_IN_CONNECT))
     return course
@@ -251,7 +254,7 @@ def _queue_messages(call: IntakeCall, *, first: bool, now: datetime | None = Non
             "payload": {**payload, "event": "booked" if first else "moved"},
         }
     )
-    core.outbox_enqueue_many(messages)
+    outbox_enqueue_many(messages)
 
 
 def intake_call_book(
@@ -295,7 +298,7 @@ def intake_call_book(
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             profile = _client_for(clinic=clinic, visitor=visitor, user=user)
             # One lock order everywhere (calendar_lock): clinicians by id, then the client.
-            core.calendar_lock(staff_ids=slot.staff_ids, client_id=profile.pk)
+            calendar.calendar_lock(staff_ids=slot.staff_ids, client_id=profile.pk)
             # The same form sent twice, the first send committed while we waited for the lock.
             repeat = sent_before.first()
             if repeat is not None:
@@ -312,7 +315,7 @@ def intake_call_book(
             if not free_and_locked:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             clinician = User.objects.get(pk=free_and_locked[0])
-            appointment = core.appointment_book(
+            appointment = calendar.appointment_book(
                 clinic=clinic,
                 kind=AppointmentKind.INTAKE_CALL,
                 start=fresh.start,
@@ -337,7 +340,7 @@ def intake_call_book(
             call.full_clean(exclude=["appointment", "course"], validate_unique=False)
             call.save()
             _queue_messages(call, first=True)
-    except core.CalendarConflict as exc:
+    except calendar.CalendarConflict as exc:
         raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
     except IntegrityError as exc:
         # The same submission committed by a concurrent request: that booking stands.
@@ -364,17 +367,15 @@ def intake_call_cancel(*, intake_call: IntakeCall, now: datetime | None = None) 
     try:
         with transaction.atomic():
             version = intake_call.appointment.version
-            core.appointment_cancel(appointment=intake_call.appointment, version=version)
+            calendar.appointment_cancel(appointment=intake_call.appointment, version=version)
             payload = {"call": str(intake_call.uuid), "version": version}
-            core.outbox_enqueue(
-                kind=CANCELLED, key=str(intake_call.appointment.uuid), payload=payload
-            )
-            core.outbox_enqueue(
+            outbox_enqueue(kind=CANCELLED, key=str(intake_call.appointment.uuid), payload=payload)
+            outbox_enqueue(
                 kind=STAFF_NOTICE,
                 key=f"{intake_call.appointment.uuid}:cancelled",
                 payload={**payload, "event": "cancelled"},
             )
-    except core.CalendarConflict as exc:
+    except calendar.CalendarConflict as exc:
         raise BookingError(_(MSG_LINK_STALE)) from exc
     intake_call.appointment.refresh_from_db()
     return intake_call
@@ -396,7 +397,7 @@ def intake_call_reschedule(
             if slot is None:
                 raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             clinician = User.objects.get(pk=slot.staff_ids[0])
-            core.appointment_reschedule(
+            calendar.appointment_reschedule(
                 appointment=appointment,
                 start=slot.start,
                 end=slot.end,
@@ -405,7 +406,7 @@ def intake_call_reschedule(
             )
             intake_call.appointment = appointment
             _queue_messages(intake_call, first=False)
-    except core.CalendarConflict as exc:
+    except calendar.CalendarConflict as exc:
         raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
     return intake_call
 
@@ -435,38 +436,39 @@ MSG_CLINICIANS_ONLY = gettext_noop(
 )
 
 
+MSG_OUTCOME_RECORDED = gettext_noop(
+    "The outcome of this call is already recorded. Reload the page to see it."
+)
+# The journey event's reason when a held call completes the connect stage.
+EVENT_CALL_HELD = gettext_noop("Intake call held")
+
+
 def intake_call_record_outcome(
     *, intake_call: IntakeCall, outcome: str, notes: str, actor: User, now: datetime | None = None
 ) -> IntakeCall:
-    """A clinician marks the call held or no-show, with notes, and who did
+    """A clinician marks the call held or no-show, with notes, once; who did
     it and when is kept with them. A held call is one of the conditions for
-    leaving the connect stage."""
+    leaving the connect stage: when it is the last one met, the course moves
+    on to prepare in the same transaction."""
     now = now or timezone.now()
-    profile = getattr(actor, "staff_profile", None)
     appointment = intake_call.appointment
-    if (
-        profile is None
-        or not profile.is_clinician
-        or not profile.clinics.filter(pk=appointment.clinic_id).exists()
-    ):
+    if not is_clinician_of(actor, appointment.clinic_id):
         raise BookingError(_(MSG_CLINICIANS_ONLY))
     if appointment.start > now:
         raise BookingError(_(MSG_NOT_STARTED))
     status = {"held": Appointment.Status.HELD, "no_show": Appointment.Status.NO_SHOW}[outcome]
-    with transaction.atomic():
-        updated = Appointment.objects.filter(
-            pk=appointment.pk,
-            status__in=[
-                Appointment.Status.BOOKED,
-                Appointment.Status.HELD,
-                Appointment.Status.NO_SHOW,
-            ],
-        ).update(status=status)
-        if updated != 1:
-            raise BookingError(_(MSG_LINK_STALE))
-        IntakeCall.objects.filter(pk=intake_call.pk).update(
-            notes=notes.strip(), outcome_by=actor, outcome_at=now
-        )
+    try:
+        with transaction.atomic():
+            calendar.appointment_mark(appointment=appointment, status=status, now=now)
+            IntakeCall.objects.filter(pk=intake_call.pk).update(
+                notes=notes.strip(), outcome_by=actor, outcome_at=now
+            )
+            if status == Appointment.Status.HELD:
+                journey.course_advance(
+                    course=intake_call.course, cause=_(EVENT_CALL_HELD), by=actor
+                )
+    except calendar.CalendarConflict as exc:
+        raise BookingError(_(MSG_OUTCOME_RECORDED)) from exc
     intake_call.refresh_from_db()
     intake_call.appointment.refresh_from_db()
     return intake_call

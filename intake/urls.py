@@ -2,17 +2,18 @@ from django.urls import path
 
 from . import views
 
-public_urlpatterns = [
-    path("", views.start, name="start"),
-    path("interest/", views.interest, name="interest"),
-    path("confirm/<str:token>/", views.confirm, name="confirm"),
-    path("booked/<str:token>/", views.booked, name="booked"),
-    path("manage/<str:token>/", views.manage, name="manage"),
-    path("<slug:clinic_slug>/", views.slots, name="slots"),
-    path("<slug:clinic_slug>/<str:slot_key>/", views.book, name="book"),
-]
+app_name = "intake"
 
-staff_urlpatterns = [
-    path("", views.staff_day, name="staff_day"),
-    path("calls/<uuid:call_uuid>/", views.staff_call, name="staff_call"),
+urlpatterns = [
+    # Public: choosing a time, booking, and the links e-mailed to the person.
+    path("book/", views.start, name="start"),
+    path("book/interest/", views.interest, name="interest"),
+    path("book/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("book/booked/<str:token>/", views.booked, name="booked"),
+    path("book/manage/<str:token>/", views.manage, name="manage"),
+    path("book/<slug:clinic_slug>/", views.slots, name="slots"),
+    path("book/<slug:clinic_slug>/<str:slot_key>/", views.book, name="book"),
+    # Staff.
+    path("staff/intake/", views.staff_day, name="staff_day"),
+    path("staff/intake/calls/<uuid:call_uuid>/", views.staff_call, name="staff_call"),
 ]

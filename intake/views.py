@@ -12,8 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from clinic import calendar
 from clinic import selectors as core_selectors
-from clinic import services as core_services
+from clinic.access_log import access_log_record, access_log_record_many
 from clinic.models import Clinic
 from clinic.permissions import is_clinician, staff_required
 
@@ -56,7 +57,7 @@ def slots(request, clinic_slug):
         {
             "clinic": clinic,
             "asked": asked,
-            "calendar_version": core_selectors.calendar_version(),
+            "calendar_version": calendar.calendar_version(),
             "minute": int(timezone.now().timestamp()) // 60,
             "week": partial(selectors.slot_week, clinic=clinic, asked=asked),
         },
@@ -261,7 +262,7 @@ def staff_day(request):
     if page is None:
         raise Http404
     # Who is booked at a ketamine clinic is health information: each row shown is a read.
-    core_services.access_log_record_many(
+    access_log_record_many(
         actor=request.user,
         request=request,
         items=[(call.course.client, call) for call in page["calls"]],
@@ -284,9 +285,7 @@ def staff_call(request, call_uuid):
         raise PermissionDenied
     # Who is booked at a ketamine clinic is health information: every read is logged
     # (coordinators see the name and phone; clinicians also the concern and notes).
-    core_services.access_log_record(
-        actor=request.user, client=call.course.client, obj=call, request=request
-    )
+    access_log_record(actor=request.user, client=call.course.client, obj=call, request=request)
     day_url = selectors.staff_day_url(call.appointment)
     form = CallOutcomeForm(request.POST or None, initial={"notes": call.notes})
     if request.method == "POST" and form.is_valid():

@@ -22,7 +22,7 @@ ALLOWED = {
     ): "the benchmark's --explain replays the app's own captured queries under EXPLAIN",
     ("clinic/views.py", "raw SQL"): "/healthz runs SELECT 1 to see that the database answers",
     (
-        "clinic/management/commands/seed_scale.py",
+        "demo/management/commands/seed_scale.py",
         "raw SQL",
     ): "ANALYZE after the bulk load, a constant statement with no input",
     (

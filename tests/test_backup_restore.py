@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
-from clinic import services
+from clinic import access_log
 from intake.tests.factories import held_intake_call
 
 SCRATCH = "clinic_restore_check"
@@ -25,7 +25,7 @@ def _counts(cursor) -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_restores_into_a_new_database_with_every_row(tmp_path, client_a, therapist):
     held_intake_call(client_a.courses.get(), therapist)
-    services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
     dump = tmp_path / "clinic.dump"
     db = connection.settings_dict
     admin = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER'] or 'root'} dbname=postgres"

@@ -16,7 +16,7 @@ import time_machine
 from django.db import connection
 from django.utils import translation
 
-from clinic import services as core
+from clinic import calendar
 from clinic.models import Appointment
 from intake import services
 from intake.tests.factories import book_call, rules, weekly_availability
@@ -89,7 +89,7 @@ def without_the_lock(monkeypatch):
         with contextlib.suppress(threading.BrokenBarrierError):
             gate.wait()
 
-    monkeypatch.setattr(core, "calendar_lock", no_lock)
+    monkeypatch.setattr(calendar, "calendar_lock", no_lock)
 
 
 def test_control_without_the_lock_the_constraint_still_admits_one(

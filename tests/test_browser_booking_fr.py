@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from playwright.sync_api import expect
 
-from clinic.services import outbox_sweep
+from clinic.outbox import outbox_sweep
 from intake.tests.factories import rules, weekly_availability
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

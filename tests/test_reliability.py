@@ -14,10 +14,11 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from clinic import services as core
+from clinic import outbox
 from clinic.models import OutboxMessage
-from clinic.services import outbox_sweep
+from clinic.outbox import outbox_sweep
 from eligibility.models import Screening
 from intake.models import IntakeCall
 from intake.selectors import intake_slots
@@ -77,9 +78,7 @@ def test_booking_and_screening_work_quickly_with_broker_and_redis_down(
     sent = [m.subject for m in mail.outbox]
     assert sum("Your intake call" in s for s in sent) == 1
     assert sum("URGENT" in s for s in sent) >= 1
-    assert not OutboxMessage.objects.filter(
-        status="pending", due_at__lte=core.timezone.now()
-    ).exists()
+    assert not OutboxMessage.objects.filter(status="pending", due_at__lte=timezone.now()).exists()
 
 
 def _worker(env_extra):
@@ -87,10 +86,10 @@ def _worker(env_extra):
     env = {
         **os.environ,
         **env_extra,
-        "DJANGO_SETTINGS_MODULE": "clinic.test_settings",
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "DATABASE_URL": f"postgres://{db['USER'] or 'root'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
     }
-    code = "import django; django.setup(); import tests.outbox_probe; from clinic.services import outbox_sweep; outbox_sweep()"
+    code = "import django; django.setup(); import tests.outbox_probe; from clinic.outbox import outbox_sweep; outbox_sweep()"
     return subprocess.Popen([sys.executable, "-c", code], cwd=BASE, env=env)
 
 
@@ -99,7 +98,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_duplicates_nothing(tmp_path
     import tests.outbox_probe as probe
 
     for i in range(5):
-        core.outbox_enqueue(kind=probe.KIND, key=f"m{i}", payload={"hang": i == 2})
+        outbox.outbox_enqueue(kind=probe.KIND, key=f"m{i}", payload={"hang": i == 2})
     hang_file = tmp_path / "hanging"
     worker = _worker({"PROBE_HANG_FILE": str(hang_file)})
     for _ in range(300):

@@ -13,12 +13,14 @@ import polib
 BASE = Path(__file__).resolve().parents[1]
 SOURCES = [
     "manage.py",
+    "config",
     "clinic",
     "intake",
     "eligibility",
     "sessions",
     "integration",
     "billing",
+    "demo",
     "templates",
     "locale",
 ]
@@ -36,7 +38,7 @@ def test_the_french_catalogue_covers_every_string_in_the_source(tmp_path):
             shutil.copy(source, tmp_path / name)
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "CLINIC_VAR_DIR": str(tmp_path / "var"),
     }
     env.pop("DATABASE_URL", None)

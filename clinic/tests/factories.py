@@ -1,7 +1,7 @@
 import factory
 from allauth.account.models import EmailAddress
 
-from clinic import services
+from clinic import accounts
 from clinic.models import Clinic, Province, Room, StaffRole, User
 
 
@@ -56,12 +56,12 @@ class UserFactory(factory.django.DjangoModelFactory):
 def client_create(*, clinic: Clinic, **user_fields):
     """A client as sign-up makes one: profile plus a course in connect."""
     user = UserFactory(**user_fields)
-    return services.client_register(user=user, clinic=clinic)
+    return accounts.client_register(user=user, clinic=clinic)
 
 
 def staff_create(*, role: str = StaffRole.THERAPIST, clinics: list[Clinic], **user_fields):
     user = UserFactory(**user_fields)
-    services.staff_profile_create(
+    accounts.staff_profile_create(
         user=user, role=role, clinics=clinics, profession=StaffRole(role).label
     )
     return user

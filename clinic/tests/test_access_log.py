@@ -2,14 +2,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clinic import services
+from clinic import access_log
 from clinic.models import AccessLogEntry
 
 
 def test_the_helper_records_who_read_what_of_which_client_and_from_where(rf, client_a, therapist):
     course = client_a.courses.get()
     request = rf.get("/staff/courses/x/", REMOTE_ADDR="203.0.113.9")
-    entry = services.access_log_record(
+    entry = access_log.access_log_record(
         actor=therapist, client=client_a, obj=course, request=request
     )
     entry.refresh_from_db()
@@ -25,12 +25,12 @@ def test_behind_the_proxy_the_clients_address_is_logged_and_cannot_be_spoofed(
     settings.TRUSTED_PROXY_COUNT = 1
     # The client sent a fake X-Forwarded-For; our proxy appended the address it saw.
     request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
-    entry = services.access_log_record(
+    entry = access_log.access_log_record(
         actor=therapist, client=client_a, obj=client_a, request=request
     )
     assert entry.ip_address == "198.51.100.7"
     settings.TRUSTED_PROXY_COUNT = 0  # no proxy: the header is the client's own words
-    entry = services.access_log_record(
+    entry = access_log.access_log_record(
         actor=therapist, client=client_a, obj=client_a, request=request
     )
     assert entry.ip_address == "10.0.0.2"
@@ -55,7 +55,7 @@ def test_the_log_holds_no_health_data(client_a, therapist):
 
 
 def test_an_entry_cannot_be_changed_or_deleted(client_a, therapist):
-    entry = services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    entry = access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
     entry.action = "export"
     with pytest.raises(ValidationError):
         entry.save()
@@ -81,7 +81,7 @@ def test_a_refused_read_logs_nothing(staff_login, client_a, other_clinic_therapi
 def test_the_admin_offers_no_way_to_edit_or_delete_the_log(staff_login, client_a, therapist):
     from clinic.tests.factories import UserFactory
 
-    entry = services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    entry = access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
     root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
     web = staff_login(root)
     page = web.get(reverse("admin:clinic_accesslogentry_change", args=[entry.pk]))
@@ -101,7 +101,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(client_a, therapist):
     from django.db import DatabaseError, connection, transaction
 
     assert connection.vendor == "postgresql"
-    entry = services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    entry = access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
     for attempt in (
         lambda: AccessLogEntry.objects.filter(pk=entry.pk).update(action="export"),
         lambda: AccessLogEntry.objects.filter(pk=entry.pk).delete(),
@@ -117,7 +117,7 @@ def test_the_hash_chain_shows_an_altered_entry(client_a, therapist):
     from django.db import connection
 
     for _ in range(3):
-        services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+        access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
     call_command("verify_access_log")
     second = AccessLogEntry.objects.order_by("pk")[1]
     with connection.cursor() as cursor:  # someone with database access bypasses the trigger
@@ -146,7 +146,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(client_a, therapist):
         try:
             barrier.wait(timeout=10)
             for _ in range(5):
-                services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+                access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
         finally:
             connection.close()
 
@@ -155,7 +155,5 @@ def test_concurrent_writers_keep_one_unbroken_chain(client_a, therapist):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    from clinic import access_log
-
     checked, broken = access_log.verify(AccessLogEntry.objects.order_by("pk"))
     assert (checked, broken) == (30, None)

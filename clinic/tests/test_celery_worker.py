@@ -7,9 +7,9 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.urls import reverse
 
-from clinic.celery import app
 from clinic.models import OutboxMessage
 from clinic.tasks import outbox_sweep
+from config.celery import app
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from clinic import journey, services
+from clinic import journey
+from clinic.journey import JourneyError, course_transition
 from clinic.models import Course, JourneyEvent, Stage
-from clinic.services import JourneyError, course_transition
 
 S = Stage
 # The journey as DESIGN.md draws it, written out independently of the code.
@@ -168,7 +168,7 @@ def test_a_plain_save_cannot_move_the_stage(client_a):
 
 def test_a_client_has_one_course_in_progress_at_a_time(client_a):
     with pytest.raises(JourneyError, match="already has a course"):
-        services.course_open(client=client_a, actor=None)
+        journey.course_open(client=client_a, actor=None)
     assert client_a.courses.count() == 1
 
 
@@ -176,7 +176,7 @@ def test_a_new_course_can_open_once_the_last_one_ended(client_a, therapist):
     course_transition(
         course=client_a.courses.get(), to_stage=S.DECLINED, actor=therapist, reason="not eligible"
     )
-    services.course_open(client=client_a, actor=therapist)
+    journey.course_open(client=client_a, actor=therapist)
     assert list(client_a.courses.values_list("stage", flat=True).order_by("pk")) == [
         S.DECLINED,
         S.CONNECT,

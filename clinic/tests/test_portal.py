@@ -3,16 +3,16 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
+from clinic.journey import course_transition
 from clinic.models import ClientProfile, Course, OutboxMessage, Stage, User
-from clinic.services import course_transition
 from clinic.tests.factories import UserFactory
 
 
 def test_an_unverified_client_reaches_no_portal_page(client, clinic_qc):
-    from clinic import services
+    from clinic import accounts
 
     user = UserFactory(email="new@example.com", verified=False)
-    services.client_register(user=user, clinic=clinic_qc)
+    accounts.client_register(user=user, clinic=clinic_qc)
     client.force_login(user)
     response = client.get(reverse("portal:home"))
     assert response["Location"] == reverse("portal:verify_email")

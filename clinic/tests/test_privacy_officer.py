@@ -2,17 +2,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clinic import services
+from clinic import access_log
 from clinic.models import ConfidentialityIncident
 
 
 def test_the_privacy_officer_reads_and_exports_the_access_log(
     staff_login, client_a, therapist, privacy_officer
 ):
-    services.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
     web = staff_login(privacy_officer)
     assert web.get(reverse("admin:clinic_accesslogentry_changelist")).status_code == 200
-    entry_pk = services.access_log_record(actor=therapist, client=client_a, obj=client_a).pk
+    entry_pk = access_log.access_log_record(actor=therapist, client=client_a, obj=client_a).pk
     response = web.post(
         reverse("admin:clinic_accesslogentry_changelist"),
         {"action": "export_csv", "_selected_action": [entry_pk]},

@@ -42,7 +42,7 @@ def run_clean(
     code: str | None = None, args: list[str] | None = None, tmp_path=None, **env_overrides
 ):
     env = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env["CLINIC_VAR_DIR"] = str(tmp_path)
     env.update(env_overrides)
     command = [sys.executable, "-c", code] if code else [sys.executable, "manage.py", *(args or [])]

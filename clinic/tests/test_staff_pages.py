@@ -3,8 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinic.journey import course_transition
 from clinic.models import Course, JourneyEvent, Stage
-from clinic.services import course_transition
 from clinic.tests.factories import client_create
 
 

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from clinic import services as core
+from clinic import outbox
 from clinic.models import OutboxMessage
 from eligibility import screener, services
 from eligibility.screener import EXAMPLE_ANSWERS
@@ -52,8 +52,8 @@ def test_a_send_that_fails_once_is_retried_without_e_mailing_the_others_again(
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", second_send_fails_once)
 
-    assert core.outbox_sweep().retried == 1
-    core.outbox_sweep(now=timezone.now() + timedelta(hours=1))  # after the back-off
+    assert outbox.outbox_sweep().retried == 1
+    outbox.outbox_sweep(now=timezone.now() + timedelta(hours=1))  # after the back-off
 
     told = sorted(r for m in mail.outbox if subject in m.subject for r in m.to)
     assert told == sorted([therapist.email, medical_practitioner.email])
@@ -64,8 +64,8 @@ def test_a_clinician_who_left_before_the_send_is_not_e_mailed(
     client_a, therapist, medical_practitioner
 ):
     _signal_a_risk(client_a)
-    core.outbox_sweep(limit=1)  # the fan-out: one row per clinician
+    outbox.outbox_sweep(limit=1)  # the fan-out: one row per clinician
     medical_practitioner.is_active = False
     medical_practitioner.save(update_fields=["is_active"])
-    core.outbox_sweep()
+    outbox.outbox_sweep()
     assert [m.to for m in mail.outbox] == [[therapist.email]]

@@ -16,10 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import journey
-from clinic import services as core
+from clinic import journey, outbox
+from clinic.journey import JourneyError
 from clinic.models import AccessLogEntry, Course, JourneyEvent, OutboxMessage, Stage
-from clinic.services import JourneyError
 from clinic.tests.factories import client_create
 from eligibility import services
 from eligibility.models import Decision, Screening
@@ -208,7 +207,7 @@ def test_eligible_without_a_held_intake_call_is_recorded_but_the_course_waits(
     assert course_of(client_a).stage == Stage.CONNECT
     assert not JourneyEvent.objects.filter(to_stage=Stage.PREPARE).exists()
     [message] = _messages(response)
-    assert message.startswith("The decision is recorded. The course moves on once this is done")
+    assert message.startswith("The decision is recorded. The course moves on by itself once")
     assert "The intake call must have taken place first." in message
 
 
@@ -217,7 +216,7 @@ def test_the_held_call_later_lets_the_recorded_decision_through(
 ):
     staff_login(therapist).post(decide_url(screening), {"kind": "eligible", "note": "Fit."})
     held_intake_call(course_of(client_a), therapist)
-    core.course_transition(course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist)
+    journey.course_transition(course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist)
     assert course_of(client_a).stage == Stage.PREPARE
 
 
@@ -338,7 +337,7 @@ def test_not_eligible_is_refused_whole_when_the_journey_refuses_to_close_the_cou
 def test_not_eligible_is_refused_when_the_course_changed_in_the_meantime(
     screening, client_a, therapist, monkeypatch
 ):
-    transition = core.course_transition
+    transition = journey.course_transition
 
     def put_on_hold_first(**kwargs):
         # Another staff member's change lands between the read and the move.
@@ -347,7 +346,7 @@ def test_not_eligible_is_refused_when_the_course_changed_in_the_meantime(
         )
         return transition(**kwargs)
 
-    monkeypatch.setattr(services.core, "course_transition", put_on_hold_first)
+    monkeypatch.setattr(services.journey, "course_transition", put_on_hold_first)
     with pytest.raises(services.ScreeningError, match="The decision is not recorded"):
         services.decision_record(
             screening=screening, clinician=therapist, kind="not_eligible", note="x"
@@ -421,7 +420,7 @@ def test_a_decided_screening_takes_no_second_decision(staff_login, screening, cl
     web.post(decide_url(screening), {"kind": "eligible", "note": "A good fit."})
     web.post(decide_url(screening), {"kind": "eligible", "note": "A good fit."})
     web.post(decide_url(screening), {"kind": "not_eligible", "note": "Changed my mind."})
-    core.outbox_sweep()
+    outbox.outbox_sweep()
     assert course_of(client_a).stage == Stage.PREPARE
     assert Decision.objects.count() == 1
     assert len([m for m in mail.outbox if m.to == [client_a.user.email]]) == 1
@@ -519,7 +518,7 @@ def test_the_client_is_emailed_the_outcome_in_their_language(
     staff_login(therapist).post(decide_url(screening), {"kind": kind, "note": note})
     assert mail.outbox == []  # the worker sends it
 
-    core.outbox_sweep()
+    outbox.outbox_sweep()
 
     [message] = [m for m in mail.outbox if m.to == [client_a.user.email]]
     assert client_a.user.preferred_language == "en"
@@ -556,7 +555,9 @@ def test_the_sent_page_shows_the_note_only_of_decisions_written_for_the_client(
 def test_the_journey_refuses_connect_to_prepare_without_an_eligible_decision(client_a, therapist):
     held_intake_call(course_of(client_a), therapist)
     with pytest.raises(JourneyError, match="eligible decision"):
-        core.course_transition(course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist)
+        journey.course_transition(
+            course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist
+        )
     assert course_of(client_a).stage == Stage.CONNECT
 
 
@@ -568,7 +569,9 @@ def test_only_an_eligible_decision_opens_the_gate(client_a, therapist, decision)
     screening = submitted_screening(course_of(client_a))
     Decision.objects.create(screening=screening, clinician=therapist, kind=decision, note="x")
     with pytest.raises(JourneyError, match="eligible decision"):
-        core.course_transition(course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist)
+        journey.course_transition(
+            course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist
+        )
 
 
 def test_an_eligible_decision_on_a_screening_past_its_period_does_not_open_the_gate(
@@ -577,13 +580,15 @@ def test_an_eligible_decision_on_a_screening_past_its_period_does_not_open_the_g
     held_intake_call(course_of(client_a), therapist)
     eligible_decision(course_of(client_a), therapist, days_ago=200)
     with pytest.raises(JourneyError, match="eligible decision"):
-        core.course_transition(course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist)
+        journey.course_transition(
+            course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist
+        )
 
 
 def test_the_gate_opens_with_a_held_call_and_an_eligible_decision(client_a, therapist):
     held_intake_call(course_of(client_a), therapist)
     eligible_decision(course_of(client_a), therapist)
-    course = core.course_transition(
+    course = journey.course_transition(
         course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist
     )
     assert course.stage == Stage.PREPARE
@@ -592,7 +597,9 @@ def test_the_gate_opens_with_a_held_call_and_an_eligible_decision(client_a, ther
 def test_an_eligible_decision_alone_does_not_skip_the_intake_call(client_a, therapist):
     eligible_decision(course_of(client_a), therapist)
     with pytest.raises(JourneyError, match="intake call"):
-        core.course_transition(course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist)
+        journey.course_transition(
+            course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist
+        )
 
 
 def test_the_staff_course_page_cannot_bypass_the_gate(staff_login, client_a, therapist):

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from clinic import services as core
+from clinic import outbox
 from clinic.models import AccessLogEntry, Course, OutboxMessage, StaffProfile, Stage
 from eligibility import rules, screener, services
 from eligibility.models import Screening
@@ -157,7 +157,7 @@ def test_with_no_clinician_on_file_the_alert_goes_to_the_clinics_own_inbox(clien
         step=screener.steps(1)[-1],
         answers={"safety_now": "yes"},
     )
-    core.outbox_sweep()
+    outbox.outbox_sweep()
     assert [m.to for m in mail.outbox] == [[clinic_qc.email]]
     assert "URGENT" in mail.outbox[0].subject
 

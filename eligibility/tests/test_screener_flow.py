@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import services as core
+from clinic import outbox
 from clinic.models import Course, OutboxMessage, Stage
 from clinic.tests.factories import client_create
 from eligibility import rules, screener, services
@@ -449,7 +449,7 @@ def test_with_the_broker_down_the_crisis_step_saves_fast_and_the_alert_goes_with
     assert alert.status == OutboxMessage.Status.PENDING
     assert mail.outbox == []
 
-    core.outbox_sweep()
+    outbox.outbox_sweep()
 
     alert.refresh_from_db()
     assert alert.status == OutboxMessage.Status.SENT

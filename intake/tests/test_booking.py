@@ -190,7 +190,7 @@ def confirm_link(to="alex@example.com"):
     """The link in the e-mail a visitor gets after asking for a call."""
     from django.core import mail
 
-    from clinic.services import outbox_sweep
+    from clinic.outbox import outbox_sweep
 
     outbox_sweep()
     message = next(m for m in mail.outbox if m.to == [to] and "Confirm" in m.subject)

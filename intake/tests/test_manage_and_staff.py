@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
+from clinic.journey import course_transition
 from clinic.models import AccessLogEntry, Appointment, Course, Stage
-from clinic.services import course_transition
 from eligibility.tests.factories import eligible_decision
 from intake import services
 from intake.models import IntakeCall
@@ -175,7 +175,7 @@ def test_the_call_page_its_saved_outcome_and_the_staff_notice_lead_to_the_calls_
 ):
     from django.core import mail
 
-    from clinic.services import outbox_sweep
+    from clinic.outbox import outbox_sweep
 
     day_url = reverse("intake:staff_day") + "?clinic=montreal&day=2026-06-04"
     outbox_sweep()
@@ -213,15 +213,15 @@ def test_the_call_keeps_who_recorded_its_outcome_and_when(
         services.intake_call_record_outcome(
             intake_call=call, outcome="no_show", notes="", actor=coordinator
         )
+    # An outcome is recorded once: a second one is refused and the first stands.
     clock.move_to(held_at + timedelta(hours=1))
-    services.intake_call_record_outcome(
-        intake_call=call, outcome="held", notes="Good fit. Called back.", actor=medical_practitioner
-    )
+    with pytest.raises(services.BookingError, match="already recorded"):
+        services.intake_call_record_outcome(
+            intake_call=call, outcome="no_show", notes="Note B", actor=medical_practitioner
+        )
     call.refresh_from_db()
-    assert (call.outcome_by, call.outcome_at) == (
-        medical_practitioner,
-        held_at + timedelta(hours=1),
-    )
+    assert (call.outcome_by, call.outcome_at, call.notes) == (therapist, held_at, "Good fit.")
+    assert call.appointment.status == "held"
 
 
 def test_another_clinics_staff_cannot_open_the_call(staff_login, call, other_clinic_therapist):

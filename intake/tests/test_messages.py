@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from clinic import sms
-from clinic.services import outbox_sweep
+from clinic.outbox import outbox_sweep
 from intake import services
 from intake.models import IntakeCall
 from intake.tests.conftest import THURSDAY_10

@@ -9,7 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from clinic.models import OutboxMessage, User
-from clinic.services import outbox_sweep
+from clinic.outbox import outbox_sweep
 from intake import services
 from intake.selectors import Slot
 from intake.tests.conftest import MTL, THURSDAY_10

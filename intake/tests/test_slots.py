@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from clinic.calendar import appointment_book
 from clinic.models import AppointmentKind
-from clinic.services import appointment_book
 from clinic.tests.factories import client_create, staff_create
 from intake.models import AvailabilityException, AvailabilityWindow
 from intake.selectors import intake_slot_at, intake_slots, parse_slot_key

@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic import services
-from clinic.journey import FORWARD
+from clinic.accounts import client_register, staff_profile_create
+from clinic.calendar import appointment_book
+from clinic.journey import FORWARD, course_transition
 from clinic.models import (
     AppointmentKind,
     ClientProfile,
@@ -206,7 +207,7 @@ class Command(BaseCommand):
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
-                services.staff_profile_create(
+                staff_profile_create(
                     user=user,
                     role=role,
                     clinics=[clinics[s] for s in slugs],
@@ -238,7 +239,7 @@ class Command(BaseCommand):
                 user, created = _user(email, first, last, language)
                 if not created and ClientProfile.objects.filter(user=user).exists():
                     continue
-                profile = services.client_register(user=user, clinic=clinic, phone=clinic.phone)
+                profile = client_register(user=user, clinic=clinic, phone=clinic.phone)
                 course = profile.courses.get()
                 if path:
                     # Through the real services: a held intake call, a screening sent,
@@ -250,7 +251,7 @@ class Command(BaseCommand):
                     if course.stage == target:
                         continue
                     reason = "" if target in FORWARD.values() else "Demo"
-                    services.course_transition(
+                    course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
                     )
 
@@ -281,7 +282,7 @@ def _held_intake_call(course, clinician) -> None:
         days=14, hours=earlier_calls
     )
 
-    appointment = services.appointment_book(
+    appointment = appointment_book(
         clinic=course.clinic,
         kind=AppointmentKind.INTAKE_CALL,
         start=start,

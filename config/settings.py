@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "sessions.apps.DosingConfig",
     "integration",
     "billing",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -78,9 +79,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
-ROOT_URLCONF = "bench.urls" if env.bool("BENCH_FLOOR", default=False) else "clinic.urls"
-WSGI_APPLICATION = "clinic.wsgi.application"
-ASGI_APPLICATION = "clinic.asgi.application"
+ROOT_URLCONF = "bench.urls" if env.bool("BENCH_FLOOR", default=False) else "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -144,12 +145,15 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesyste
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    _processed_dir.mkdir(parents=True, exist_ok=True)
+    # The exchange table: kombu's default is ./control, in the checkout.
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
+        _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
     }
 else:
     # A short connect timeout: nothing in a request publishes, but a beat or a

@@ -1,0 +1,247 @@
+"""The clinic's one calendar: every kind of appointment, and the people and
+room each one holds (its reservations), so that nobody is in two places at
+once across kinds. Stage apps book, move, cancel and mark appointments only
+through these services."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from .models import Appointment, ClientProfile, Clinic, Reservation, Room, StaffProfile, User
+
+
+class CalendarConflict(Exception):
+    """The time asked for is taken for one of the people or the room, or the
+    appointment changed in the meantime; `str()` is a sentence for the person."""
+
+
+MSG_TIME_TAKEN = gettext_noop("This time is no longer free. Please choose another time.")
+MSG_ALREADY_CHANGED = gettext_noop(
+    "This appointment has changed in the meantime. Please reload the page."
+)
+MSG_NOT_STARTED = gettext_noop(
+    "This appointment has not started yet: record what happened once it has taken place."
+)
+
+CALENDAR_VERSION_KEY = "calendar-version"
+
+
+def calendar_version() -> str:
+    """A token that changes whenever the calendar or availability does
+    (`calendar_changed`): part of the key of any cached free-time list."""
+    return cache.get_or_set(CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None)
+
+
+def calendar_changed() -> None:
+    """Something on the calendar, or in who is available when, has changed:
+    pages that keep a rendered list of free times must not use it again.
+
+    The new version is written after the commit, so a page that read the
+    calendar before the change can only have been kept under the old one."""
+    transaction.on_commit(lambda: cache.set(CALENDAR_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
+    """Lock the rows of the people and the room a booking will hold, always
+    in the same order (staff by id, then room, then client), so concurrent
+    bookings queue behind each other instead of deadlocking. Call it inside
+    the booking's transaction, before checking who is free."""
+    if staff_ids:
+        list(
+            StaffProfile.objects.select_for_update()
+            .filter(user_id__in=staff_ids)
+            .order_by("user_id")
+            .values_list("pk")
+        )
+    if room_id is not None:
+        list(Room.objects.select_for_update().filter(pk=room_id).values_list("pk"))
+    if client_id is not None:
+        list(ClientProfile.objects.select_for_update().filter(pk=client_id).values_list("pk"))
+
+
+def calendar_busy(
+    *, start, end, staff_ids=(), room_id=None, client_id=None, exclude: Appointment | None = None
+) -> bool:
+    """Whether any of these resources holds a live reservation overlapping [start, end)."""
+    held = Q()
+    if staff_ids:
+        held |= Q(staff_id__in=list(staff_ids))
+    if room_id is not None:
+        held |= Q(room_id=room_id)
+    if client_id is not None:
+        held |= Q(client_id=client_id)
+    if not held:
+        return False
+    overlapping = Reservation.objects.filter(held, is_live=True, start__lt=end, end__gt=start)
+    if exclude is not None:
+        overlapping = overlapping.exclude(appointment=exclude)
+    return overlapping.exists()
+
+
+def _reservations(
+    appointment: Appointment, staff: list[User], buffer: timedelta
+) -> list[Reservation]:
+    # The buffer follows the appointment (time to write notes, reset the room):
+    # back-to-back bookings then meet exactly at the buffer's end.
+    start, end = appointment.start, appointment.end + buffer
+    rows = [
+        Reservation(appointment=appointment, staff=person, start=start, end=end) for person in staff
+    ]
+    if appointment.room_id:
+        rows.append(
+            Reservation(appointment=appointment, room_id=appointment.room_id, start=start, end=end)
+        )
+    if appointment.client_id:
+        rows.append(
+            Reservation(
+                appointment=appointment,
+                client_id=appointment.client_id,
+                start=start,
+                end=appointment.end,
+            )
+        )
+    return rows
+
+
+def appointment_book(
+    *,
+    clinic: Clinic,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    staff: list[User],
+    client: ClientProfile | None = None,
+    room: Room | None = None,
+    buffer: timedelta = timedelta(0),
+    locked: bool = False,
+) -> Appointment:
+    """Put an appointment on the calendar, or raise CalendarConflict.
+
+    Locks the resources (unless the caller already did, `locked=True`),
+    checks that none is busy, and writes the appointment and one reservation
+    per resource. On PostgreSQL an exclusion constraint backs the check; its
+    IntegrityError becomes the same CalendarConflict.
+    """
+    staff_ids = sorted(person.pk for person in staff)
+    try:
+        with transaction.atomic():
+            if not locked:
+                calendar_lock(
+                    staff_ids=staff_ids,
+                    room_id=room.pk if room else None,
+                    client_id=client.pk if client else None,
+                )
+            if calendar_busy(
+                start=start,
+                end=end + buffer,
+                staff_ids=staff_ids,
+                room_id=room.pk if room else None,
+                client_id=client.pk if client else None,
+            ):
+                raise CalendarConflict(_(MSG_TIME_TAKEN))
+            appointment = Appointment(
+                clinic=clinic, kind=kind, start=start, end=end, client=client, room=room
+            )
+            # The clinic, client and room were handed in as rows and the uuid is
+            # fresh: checking that they exist would cost a query each for nothing.
+            appointment.full_clean(exclude=["clinic", "client", "room"], validate_unique=False)
+            appointment.save()
+            Reservation.objects.bulk_create(_reservations(appointment, staff, buffer))
+            calendar_changed()
+    except IntegrityError as exc:
+        raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
+    return appointment
+
+
+def appointment_cancel(*, appointment: Appointment, version: int | None = None) -> Appointment:
+    """Cancel a booked appointment and free everything it held. With
+    `version`, only that version: a cancel from a stale link cannot cancel
+    the time it was moved to since."""
+    with transaction.atomic():
+        booked = Appointment.objects.filter(pk=appointment.pk, status=Appointment.Status.BOOKED)
+        if version is not None:
+            booked = booked.filter(version=version)
+        updated = booked.update(status=Appointment.Status.CANCELLED)
+        if updated != 1:
+            raise CalendarConflict(_(MSG_ALREADY_CHANGED))
+        Reservation.objects.filter(appointment=appointment).update(is_live=False)
+        calendar_changed()
+    appointment.refresh_from_db()
+    return appointment
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    end: datetime,
+    staff: list[User],
+    buffer: timedelta = timedelta(0),
+) -> Appointment:
+    """Move a booked appointment to another time (and possibly other staff);
+    its version goes up so reminders and links for the old time go stale."""
+    staff_ids = sorted(person.pk for person in staff)
+    try:
+        with transaction.atomic():
+            calendar_lock(
+                staff_ids=staff_ids, room_id=appointment.room_id, client_id=appointment.client_id
+            )
+            current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            if (
+                current.status != Appointment.Status.BOOKED
+                or current.version != appointment.version
+            ):
+                raise CalendarConflict(_(MSG_ALREADY_CHANGED))
+            if calendar_busy(
+                start=start,
+                end=end + buffer,
+                staff_ids=staff_ids,
+                room_id=current.room_id,
+                client_id=current.client_id,
+                exclude=current,
+            ):
+                raise CalendarConflict(_(MSG_TIME_TAKEN))
+            Reservation.objects.filter(appointment=current).delete()
+            current.start, current.end, current.version = start, end, current.version + 1
+            current.full_clean()
+            current.save(update_fields=["start", "end", "version"])
+            Reservation.objects.bulk_create(_reservations(current, staff, buffer))
+            calendar_changed()
+    except IntegrityError as exc:
+        raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
+    appointment.refresh_from_db()
+    return appointment
+
+
+# What an appointment that took place, or did not, may be marked as.
+MARKS = frozenset({Appointment.Status.HELD, Appointment.Status.NO_SHOW})
+
+
+def appointment_mark(
+    *,
+    appointment: Appointment,
+    status: str,
+    now: datetime,
+    was: str = Appointment.Status.BOOKED,
+) -> Appointment:
+    """Record that a booked appointment took place (held) or that the client
+    did not come (no-show), or raise CalendarConflict. `was` is the status
+    the caller saw: a mark is recorded once, and a correction (a held call
+    that was in fact a no-show) names the status it corrects, so two people
+    marking at once cannot silently overwrite each other. The time it held
+    stays held: it was spent either way."""
+    if status not in MARKS or was not in MARKS | {Appointment.Status.BOOKED}:
+        raise ValueError(f"cannot mark an appointment {was} -> {status}")
+    if appointment.start > now:
+        raise CalendarConflict(_(MSG_NOT_STARTED))
+    with transaction.atomic():
+        updated = Appointment.objects.filter(pk=appointment.pk, status=was).update(status=status)
+        if updated != 1:
+            raise CalendarConflict(_(MSG_ALREADY_CHANGED))
+    appointment.status = status
+    return appointment
