@@ -63,6 +63,30 @@ def test_asking_to_close_the_account_is_recorded_once_and_deletes_nothing(client
     )
 
 
+def test_a_second_closure_request_keeps_its_own_reason_beside_the_first(client, client_a):
+    client.force_login(client_a.user)
+    first = client.post(
+        reverse("portal:my_data"),
+        {"action": "close", "confirm": "on", "reason": "Moving away"},
+        follow=True,
+    )
+    assert "Your request is recorded." in first.content.decode()
+    second = client.post(
+        reverse("portal:my_data"),
+        {"action": "close", "confirm": "on", "reason": "Please also delete my newsletter address"},
+        follow=True,
+    )
+    # Told it was recorded, and it was: both reasons are kept, and shown back.
+    assert "Your request is recorded." in second.content.decode()
+    assert list(
+        AccountClosureRequest.objects.order_by("requested_at", "pk").values_list(
+            "reason", flat=True
+        )
+    ) == ["Moving away", "Please also delete my newsletter address"]
+    page = second.content.decode()
+    assert "Moving away" in page and "Please also delete my newsletter address" in page
+
+
 def test_the_privacy_officer_handles_closure_requests(
     staff_login, client_a, privacy_officer, therapist
 ):
