@@ -49,4 +49,5 @@ urlpatterns = [
     path("welcome/", views.home_after_login, name="home_after_login"),
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

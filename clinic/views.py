@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -51,6 +51,25 @@ faq = _public("faq")
 @require_GET
 def team(request):
     return render(request, "public/team.html", {"team": selectors.public_team()})
+
+
+ROBOTS = """User-agent: *
+Disallow: /portal/
+Disallow: /staff/
+Disallow: /admin/
+Disallow: /accounts/
+Disallow: /book/confirm/
+Disallow: /book/booked/
+Disallow: /book/manage/
+"""
+
+
+@login_not_required
+@require_GET
+def robots_txt(request):
+    """Crawlers may read the public site; nothing behind sign-in or a
+    bearer link is theirs (those pages are not reachable to them anyway)."""
+    return HttpResponse(ROBOTS, content_type="text/plain; charset=utf-8")
 
 
 @login_not_required

@@ -80,6 +80,7 @@ POLICY = {
             "intake:slots",
             "intake:book",
             "healthz",
+            "robots_txt",
         )
     },
     # Bearer links e-mailed to the person: whoever holds the link (by design).

@@ -115,3 +115,12 @@ def test_portal_query_count_does_not_grow_with_the_data(db, django_assert_max_nu
     with django_assert_max_num_queries(12):
         browser.get(reverse("portal:home"))
     assert Course.objects.count() >= 100
+
+
+def test_robots_txt_keeps_crawlers_to_the_public_site():
+    response = Client().get("/robots.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    for private in ("/portal/", "/staff/", "/admin/", "/book/manage/", "/book/confirm/"):
+        assert f"Disallow: {private}" in body

@@ -138,7 +138,10 @@ def test_the_calendar_invitation_is_neutral_and_carries_no_link(intake_clinic, c
     event = next(iter(ics.walk("VEVENT")))
     assert str(event["SUMMARY"]) == "Phone appointment"
     assert "/book/manage/" not in str(event.get("DESCRIPTION"))
-    assert "ketamine" not in ics.to_ical().decode().lower()
+    text = ics.to_ical().decode()
+    # Not even in the producer id: "KAT" names the therapy to whoever sees the calendar.
+    assert str(ics["PRODID"]) == "-//Clinic//Appointments//EN"
+    assert "ketamine" not in text.lower() and "KAT" not in text
 
 
 def test_a_booking_request_for_a_time_already_gone_says_so_at_once(client, intake_clinic, clock):
