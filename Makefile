@@ -35,6 +35,7 @@ check: install-test
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/bandit -q -r config clinic intake eligibility sessions integration billing demo -x "*/tests/*,*/migrations/*"
 	$(PY) scripts/check_unsafe.py
+	$(VENV)/bin/mypy $$($(PY) scripts/mypy_targets.py)
 	DJANGO_PRODUCTION=1 SECRET_KEY=ci-only-secret-key-that-is-long-and-random-0123456789abcdef \
 	  ALLOWED_HOSTS=clinic.example CLINIC_VAR_DIR=$$(mktemp -d) \
 	  $(PY) manage.py check --deploy --fail-level WARNING

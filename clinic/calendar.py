@@ -34,7 +34,7 @@ CALENDAR_VERSION_KEY = "calendar-version"
 def calendar_version() -> str:
     """A token that changes whenever the calendar or availability does
     (`calendar_changed`): part of the key of any cached free-time list."""
-    return cache.get_or_set(CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None)
+    return str(cache.get_or_set(CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None))
 
 
 def calendar_changed() -> None:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from .models import ClientProfile, Clinic, Course, JourneyEvent, StaffRole, Stage, User
 from .permissions import works_at
 
-FORWARD = {
+FORWARD: dict[str, Stage] = {
     Stage.CONNECT: Stage.PREPARE,
     Stage.PREPARE: Stage.DOSING,
     Stage.DOSING: Stage.INTEGRATE,
@@ -38,7 +39,7 @@ def allowed_targets(course: Course) -> set[str]:
         return set()
     if stage == Stage.ON_HOLD:
         return {course.stage_before_hold, Stage.WITHDRAWN}
-    targets = {Stage.WITHDRAWN}
+    targets: set[str] = {Stage.WITHDRAWN}
     if stage in FORWARD:
         targets.add(FORWARD[stage])
     if stage in PAUSABLE:
@@ -72,10 +73,10 @@ def unmet_conditions(course: Course, to_stage: str) -> list[str]:
 
 @dataclass(frozen=True)
 class NextStep:
-    title: str
-    text: str
-    url: str = ""  # a path, not a URL name
-    link_text: str = ""
+    title: str | Promise
+    text: str | Promise
+    url: str | Promise = ""  # a path, not a URL name
+    link_text: str | Promise = ""
 
 
 NextStepProvider = Callable[[Course], NextStep | None]
@@ -89,7 +90,7 @@ def register_next_step(stage: str, provider: NextStepProvider) -> None:
         _next_step_providers[stage].append(provider)
 
 
-DEFAULT_NEXT_STEPS = {
+DEFAULT_NEXT_STEPS: dict[str, NextStep] = {
     Stage.CONNECT: NextStep(
         _("Book your free intake call"),
         _("Meet the team and find out together whether the program fits you."),
@@ -255,7 +256,7 @@ def course_advance(*, course: Course, cause: str, by: User | None = None) -> Adv
             fresh = Course.objects.select_for_update().get(pk=course.pk)
             if fresh.stage not in FORWARD:
                 return Advance(False)
-            target = FORWARD[Stage(fresh.stage)]
+            target = FORWARD[fresh.stage]
             _transition(course=fresh, to_stage=target, actor=by, reason=cause, check_actor=False)
     except JourneyError as exc:
         return Advance(False, [str(exc)])

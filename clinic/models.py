@@ -284,6 +284,9 @@ class Course(models.Model):
     )
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now, editable=False)
 
+    # The stage as read from the database (from_db): save() refuses to move it.
+    _loaded_stage: str | None
+
     class Meta:
         verbose_name = _("course")
         verbose_name_plural = _("courses")

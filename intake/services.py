@@ -239,7 +239,9 @@ def _queue_messages(call: IntakeCall, *, first: bool, now: datetime | None = Non
     version = appointment.version
     key = f"{appointment.uuid}:v{version}"
     payload = {"call": str(call.uuid), "version": version}
-    messages = [{"kind": CONFIRMATION, "key": key, "payload": {**payload, "first": first}}]
+    messages: list[dict[str, object]] = [
+        {"kind": CONFIRMATION, "key": key, "payload": {**payload, "first": first}}
+    ]
     reminders = dict(REMINDERS)
     if call.consent_to_contact:
         reminders.update(SMS_REMINDERS)
