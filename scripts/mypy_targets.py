@@ -1,6 +1,6 @@
-"""Print the modules `make check` type-checks: every app's services.py and
-selectors.py (apps gain them as they grow), and the core's service modules,
-split by area."""
+"""Print the modules `make check` type-checks: every app's services and
+selectors (a module, or a package of modules once an app has several areas),
+and the core's service modules, split by area."""
 
 from pathlib import Path
 
@@ -17,11 +17,14 @@ CORE_AREAS = [
     "permissions",
 ]
 
-targets = [
-    BASE / app / f"{name}.py"
-    for app in APPS
-    for name in ("services", "selectors")
-    if (BASE / app / f"{name}.py").exists()
-]
+targets = []
+for app in APPS:
+    for name in ("services", "selectors"):
+        module = BASE / app / f"{name}.py"
+        package = BASE / app / name
+        if module.exists():
+            targets.append(module)
+        elif package.is_dir():  # an app whose services grew into a package, one area a module
+            targets += sorted(package.glob("*.py"))
 targets += [BASE / "clinic" / f"{area}.py" for area in CORE_AREAS]
 print(" ".join(str(path.relative_to(BASE)) for path in targets))
