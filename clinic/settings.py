@@ -206,6 +206,16 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # Re-authentication (before security changes) by password or second factor,
 # never by a code e-mailed: an open inbox must not be enough to turn MFA off.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# Failed sign-ins (counted by the database cache, CACHES["default"]). The
+# "key" of "login_failed" is the e-mail and the address together
+# (clinic.adapters): a stranger's wrong passwords use up their own budget,
+# not the owner's. Per address: 10 a minute and 100 an hour across accounts.
+# Per account whatever the address: a ceiling of 100 an hour, far above what
+# one address can spend on it (15), against a guess spread over many.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,100/h/ip,5/5m/key,15/h/key",
+    "login_failed_account": "100/h/key",
+}
 
 # --- Internationalisation ---------------------------------------------------
 
