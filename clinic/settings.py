@@ -331,6 +331,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # refusing everyone (django-ratelimit would otherwise fail closed).
 RATELIMIT_FAIL_OPEN = True
 
+# backup_database encrypts with this key when it is set, and restore_database
+# needs it for an encrypted file (32 random bytes, URL-safe base64; see README).
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
+
 # The address people reach the site at, for links in e-mails sent by the worker.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.sms.ConsoleBackend")
