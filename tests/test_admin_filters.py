@@ -159,3 +159,11 @@ def test_the_message_speaks_the_persons_language(staff_login, superusers, some_r
     url = reverse("admin:clinic_accesslogentry_changelist")
     response = staff_login(root).get(url, {"action__exact": "\x00"}, follow=True)
     assert "Ce filtre n’est pas valide" in response.content.decode()
+
+
+def test_the_select_boxes_search_refuses_a_nul_byte(staff_login, superusers):
+    response = staff_login(superusers[0]).get(
+        reverse("admin:autocomplete"),
+        {"term": "\x00", "app_label": "clinic", "model_name": "staffprofile", "field_name": "user"},
+    )
+    assert response.status_code == 400
