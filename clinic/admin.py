@@ -279,13 +279,13 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Export the selected entries (CSV)"))
     def export_csv(self, request, queryset):
-        import csv
-
         from django.http import HttpResponse
+
+        from . import csv_safe
 
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
-        writer = csv.writer(response)
+        writer = csv_safe.writer(response)
         writer.writerow(
             [
                 _("at"),

@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.apps.ClinicAdminConfig",  # django.contrib.admin on the clinic's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -210,6 +210,16 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # Re-authentication (before security changes) by password or second factor,
 # never by a code e-mailed: an open inbox must not be enough to turn MFA off.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# Failed sign-ins (counted by the database cache, CACHES["default"]). The
+# "key" of "login_failed" is the e-mail and the address together
+# (clinic.adapters): a stranger's wrong passwords use up their own budget,
+# not the owner's. Per address: 10 a minute and 100 an hour across accounts.
+# Per account whatever the address: a ceiling of 100 an hour, far above what
+# one address can spend on it (15), against a guess spread over many.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,100/h/ip,5/5m/key,15/h/key",
+    "login_failed_account": "100/h/key",
+}
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -324,6 +334,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # With the counter's Redis down, booking goes on without a limit rather than
 # refusing everyone (django-ratelimit would otherwise fail closed).
 RATELIMIT_FAIL_OPEN = True
+
+# backup_database encrypts with this key when it is set, and restore_database
+# needs it for an encrypted file (32 random bytes, URL-safe base64; see README).
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
 
 # The address people reach the site at, for links in e-mails sent by the worker.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
