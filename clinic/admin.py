@@ -31,7 +31,7 @@ from .views import admin_login
 # rate limits and two-factor steps as everywhere else: its own login form
 # (no rate limit, no MFA step) is never shown.
 admin.site.login = admin_login
-admin.site.site_header = _("Ketamine-Assisted Therapy Clinic")
+admin.site.site_header = admin.site.site_title = _("Ketamine-Assisted Therapy Clinic")
 
 
 class HealthDataAdminMixin:
