@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
 from . import accounts, journey, privacy, selectors
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 def _public(template: str):
     @login_not_required
-    @require_GET
+    @require_safe
     def view(request):
         return render(request, f"public/{template}.html", {"clinics": selectors.public_clinics()})
 
@@ -48,7 +48,7 @@ faq = _public("faq")
 
 
 @login_not_required
-@require_GET
+@require_safe
 def team(request):
     return render(request, "public/team.html", {"team": selectors.public_team()})
 
@@ -65,7 +65,7 @@ Disallow: /book/manage/
 
 
 @login_not_required
-@require_GET
+@require_safe
 def robots_txt(request):
     """Crawlers may read the public site; nothing behind sign-in or a
     bearer link is theirs (those pages are not reachable to them anyway)."""

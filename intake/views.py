@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from clinic import calendar
@@ -34,13 +34,13 @@ def _week_context(request, clinic: Clinic) -> dict:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def start(request):
     return render(request, "intake/start.html", {"clinics": core_selectors.public_clinics()})
 
 
 @login_not_required
-@require_GET
+@require_safe
 def slots(request, clinic_slug):
     clinic = get_object_or_404(Clinic, slug=clinic_slug)
     asked = _asked_week(request)
@@ -176,7 +176,7 @@ def _call_from_token(request, token):
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def booked(request, token):
     call, error = _call_from_token(request, token)
     if call is None:
@@ -250,7 +250,7 @@ def interest(request):
 
 
 @staff_required
-@require_GET
+@require_safe
 def staff_day(request):
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
