@@ -177,12 +177,25 @@ def _actor_may(actor: User | None, course: Course, from_stage: str, to_stage: st
     return client is not None and client.pk == course.client_id and to_stage == Stage.WITHDRAWN
 
 
+def _locked(course_pk: int) -> Course:
+    """The course, its row locked until the transaction ends: a second
+    transition of the same course waits here, then reads the stage the first
+    one left (and is refused as stale)."""
+    return Course.objects.select_for_update().select_related("client").get(pk=course_pk)
+
+
+def _apply(current: Course, changes: dict) -> bool:
+    """Write the change only if the stage is still the one read: the last
+    line, should two transitions ever read the same stage at once."""
+    return Course.objects.filter(pk=current.pk, stage=current.stage).update(**changes) == 1
+
+
 def _transition(
     *, course: Course, to_stage: Stage, actor: User | None, reason: str, check_actor: bool
 ) -> Course:
     seen_stage = course.stage
     with transaction.atomic():
-        current = Course.objects.select_for_update().select_related("client").get(pk=course.pk)
+        current = _locked(course.pk)
         if current.stage != seen_stage:
             raise JourneyError(gettext(MSG_STALE))
         if to_stage not in allowed_targets(current):
@@ -198,8 +211,7 @@ def _transition(
             changes["stage_before_hold"] = current.stage
         elif current.stage == Stage.ON_HOLD:
             changes["stage_before_hold"] = ""
-        updated = Course.objects.filter(pk=current.pk, stage=current.stage).update(**changes)
-        if updated != 1:  # pragma: no cover - the row lock makes this unreachable on PostgreSQL
+        if not _apply(current, changes):
             raise JourneyError(gettext(MSG_STALE))
         JourneyEvent.objects.create(
             course=current,
@@ -253,7 +265,7 @@ def course_advance(*, course: Course, cause: str, by: User | None = None) -> Adv
     try:
         with transaction.atomic():
             # The stage as it is now, whatever the caller read before its action.
-            fresh = Course.objects.select_for_update().get(pk=course.pk)
+            fresh = _locked(course.pk)
             if fresh.stage not in FORWARD:
                 return Advance(False)
             target = FORWARD[fresh.stage]
