@@ -1,6 +1,7 @@
 """Every stage transition, allowed and refused, from the service (the shell's
 entry point), the staff page and the admin."""
 
+import contextlib
 import threading
 
 import pytest
@@ -240,10 +241,8 @@ def _race(monkeypatch, *, lock: bool, conditional_update: bool) -> dict[str, str
             course = Course.objects.select_related("client").get(pk=course_pk)
             # Both transitions read before either writes (a lock would make
             # the second wait here instead, so the wait is short).
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both_read.wait(timeout=2)
-            except threading.BrokenBarrierError:
-                pass
             return course
 
         monkeypatch.setattr(journey, "_locked", read_without_lock)
