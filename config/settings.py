@@ -158,7 +158,13 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # A short connect timeout: nothing in a request publishes, but a beat or a
     # health check must not hang on a dead broker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    # visibility_timeout: a task taken by a worker that dies (acks late) goes
+    # back to the queue after this long; longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -17,7 +17,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "clinic.sms.MemoryBackend"
 SITE_URL = "http://testserver"
 # Each test run gets its own queue so a stale message from an earlier run is never consumed.
-CELERY_TASK_DEFAULT_QUEUE = f"test-{os.getpid()}"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", f"test-{os.getpid()}")
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Rate-limit counters in their own Redis database, away from the broker's.
 CACHES["ratelimit"]["LOCATION"] = os.environ.get("RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/14")  # noqa: F405
