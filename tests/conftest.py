@@ -5,6 +5,7 @@
 
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -36,3 +37,15 @@ def browser_context_args(browser_context_args):
 def page(page):
     page.set_default_timeout(10_000)
     return page
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many fuzzing examples got through to each form (tests/test_fuzz_forms.py)."""
+    fuzz = sys.modules.get("tests.test_fuzz_forms")
+    if fuzz is None or not fuzz.REACHED:
+        return
+    terminalreporter.section("fuzzing: examples that reached each form")
+    for form, (reached, total, refused) in sorted(fuzz.REACHED.items()):
+        terminalreporter.write_line(
+            f"{form}: {reached} of {total} reached the form, {refused} refused (nothing changed)"
+        )
