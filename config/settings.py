@@ -177,7 +177,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
         "options": {"expires": 60},
     },
+    "access-log-checkpoint": {
+        "task": "clinic.tasks.access_log_checkpoint",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
+# Where the access log's head is anchored (clinic/access_log.py): a file the
+# database role cannot rewrite; in production, its own volume, append-only.
+ACCESS_LOG_ANCHOR_FILE = env.str(
+    "ACCESS_LOG_ANCHOR_FILE", default=str(VAR_DIR / "anchors" / "access-log.jsonl")
+)
 
 # --- Accounts ---------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 PostgreSQL and Redis unless the environment names others."""
 
 import os
+import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://root@127.0.0.1:5432/clinic")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -21,3 +22,7 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", f"test-{
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Rate-limit counters in their own Redis database, away from the broker's.
 CACHES["ratelimit"]["LOCATION"] = os.environ.get("RATELIMIT_REDIS_URL", "redis://127.0.0.1:6379/14")  # noqa: F405
+# A checkpoint file of this run's own, never one left by an earlier run's database.
+ACCESS_LOG_ANCHOR_FILE = os.path.join(
+    tempfile.gettempdir(), f"clinic-test-anchors-{os.getpid()}.jsonl"
+)
