@@ -5,10 +5,11 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from clinic.journey import NextStep
+from clinic.journey import NextStep, StageTask, TaskState
 from clinic.selectors import staff_clinic_ids
 
 from . import rules, screener
@@ -29,26 +30,96 @@ def is_current(screening: Screening, now: datetime | None = None) -> bool:
     return now - screening.submitted_at <= timedelta(days=screening.clinic.screening_valid_days)
 
 
-def connect_next_step(course):
-    """The portal's next step in connect, once no intake call is waiting."""
-    latest = course.screenings.order_by("-started_at").first()
+def connect_tasks(course) -> list[StageTask]:
+    """The screener's part of connect, as the client reads it in the portal:
+    not started, in progress, more information asked, sent and waiting, or
+    decided. The screener is open in connect whether or not the intake call
+    has taken place. Two queries."""
+    label = _("Eligibility screener")
+    latest = course.screenings.select_related("clinic").order_by("-started_at", "-pk").first()
+    screener_url = reverse("eligibility:screener")
     if latest is None or latest.status == Screening.Status.DRAFT:
-        return NextStep(
-            _("Fill in the eligibility screener"),
-            _(
-                "A few questions about your health and what brings you here. Your answers are saved as you go."
-            ),
-            reverse("eligibility:screener"),
-            _("Continue the screener") if latest else _("Start the screener"),
-        )
-    if current_decision(latest) is None:
-        return NextStep(
-            _("We are reviewing your answers"),
-            _(
-                "A clinician reads every screening. We will write to you with the outcome and the next steps."
-            ),
-        )
-    return None
+        asked = information_requested(latest) if latest is not None else None
+        if asked is not None:
+            return [
+                StageTask(
+                    label,
+                    _("A clinician asks for more information"),
+                    TaskState.TODO,
+                    NextStep(
+                        _("Our clinical team asks for more information"),
+                        _(
+                            "A clinician read your answers and would like to know more. "
+                            "Their message is in the screener, with your answers to change "
+                            "and send again."
+                        ),
+                        screener_url,
+                        _("Answer in the screener"),
+                    ),
+                    urgency=10,
+                )
+            ]
+        started = latest is not None and bool(latest.current_step)
+        return [
+            StageTask(
+                label,
+                _("In progress: your answers are saved") if started else _("Not started"),
+                TaskState.TODO,
+                NextStep(
+                    _("Fill in the eligibility screener"),
+                    _(
+                        "A few questions about your health and what brings you here. Your answers are saved as you go."
+                    ),
+                    screener_url,
+                    _("Continue the screener") if started else _("Start the screener"),
+                ),
+                urgency=30,
+            )
+        ]
+    if not is_current(latest):
+        return [
+            StageTask(
+                label,
+                _("Your last answers are too old: please fill in the screener again"),
+                TaskState.TODO,
+                NextStep(
+                    _("Fill in the eligibility screener again"),
+                    _(
+                        "Your last screening is more than a few months old. Health and mood change: "
+                        "please answer again."
+                    ),
+                    screener_url,
+                    _("Start the screener"),
+                ),
+                urgency=30,
+            )
+        ]
+    sent_on = date_format(
+        timezone.localtime(latest.submitted_at, latest.clinic.zone), "DATE_FORMAT"
+    )
+    decision = current_decision(latest)
+    if decision is None:
+        return [
+            StageTask(
+                label,
+                _("Sent on %(day)s: a clinician is reviewing your answers") % {"day": sent_on},
+                TaskState.WAITING,
+                NextStep(
+                    _("We are reviewing your answers"),
+                    _(
+                        "A clinician reads every screening. We will write to you with the outcome and the next steps."
+                    ),
+                    reverse("eligibility:submitted"),
+                    _("See what you sent"),
+                ),
+                urgency=50,
+            )
+        ]
+    if decision.kind == Decision.Kind.ELIGIBLE:
+        status = _("Eligible: a clinician confirmed that the program can suit you")
+    else:
+        status = _("Decided: %(decision)s") % {"decision": decision.get_kind_display()}
+    return [StageTask(label, status, TaskState.DONE)]
 
 
 def current_decision(screening: Screening) -> Decision | None:
