@@ -106,7 +106,7 @@ def test_the_review_shows_what_changed_and_each_decision_with_its_submission(
     page = web.get(change_url(first))
     text = words(page)
     html = page.content.decode()
-    assert "The answers below are those of submission 2, sent on" in text
+    assert "The answers below are those of submission 2 (sent on" in text
     # The changed answer, question by question: before, after.
     assert "What changed in submission 2 since submission 1" in text
     assert "Physical health: Do you have heart disease? Yes No" in text
