@@ -17,7 +17,7 @@ class IntakeConfig(AppConfig):
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
         from .models import AvailabilityException, AvailabilityWindow, BookingRules
-        from .selectors import client_export, connect_next_step
+        from .selectors import client_export, connect_tasks
         from .services import held_intake_call_guard
 
         def availability_changed(sender, **kwargs):
@@ -38,7 +38,7 @@ class IntakeConfig(AppConfig):
 
         register_staff_page("intake:staff_day", _("Intake calls"), order=20)
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
-        journey.register_next_step(Stage.CONNECT, connect_next_step)
+        journey.register_stage_tasks(Stage.CONNECT, connect_tasks)
         from clinic.models import Appointment, Concern, Language
 
         exports.register(

@@ -11,11 +11,12 @@ from django.db.models import BigIntegerField, Q
 from django.db.models.functions import Cast, Extract
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from clinic.formatting import local_when
-from clinic.journey import DEFAULT_NEXT_STEPS, NextStep
+from clinic.journey import DEFAULT_NEXT_STEPS, NextStep, StageTask, TaskState
 from clinic.models import Appointment, AppointmentKind, Clinic, Reservation, Stage
 from clinic.selectors import staff_clinic_ids
 
@@ -309,28 +310,57 @@ def staff_intake_call(*, user, call_uuid) -> IntakeCall | None:
     )
 
 
-def connect_next_step(course):
-    """The client's next step in connect while the intake call is ahead:
-    book it, or here is the booked call. Once it is held, later providers
-    (the screener) take over."""
+def connect_tasks(course) -> list[StageTask]:
+    """The intake call's part of connect, as the client reads it in the
+    portal: to book, booked (with the link to change it), or held. Two queries."""
     # services imports this module: the one import that has to wait.
     from .services import manage_token
 
+    label = _("Intake call")
+    held = (
+        IntakeCall.objects.filter(course=course, appointment__status=Appointment.Status.HELD)
+        .select_related("appointment__clinic")
+        .order_by("-appointment__start")
+        .first()
+    )
+    if held is not None:
+        day = timezone.localtime(held.appointment.start, held.appointment.clinic.zone)
+        return [
+            StageTask(
+                label,
+                _("Held on %(day)s") % {"day": date_format(day, "DATE_FORMAT")},
+                TaskState.DONE,
+            )
+        ]
     call = upcoming_intake_call(client_id=course.client_id)
     if call is not None:
-        return NextStep(
-            _("Your intake call is booked"),
-            _("We will call you on %(when)s (%(clinic)s time).")
-            % {
-                "when": local_when(call.appointment.start, call.appointment.clinic),
-                "clinic": call.appointment.clinic.name,
-            },
-            reverse("intake:manage", args=[manage_token(call)]),
-            _("Change or cancel"),
+        when = {
+            "when": local_when(call.appointment.start, call.appointment.clinic),
+            "clinic": call.appointment.clinic.name,
+        }
+        return [
+            StageTask(
+                label,
+                _("Booked for %(when)s (%(clinic)s time)") % when,
+                TaskState.WAITING,
+                NextStep(
+                    _("Your intake call is booked"),
+                    _("We will call you on %(when)s (%(clinic)s time).") % when,
+                    reverse("intake:manage", args=[manage_token(call)]),
+                    _("Change or cancel"),
+                ),
+                urgency=40,
+            )
+        ]
+    return [
+        StageTask(
+            label,
+            _("Not booked yet"),
+            TaskState.TODO,
+            DEFAULT_NEXT_STEPS[Stage.CONNECT],
+            urgency=20,
         )
-    if not has_held_intake_call(course):
-        return DEFAULT_NEXT_STEPS[Stage.CONNECT]
-    return None
+    ]
 
 
 def has_held_intake_call(course) -> bool:

@@ -84,7 +84,12 @@ def test_a_changed_byte_or_header_is_refused():
         decrypted(bytes(data))
 
 
-@pytest.mark.parametrize("text", ["", "short", "!" * 44, bc.generate_key()[:-4]])
+@pytest.mark.parametrize(
+    "text",
+    ["", "short", "!" * 44, bc.generate_key()[:-4]],
+    # Stable names: each test process must collect the same tests (pytest-xdist).
+    ids=["empty", "short", "not-base64", "cut-short"],
+)
 def test_a_malformed_key_is_refused(text):
     with pytest.raises(bc.BackupKeyError):
         bc.parse_key(text)

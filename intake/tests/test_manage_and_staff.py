@@ -244,7 +244,9 @@ def test_the_portal_shows_the_booked_call_as_the_next_step(client, call):
     EmailAddress.objects.filter(user=user).update(verified=True)
     client.force_login(user)
     page = client.get(reverse("portal:home")).content.decode()
-    assert "Your intake call is booked" in page
+    # The screener is the next step meanwhile; the booked call is listed with its link.
+    assert "Fill in the eligibility screener" in page
+    assert "Booked for Thursday June 4, 2026, 10:00 a.m. (Montréal time)" in page
     assert manage_url(call) in page
 
 

@@ -32,7 +32,7 @@ from clinic.models import (
     Stage,
     User,
 )
-from eligibility.models import QuestionnaireResponse, Screening
+from eligibility.models import QuestionnaireResponse, Screening, ScreeningSubmission
 from eligibility.screener import EXAMPLE_ANSWERS
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
 
@@ -258,6 +258,25 @@ class Command(BaseCommand):
                     submitted_at=c.opened_at + timedelta(days=3),
                 )
                 for c in courses
+            ),
+            batch_size=BATCH,
+        )
+        # Each sent screening as it was sent (the review reads this).
+        ScreeningSubmission.objects.bulk_create(
+            (
+                ScreeningSubmission(
+                    screening=s,
+                    number=1,
+                    answers=s.answers,
+                    rules_version=s.rules_version,
+                    outcome=s.outcome,
+                    reasons=s.reasons,
+                    phq9_score=s.phq9_score,
+                    gad7_score=s.gad7_score,
+                    crisis_flag=s.crisis_flag,
+                    submitted_at=s.submitted_at,
+                )
+                for s in screenings
             ),
             batch_size=BATCH,
         )
