@@ -1,12 +1,14 @@
 from django.contrib import admin
 
 from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
+from clinic.permissions import is_clinician
 
 from .models import (
     AvailabilityException,
     AvailabilityWindow,
     BookingRules,
     IntakeCall,
+    IntakeCallOutcome,
     InterestRegistration,
 )
 
@@ -48,11 +50,41 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
 
 
+class IntakeCallOutcomeInline(admin.TabularInline):
+    """The call's outcome and every correction, oldest first: read-only, as
+    the records are (they are made on the staff call page)."""
+
+    model = IntakeCallOutcome
+    fk_name = "call"
+    extra = 0
+    fields = ["at", "by", "outcome", "notes", "corrects", "reason"]
+    readonly_fields = fields
+    ordering = ["pk"]
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by", "corrects")
+
+    def has_view_permission(self, request, obj=None):
+        return is_clinician(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(IntakeCall)
 class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdmin):
     """Read-only here: calls are booked, moved and recorded through the services.
     The concern and the notes are clinical: as on the staff call page,
     coordinators see the call there, without them."""
+
+    inlines = [IntakeCallOutcomeInline]
 
     clinic_lookup = "appointment__clinic"
     list_display = ["appointment", "course", "language"]
@@ -65,9 +97,6 @@ class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.Model
         "language",
         "phone",
         "consent_to_contact",
-        "notes",
-        "outcome_by",
-        "outcome_at",
         "created_at",
     ]
     fields = readonly_fields

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Appointment, Clinic, Concern, Course, Language
+from clinic.records import MSG_APPEND_ONLY, AppendOnlyRecord
 
 
 class BookingRules(models.Model):
@@ -146,17 +147,6 @@ class IntakeCall(models.Model):
     language = models.CharField(_("language of the call"), max_length=2, choices=Language.choices)
     phone = models.CharField(_("phone"), max_length=30)
     consent_to_contact = models.BooleanField(_("consents to be contacted"))
-    notes = models.TextField(_("notes"), blank=True)
-    # Who last marked the call held or no-show and wrote its notes, and when.
-    outcome_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("outcome recorded by"),
-    )
-    outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
     # The booking form's one-time token: the same form sent twice books once.
     submission = models.UUIDField(unique=True, editable=False)
     created_at = models.DateTimeField(_("booked at"), default=timezone.now, editable=False)
@@ -167,6 +157,87 @@ class IntakeCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes, which would go round the record's save() and delete(),
+    are refused too."""
+
+    def update(self, **kwargs):
+        raise ValidationError(MSG_APPEND_ONLY)
+
+    def delete(self):
+        raise ValidationError(MSG_APPEND_ONLY)
+
+
+class IntakeCallOutcome(AppendOnlyRecord):
+    """What happened at an intake call, as a clinician recorded it: held or
+    no-show, with notes. A clinical record, so append-only (save() and
+    delete() refuse an existing row, and so do bulk writes): the first
+    record is made once, and a correction is a new row that points to the
+    one it corrects, with who, when and why. The call's outcome is the last
+    row of that chain; its appointment's status says the same (both are
+    written in one transaction by intake.services)."""
+
+    class Outcome(models.TextChoices):
+        HELD = "held", _("held")
+        NO_SHOW = "no_show", _("no-show")
+
+    call = models.ForeignKey(
+        IntakeCall, on_delete=models.PROTECT, related_name="outcomes", verbose_name=_("intake call")
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    # Empty only on outcomes recorded before the app kept who recorded them
+    # (migration 0005 carried them over); the services always set it.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # One-to-one: a record is corrected at most once, so the history is a
+    # single chain and two corrections of the same record cannot both stand.
+    corrects = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="correction",
+        verbose_name=_("corrects"),
+    )
+    reason = models.TextField(_("why it was corrected"), blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("intake call outcome")
+        verbose_name_plural = _("intake call outcomes")
+        # The order they were made in: a correction always follows the
+        # record it corrects (its clock time may not, after a clock change).
+        ordering = ["pk"]
+        constraints = [
+            # An outcome is recorded once: every later row is a correction.
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=Q(corrects__isnull=True),
+                name="intake_outcome_recorded_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(reason=""),
+                name="intake_outcome_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+    def clean(self) -> None:
+        if self.corrects_id and self.corrects.call_id != self.call_id:
+            raise ValidationError(_("A correction must be of an outcome of the same call."))
 
 
 class InterestRegistration(models.Model):

@@ -28,7 +28,7 @@ from clinic.permissions import is_clinician_of
 from clinic.selectors import active_course
 
 from . import selectors
-from .models import BookingRules, IntakeCall, InterestRegistration
+from .models import BookingRules, IntakeCall, IntakeCallOutcome, InterestRegistration
 
 CONFIRMATION = "intake.confirmation"
 REMINDER_24H = "intake.reminder_24h"
@@ -436,44 +436,170 @@ MSG_NOT_STARTED = gettext_noop(
 MSG_CLINICIANS_ONLY = gettext_noop(
     "Only a clinician of this clinic can record the outcome of an intake call."
 )
-
-
 MSG_OUTCOME_RECORDED = gettext_noop(
     "The outcome of this call is already recorded. Reload the page to see it."
 )
+MSG_CALL_CANCELLED = gettext_noop("This call was cancelled: it has no outcome to record.")
+MSG_NO_OUTCOME_YET = gettext_noop(
+    "No outcome is recorded for this call yet: record it before correcting it."
+)
+MSG_CORRECTION_REASON = gettext_noop("Please say why you are correcting the outcome.")
+MSG_CORRECTION_STALE = gettext_noop(
+    "Someone else changed the outcome of this call while you were looking at it. "
+    "Reload the page to see it, then correct it again if needed."
+)
+MSG_CORRECTION_UNCHANGED = gettext_noop(
+    "This correction changes nothing: change the outcome or the notes."
+)
+MSG_HELD_CALL_MOVED_COURSE = gettext_noop(
+    "This call cannot become a no-show: it is the held intake call that let the course "
+    "move on from connect, and the journey has no step back. You can correct the notes "
+    "instead (the outcome stays held), and if the client should not go on, put the course "
+    "on hold with a reason from the course page."
+)
 # The journey event's reason when a held call completes the connect stage.
 EVENT_CALL_HELD = gettext_noop("Intake call held")
+EVENT_CALL_HELD_CORRECTED = gettext_noop("Intake call outcome corrected to held")
+
+Outcome = IntakeCallOutcome.Outcome
+
+
+def _outcome_status(outcome: str) -> str:
+    if outcome not in Outcome.values:
+        raise ValueError(f"unknown intake call outcome {outcome!r}")
+    # The appointment's statuses and the outcomes share their codes.
+    return Appointment.Status(outcome)
+
+
+def _lock_for_outcome(intake_call: IntakeCall) -> tuple[IntakeCall, Course]:
+    """Lock the call's row, then its course's: every write about a call's
+    outcome takes both, in this order, so a record and a correction of one
+    call queue behind each other, and so do corrections of two calls of one
+    course (each checks that the other's held call still stands)."""
+    call = IntakeCall.objects.select_for_update().get(pk=intake_call.pk)
+    course = Course.objects.select_for_update().get(pk=call.course_id)
+    return call, course
 
 
 def intake_call_record_outcome(
     *, intake_call: IntakeCall, outcome: str, notes: str, actor: User, now: datetime | None = None
-) -> IntakeCall:
+) -> IntakeCallOutcome:
     """A clinician marks the call held or no-show, with notes, once; who did
-    it and when is kept with them. A held call is one of the conditions for
-    leaving the connect stage: when it is the last one met, the course moves
-    on to prepare in the same transaction."""
+    it and when is kept with them. A second record (another clinician
+    sending the form at the same time, or an old page) is refused: changing
+    a recorded outcome is a correction (`intake_call_correct_outcome`).
+
+    A held call is one of the conditions for leaving the connect stage: when
+    it is the last one met, the course moves on to prepare in the same
+    transaction."""
     now = now or timezone.now()
     appointment = intake_call.appointment
+    status = _outcome_status(outcome)
     if not is_clinician_of(actor, appointment.clinic_id):
         raise BookingError(_(MSG_CLINICIANS_ONLY))
     if appointment.start > now:
         raise BookingError(_(MSG_NOT_STARTED))
-    status = {"held": Appointment.Status.HELD, "no_show": Appointment.Status.NO_SHOW}[outcome]
     try:
         with transaction.atomic():
-            calendar.appointment_mark(appointment=appointment, status=status, now=now)
-            IntakeCall.objects.filter(pk=intake_call.pk).update(
-                notes=notes.strip(), outcome_by=actor, outcome_at=now
+            call, course = _lock_for_outcome(intake_call)
+            if IntakeCallOutcome.objects.filter(call=call).exists():
+                raise BookingError(_(MSG_OUTCOME_RECORDED))
+            if appointment.status == Appointment.Status.CANCELLED:
+                raise BookingError(_(MSG_CALL_CANCELLED))
+            calendar.appointment_mark(
+                appointment=appointment, status=status, now=now, was=Appointment.Status.BOOKED
             )
+            record = IntakeCallOutcome(
+                call=call, outcome=outcome, notes=notes.strip(), by=actor, at=now
+            )
+            record.full_clean(exclude=["call", "by", "corrects"], validate_constraints=False)
+            record.save()
             if status == Appointment.Status.HELD:
-                journey.course_advance(
-                    course=intake_call.course, cause=_(EVENT_CALL_HELD), by=actor
-                )
-    except calendar.CalendarConflict as exc:
+                journey.course_advance(course=course, cause=_(EVENT_CALL_HELD), by=actor)
+    except (calendar.CalendarConflict, IntegrityError) as exc:
+        # The mark's conditional update, or the one-first-record constraint
+        # behind it: someone recorded the outcome in the meantime.
         raise BookingError(_(MSG_OUTCOME_RECORDED)) from exc
-    intake_call.refresh_from_db()
     intake_call.appointment.refresh_from_db()
-    return intake_call
+    return record
+
+
+def intake_call_correct_outcome(
+    *,
+    intake_call: IntakeCall,
+    outcome: str,
+    notes: str,
+    reason: str,
+    actor: User,
+    seen_outcome_id: int | None,
+    now: datetime | None = None,
+) -> IntakeCallOutcome:
+    """A clinician of the call's clinic corrects its recorded outcome (held
+    that was a no-show, or the reverse) or only its notes, saying why. The
+    correction is a new record pointing to the one it corrects; nothing is
+    overwritten.
+
+    `seen_outcome_id` is the record the clinician was looking at: when it is
+    no longer the current one (someone corrected it meanwhile) the correction
+    is refused as stale rather than silently replacing theirs. The call's row
+    is locked first (`_lock_for_outcome`), so two corrections of one call
+    queue and the second sees the first.
+
+    The journey has no step back: a held call that let the course leave
+    connect (prepare or later, on hold from there, or ended after) cannot
+    become a no-show unless another held intake call of the course still
+    stands. The course row is locked too, so two corrections of the course's
+    two held calls at once cannot both take that last condition away. A
+    no-show corrected to held may complete the connect stage, as a first
+    record would."""
+    now = now or timezone.now()
+    appointment = intake_call.appointment
+    _outcome_status(outcome)
+    if not is_clinician_of(actor, appointment.clinic_id):
+        raise BookingError(_(MSG_CLINICIANS_ONLY))
+    reason, notes = reason.strip(), notes.strip()
+    if not reason:
+        raise BookingError(_(MSG_CORRECTION_REASON))
+    try:
+        with transaction.atomic():
+            call, course = _lock_for_outcome(intake_call)
+            current = selectors.current_outcome(call)
+            if current is None:
+                raise BookingError(_(MSG_NO_OUTCOME_YET))
+            if current.pk != seen_outcome_id:
+                raise BookingError(_(MSG_CORRECTION_STALE))
+            if outcome == current.outcome and notes == current.notes:
+                raise BookingError(_(MSG_CORRECTION_UNCHANGED))
+            if (
+                (current.outcome, outcome) == (Outcome.HELD, Outcome.NO_SHOW)
+                and selectors.course_left_connect(course)
+                and not selectors.has_held_intake_call(course, other_than=call)
+            ):
+                raise BookingError(_(MSG_HELD_CALL_MOVED_COURSE))
+            # `was`: the appointment must still say what the current record
+            # says, the last line if anything changed it outside this lock.
+            calendar.appointment_mark(
+                appointment=appointment, status=outcome, now=now, was=current.outcome
+            )
+            correction = IntakeCallOutcome(
+                call=call,
+                outcome=outcome,
+                notes=notes,
+                by=actor,
+                at=now,
+                corrects=current,
+                reason=reason,
+            )
+            correction.full_clean(exclude=["call", "by", "corrects"], validate_constraints=False)
+            correction.save()
+            if (current.outcome, outcome) == (Outcome.NO_SHOW, Outcome.HELD):
+                journey.course_advance(course=course, cause=_(EVENT_CALL_HELD_CORRECTED), by=actor)
+    except (calendar.CalendarConflict, IntegrityError) as exc:
+        # The appointment's status moved, or the record was corrected by a
+        # concurrent correction (one correction per record: a database rule).
+        raise BookingError(_(MSG_CORRECTION_STALE)) from exc
+    intake_call.appointment.refresh_from_db()
+    return correction
 
 
 def held_intake_call_guard(course: Course) -> list[str]:

@@ -19,7 +19,7 @@ from clinic.models import Clinic
 from clinic.permissions import is_clinician, staff_required
 
 from . import selectors, services
-from .forms import BookingForm, CallOutcomeForm, InterestForm
+from .forms import BookingForm, CallCorrectionForm, CallOutcomeForm, InterestForm
 
 
 def _asked_week(request) -> date | None:
@@ -287,22 +287,66 @@ def staff_call(request, call_uuid):
     # (coordinators see the name and phone; clinicians also the concern and notes).
     access_log_record(actor=request.user, client=call.course.client, obj=call, request=request)
     day_url = selectors.staff_day_url(call.appointment)
-    form = CallOutcomeForm(request.POST or None, initial={"notes": call.notes})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intake_call_record_outcome(
-                intake_call=call,
-                outcome=form.cleaned_data["outcome"],
-                notes=form.cleaned_data["notes"],
-                actor=request.user,
-            )
-        except services.BookingError as exc:
-            form.add_error(None, str(exc))
+    # The outcome's notes and history are clinical: read for clinicians only.
+    history = selectors.intake_call_outcomes(call) if clinician else []
+    current = history[-1] if history else None
+    form = action = None
+    if clinician:
+        posted = request.POST if request.method == "POST" else None
+        # The form the person sent, whatever happened since they loaded the
+        # page: a first record sent after someone else's is refused, not
+        # silently read as a correction.
+        action = posted.get("action") if posted is not None else None
+        if action not in ("record", "correct"):
+            action = "record" if current is None else "correct"
+        if action == "record":
+            form = CallOutcomeForm(posted)
         else:
-            messages.success(request, _("The outcome of the call is recorded."))
-            return redirect(day_url)
+            form = CallCorrectionForm(
+                posted,
+                initial={
+                    "outcome": current.outcome if current else None,
+                    "notes": current.notes if current else "",
+                    "seen_outcome": current.pk if current else None,
+                },
+            )
+        if posted is not None and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "record":
+                    services.intake_call_record_outcome(
+                        intake_call=call,
+                        outcome=data["outcome"],
+                        notes=data["notes"],
+                        actor=request.user,
+                    )
+                else:
+                    services.intake_call_correct_outcome(
+                        intake_call=call,
+                        outcome=data["outcome"],
+                        notes=data["notes"],
+                        reason=data["reason"],
+                        actor=request.user,
+                        seen_outcome_id=data["seen_outcome"],
+                    )
+            except services.BookingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if action == "record":
+                    messages.success(request, _("The outcome of the call is recorded."))
+                    return redirect(day_url)
+                messages.success(request, _("The correction is recorded."))
+                return redirect("intake:staff_call", call_uuid=call.uuid)
     return render(
         request,
         "intake/staff_call.html",
-        {"call": call, "form": form, "is_clinician": clinician, "day_url": day_url},
+        {
+            "call": call,
+            "form": form,
+            "action": action,
+            "history": history,
+            "current": current,
+            "is_clinician": clinician,
+            "day_url": day_url,
+        },
     )
