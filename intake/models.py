@@ -240,6 +240,43 @@ class IntakeCallOutcome(AppendOnlyRecord):
             raise ValidationError(_("A correction must be of an outcome of the same call."))
 
 
+class BookingRequest(models.Model):
+    """A visitor's request for an intake call, waiting for them to open the
+    link e-mailed to the address they gave: nothing is booked, and no account
+    looked at, until then. The link carries only a random token; this row
+    keeps its SHA-256 hash, so the database alone cannot rebuild a link. A
+    request is purged once it expires (intake.tasks), confirmed or not: a
+    confirmed one lives on as the intake call it booked."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
+    start = models.DateTimeField(_("time asked for"))
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=30)
+    language = models.CharField(_("language of the call"), max_length=2, choices=Language.choices)
+    concern = models.CharField(_("primary concern"), max_length=30, choices=Concern.choices)
+    consent_to_contact = models.BooleanField(_("consents to be contacted"))
+    # The booking form's one-time token: the same form sent twice is one
+    # request, and the booking it confirms is made once (IntakeCall.submission).
+    submission = models.UUIDField(unique=True, editable=False)
+    token_hash = models.CharField(_("hash of the link's token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("link expires at"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("booking request")
+        verbose_name_plural = _("booking requests")
+        indexes = [models.Index(fields=["expires_at"], name="bookingrequest_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} · {self.start:%Y-%m-%d %H:%M}"
+
+
 class InterestRegistration(models.Model):
     """Someone who wants to hear when a program under development opens."""
 

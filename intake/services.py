@@ -1,5 +1,7 @@
 """Booking, rescheduling and cancelling intake calls. One transaction each."""
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,12 +25,18 @@ from clinic.models import (
     Stage,
     User,
 )
-from clinic.outbox import outbox_enqueue, outbox_enqueue_many
+from clinic.outbox import outbox_enqueue, outbox_enqueue_many, outbox_forget
 from clinic.permissions import is_clinician_of
 from clinic.selectors import active_course
 
 from . import selectors
-from .models import BookingRules, IntakeCall, IntakeCallOutcome, InterestRegistration
+from .models import (
+    BookingRequest,
+    BookingRules,
+    IntakeCall,
+    IntakeCallOutcome,
+    InterestRegistration,
+)
 
 CONFIRMATION = "intake.confirmation"
 REMINDER_24H = "intake.reminder_24h"
@@ -122,11 +130,35 @@ def intake_call_from_token(token: str) -> IntakeCall:
     return call
 
 
+# --- Links e-mailed to prove an address --------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a link's token: its SHA-256. Looking a
+    link up by this hash is an index lookup on a value the visitor cannot
+    steer, so there is no timing to compare."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    """A random token for a link (256 bits, URL-safe) and its digest."""
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
 # --- Booking requests (anonymous visitors) -------------------------------------------------
 
-REQUEST_SALT = "intake.request"
 REQUEST_MAX_AGE = timedelta(hours=24)
 CONFIRM_REQUEST = "intake.confirm_request"
+
+MSG_REQUEST_USED = gettext_noop(
+    "This link has already been used to confirm your call. To see, change or cancel it, "
+    "use the link in the confirmation e-mail we sent you."
+)
+MSG_REQUEST_LINK_UNKNOWN = gettext_noop(
+    "This confirmation link is not valid, or it has expired (links work for 24 hours). "
+    "Please choose a time again."
+)
 
 
 def booking_request(
@@ -137,56 +169,136 @@ def booking_request(
     concern: str,
     consent_to_contact: bool,
     submission: uuid.UUID,
+    now: datetime | None = None,
 ) -> None:
     """A visitor who is not signed in asks for a call: nothing is booked and
     no account is looked at until they open the link e-mailed to the address
     they gave (so a stranger can neither book for someone else nor learn
     whether an address has an account). Sending the form twice sends one
-    e-mail."""
+    e-mail.
+
+    The request waits here, server-side, and the link carries only a random
+    token, so nothing about the visitor travels in it (nor reaches a web
+    server's access log). Where the raw token lives: the request row keeps
+    only its hash; the raw token goes into the outbox row that e-mails it,
+    because the e-mail may be retried and must carry the same link each
+    time (a token drawn by the handler at send time would differ on each
+    retry, and one whose hash was rolled back after the mail left would be a
+    dead link). The handler blanks it from the payload in the transaction
+    that marks the row sent (clinic.outbox.outbox_forget), and the purge
+    blanks any left behind by an e-mail that never went; so the raw token is
+    at rest only while its e-mail waits to be sent, normally seconds."""
     if concern in CONCERNS_UNDER_DEVELOPMENT:
         raise BookingError(_(MSG_UNDER_DEVELOPMENT))
     if selectors.intake_slot_at(clinic=clinic, start=start) is None:
         raise BookingError(_(MSG_SLOT_UNAVAILABLE))
-    token = signing.dumps(
-        {
-            "clinic": clinic.pk,
-            "start": start.isoformat(),
-            "concern": concern,
-            "consent": consent_to_contact,
-            "submission": str(submission),
-            "visitor": [
-                visitor.first_name,
-                visitor.last_name,
-                visitor.email.lower(),
-                visitor.phone,
-                visitor.language,
-            ],
-        },
-        salt=REQUEST_SALT,
-        compress=True,
+    if BookingRequest.objects.filter(submission=submission).exists():
+        return  # the same form sent again: its e-mail is on its way
+    now = now or timezone.now()
+    token, digest = _new_token()
+    request = BookingRequest(
+        clinic=clinic,
+        start=start,
+        first_name=visitor.first_name,
+        last_name=visitor.last_name,
+        email=visitor.email.strip().lower(),
+        phone=visitor.phone,
+        language=visitor.language,
+        concern=concern,
+        consent_to_contact=consent_to_contact,
+        submission=submission,
+        token_hash=digest,
+        created_at=now,
+        expires_at=now + REQUEST_MAX_AGE,
     )
-    with transaction.atomic():
-        outbox_enqueue(kind=CONFIRM_REQUEST, key=str(submission), payload={"token": token})
-
-
-def booking_request_load(token: str) -> dict:
-    """The booking a confirmation link stands for, as intake_call_book's arguments."""
+    # The form checked each field; the unique submission is the database's
+    # to enforce (the same form sent twice at once).
+    request.full_clean(exclude=["clinic"], validate_unique=False)
     try:
-        data = signing.loads(token, salt=REQUEST_SALT, max_age=REQUEST_MAX_AGE)
-        clinic = Clinic.objects.get(pk=data["clinic"])
-        first, last, email, phone, language = data["visitor"]
-        return {
-            "clinic": clinic,
-            "start": datetime.fromisoformat(data["start"]),
-            "concern": data["concern"],
-            "consent_to_contact": bool(data["consent"]),
-            "submission": uuid.UUID(data["submission"]),
-            "visitor": Visitor(first, last, email, phone, language),
-        }
-    except signing.SignatureExpired as exc:
-        raise BookingError(_(MSG_REQUEST_EXPIRED)) from exc
-    except (signing.BadSignature, Clinic.DoesNotExist, KeyError, ValueError, TypeError) as exc:
-        raise BookingError(_(MSG_LINK_INVALID)) from exc
+        with transaction.atomic():
+            request.save()
+            outbox_enqueue(
+                kind=CONFIRM_REQUEST,
+                key=str(request.uuid),
+                payload={"request": str(request.uuid), "token": token},
+            )
+    except IntegrityError:
+        return  # the same form, sent twice at once: the first send's e-mail goes
+
+
+def _request_for_token(token: str, *, now: datetime) -> BookingRequest:
+    request = (
+        BookingRequest.objects.select_related("clinic")
+        .filter(token_hash=token_digest(token))
+        .first()
+    )
+    if request is None:
+        raise BookingError(_(MSG_REQUEST_LINK_UNKNOWN))
+    if request.confirmed_at is not None:
+        raise BookingError(_(MSG_REQUEST_USED))
+    if request.expires_at <= now:
+        raise BookingError(_(MSG_REQUEST_EXPIRED))
+    return request
+
+
+def booking_request_pending(*, token: str, now: datetime | None = None) -> BookingRequest:
+    """The request a confirmation link stands for, while it can still be
+    confirmed; else BookingError saying why (unknown, used, expired)."""
+    return _request_for_token(token, now=now or timezone.now())
+
+
+def _booking_of(request: BookingRequest) -> dict:
+    return {
+        "clinic": request.clinic,
+        "start": request.start,
+        "visitor": Visitor(
+            request.first_name, request.last_name, request.email, request.phone, request.language
+        ),
+        "concern": request.concern,
+        "consent_to_contact": request.consent_to_contact,
+        "submission": request.submission,
+    }
+
+
+def booking_request_confirm(*, token: str, now: datetime | None = None) -> IntakeCall:
+    """The person opened the link: the address is theirs, so book the call
+    they asked for and spend the link. The booking carries the request's
+    submission id, so the link sent twice at once books once: intake_call_book
+    gives the second send the booking the first made. When the booking is
+    refused (the time was taken meanwhile) the link stays usable until it
+    expires."""
+    now = now or timezone.now()
+    request = _request_for_token(token, now=now)
+    with transaction.atomic():
+        call = intake_call_book(**_booking_of(request), now=now)
+        BookingRequest.objects.filter(pk=request.pk, confirmed_at__isnull=True).update(
+            confirmed_at=now
+        )
+    return call
+
+
+@dataclass
+class PurgeResult:
+    booking_requests: int = 0
+    interest_registrations: int = 0
+
+
+def expired_requests_purge(*, now: datetime | None = None) -> PurgeResult:
+    """Forget what visitors asked for by e-mail link once the link has
+    expired: booking requests (confirmed ones too: the booking lives on as
+    its intake call, and the request only duplicated the visitor's details).
+    Tokens still sitting in the payloads of e-mails that never went out
+    (a failed send, an outage) are blanked as well. Run by beat
+    (intake.tasks.purge_expired_requests)."""
+    now = now or timezone.now()
+    result = PurgeResult()
+    with transaction.atomic():
+        expired = BookingRequest.objects.filter(expires_at__lte=now)
+        keys = [str(key) for key in expired.values_list("uuid", flat=True)]
+        outbox_forget(kind=CONFIRM_REQUEST, keys=keys, fields=["token"])
+        _total, by_model = expired.delete()
+        result.booking_requests = by_model.get(BookingRequest._meta.label, 0)
+    return result
 
 
 # --- Booking ------------------------------------------------------------------------------

@@ -147,13 +147,13 @@ def book(request, clinic_slug, slot_key):
 def confirm(request, token):
     """The e-mailed link: the person proved the address, now book for real."""
     try:
-        booking = services.booking_request_load(token)
+        booking = services.booking_request_pending(token=token)
     except services.BookingError as exc:
         return render(request, "intake/link_problem.html", {"error": str(exc)}, status=400)
     error = existing_token = None
     if request.method == "POST":
         try:
-            call = services.intake_call_book(**booking)
+            call = services.booking_request_confirm(token=token)
         except services.BookingError as exc:
             error = str(exc)
             if exc.intake_call is not None:
@@ -163,7 +163,13 @@ def confirm(request, token):
     return render(
         request,
         "intake/confirm.html",
-        {**booking, "error": error, "existing_token": existing_token},
+        {
+            "clinic": booking.clinic,
+            "start": booking.start,
+            "visitor": booking,
+            "error": error,
+            "existing_token": existing_token,
+        },
     )
 
 
