@@ -21,7 +21,7 @@ from clinic.models import Appointment, StaffProfile, StaffRole, User
 from clinic.sms import normalise_phone, send_sms
 
 from . import selectors, services
-from .models import BookingRequest, IntakeCall
+from .models import BookingRequest, IntakeCall, InterestRegistration
 
 
 def _call(message) -> IntakeCall | None:
@@ -282,6 +282,36 @@ def send_confirm_request(message) -> bool:
                 "clinic": clinic,
                 "when": local_when(request.start, clinic),
                 "confirm_url": absolute(reverse("intake:confirm", args=[token])),
+            },
+        )
+        sent = True
+    outbox.outbox_forget(kind=message.kind, keys=[message.key], fields=["token"])
+    return sent
+
+
+@outbox.handler(services.INTEREST_CONFIRM)
+def send_interest_confirm(message) -> bool:
+    """The link that confirms an interest registration (double opt-in), in
+    the registrant's language. Nothing is sent for a registration confirmed,
+    replaced by a newer one or expired meanwhile; the raw token is forgotten
+    once the row is done, as for a booking request."""
+    token = message.payload.get("token")
+    registration = (
+        InterestRegistration.objects.pending()
+        .filter(uuid=message.payload.get("registration"), expires_at__gt=timezone.now())
+        .first()
+    )
+    sent = False
+    if token and registration is not None:
+        send_templated(
+            to=registration.email,
+            language=registration.language,
+            template="intake/email/interest_confirm",
+            context=lambda: {
+                "registration": registration,
+                "program": registration.get_concern_display(),
+                "days": services.INTEREST_MAX_AGE.days,
+                "confirm_url": absolute(reverse("intake:interest_confirm", args=[token])),
             },
         )
         sent = True

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -277,10 +278,30 @@ class BookingRequest(models.Model):
         return f"{self.email} · {self.start:%Y-%m-%d %H:%M}"
 
 
-class InterestRegistration(models.Model):
-    """Someone who wants to hear when a program under development opens."""
+class InterestRegistrationQuerySet(models.QuerySet):
+    def confirmed(self):
+        """The registrations that count: the address's owner confirmed them."""
+        return self.filter(confirmed_at__isnull=False)
 
+    def pending(self):
+        return self.filter(confirmed_at__isnull=True)
+
+
+class InterestRegistration(models.Model):
+    """Someone who wants to hear when a program under development opens.
+
+    Double opt-in, as Canada's anti-spam law (CASL) expects for news from
+    the clinic: a registration counts only once the owner of the address
+    opened the link e-mailed to it (`confirmed_at`); until then it is
+    pending, and it is purged when its link expires. One registration per
+    address and program: a later one never changes a confirmed one, and
+    replaces a pending one (whose link then dies). `created_at`,
+    `consent_page` and `consent_wording` are the record of consent: when,
+    on which page and to which words it was given."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=150)
+    # Stored in lower case: one address, however it is typed.
     email = models.EmailField(_("e-mail"))
     concern = models.CharField(_("program"), max_length=30, choices=Concern.choices)
     clinic = models.ForeignKey(
@@ -289,13 +310,34 @@ class InterestRegistration(models.Model):
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
     consent_to_contact = models.BooleanField(_("consents to be contacted"))
     created_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
+    consent_page = models.CharField(_("page where consent was given"), max_length=300, blank=True)
+    consent_wording = models.TextField(_("consent as worded on that page"), blank=True)
+    # The SHA-256 of the confirmation link's token: the link itself is only in the e-mail.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("confirmation link expires at"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    objects = InterestRegistrationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("interest registration")
         verbose_name_plural = _("interest registrations")
         constraints = [
-            models.UniqueConstraint(fields=["email", "concern"], name="interest_once_per_program"),
+            models.UniqueConstraint(
+                Lower("email"), "concern", name="interest_once_per_address_and_program"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(confirmed_at__isnull=True),
+                name="interest_pending_expires_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.email} · {self.get_concern_display()}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None

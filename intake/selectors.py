@@ -25,6 +25,7 @@ from .models import (
     BookingRules,
     IntakeCall,
     IntakeCallOutcome,
+    InterestRegistration,
 )
 
 
@@ -409,3 +410,12 @@ def client_export(client) -> list[dict]:
         }
         for call in calls
     ]
+
+
+def interest_contacts(*, concern: str, clinic: Clinic | None = None) -> list[InterestRegistration]:
+    """The people to write to when a program opens: confirmed registrations
+    only (double opt-in), for this clinic or either clinic."""
+    registrations = InterestRegistration.objects.confirmed().filter(concern=concern)
+    if clinic is not None:
+        registrations = registrations.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+    return list(registrations.order_by("confirmed_at", "pk"))

@@ -287,18 +287,30 @@ def expired_requests_purge(*, now: datetime | None = None) -> PurgeResult:
     """Forget what visitors asked for by e-mail link once the link has
     expired: booking requests (confirmed ones too: the booking lives on as
     its intake call, and the request only duplicated the visitor's details).
-    Tokens still sitting in the payloads of e-mails that never went out
-    (a failed send, an outage) are blanked as well. Run by beat
-    (intake.tasks.purge_expired_requests)."""
+    Interest registrations nobody confirmed in time go too (a confirmed one
+    stays until its owner asks us to forget it). Tokens still sitting in
+    the payloads of e-mails that never went out (a failed send, an outage)
+    are blanked as well. Run by beat (intake.tasks.purge_expired_requests)."""
     now = now or timezone.now()
     result = PurgeResult()
     with transaction.atomic():
-        expired = BookingRequest.objects.filter(expires_at__lte=now)
-        keys = [str(key) for key in expired.values_list("uuid", flat=True)]
-        outbox_forget(kind=CONFIRM_REQUEST, keys=keys, fields=["token"])
-        _total, by_model = expired.delete()
-        result.booking_requests = by_model.get(BookingRequest._meta.label, 0)
+        result.booking_requests = _purge(
+            CONFIRM_REQUEST, BookingRequest.objects.filter(expires_at__lte=now)
+        )
+        result.interest_registrations = _purge(
+            INTEREST_CONFIRM, InterestRegistration.objects.pending().filter(expires_at__lte=now)
+        )
     return result
+
+
+def _purge(kind: str, expired) -> int:
+    """Delete the expired rows and blank the tokens of their e-mails (and of
+    any e-mail of this kind given up on), and say how many rows went."""
+    keys = [str(key) for key in expired.values_list("uuid", flat=True)]
+    outbox_forget(kind=kind, keys=keys, fields=["token"])
+    outbox_forget(kind=kind, fields=["token"])
+    _total, by_model = expired.delete()
+    return by_model.get(expired.model._meta.label, 0)
 
 
 # --- Booking ------------------------------------------------------------------------------
@@ -525,20 +537,123 @@ def intake_call_reschedule(
     return intake_call
 
 
+# --- Interest in programs under development (double opt-in) -------------------------------
+
+INTEREST_MAX_AGE = timedelta(days=7)
+INTEREST_CONFIRM = "intake.interest_confirm"
+
+MSG_INTEREST_LINK_UNKNOWN = gettext_noop(
+    "This link is not valid, or it has expired. Please register again: we will send you a new link."
+)
+MSG_INTEREST_EXPIRED = gettext_noop(
+    "This link has expired (links work for 7 days). Please register again: we will send you a new link."
+)
+
+
+class InterestError(Exception):
+    """A confirmation link that cannot be used; `str()` is a sentence for the person."""
+
+
 def interest_register(
-    *, name: str, email: str, concern: str, clinic: Clinic | None, language: str, consent: bool
-) -> InterestRegistration:
-    """Remember someone who wants to hear when a program opens (once per program)."""
-    registration, _created = InterestRegistration.objects.update_or_create(
-        email=email.lower(),
+    *,
+    name: str,
+    email: str,
+    concern: str,
+    clinic: Clinic | None,
+    language: str,
+    consent: bool,
+    consent_page: str,
+    consent_wording: str,
+    now: datetime | None = None,
+) -> None:
+    """Someone asks to hear when a program opens. The registration is
+    pending until the owner of the address opens the link we e-mail to it
+    (double opt-in): a stranger typing someone else's address changes
+    nothing that counts.
+
+    One registration per address (in any case) and program. A confirmed one
+    is never changed by a later registration; a pending one is replaced by
+    the newer one, whose link is the only one that works. Whatever happens,
+    the caller shows the same page, so it reveals nothing about who has
+    registered. The raw token travels as a booking request's does (see
+    booking_request): hashed here, in the outbox row only until sent."""
+    if not consent:
+        raise ValueError("a registration needs the person's consent to be e-mailed")
+    now = now or timezone.now()
+    email = email.strip().lower()
+    token, digest = _new_token()
+    registration = InterestRegistration(
+        name=name.strip(),
+        email=email,
         concern=concern,
-        defaults={
-            "name": name,
-            "clinic": clinic,
-            "language": language,
-            "consent_to_contact": consent,
-        },
+        clinic=clinic,
+        language=language,
+        consent_to_contact=True,
+        created_at=now,
+        consent_page=consent_page[:300],
+        consent_wording=consent_wording,
+        token_hash=digest,
+        expires_at=now + INTEREST_MAX_AGE,
     )
+    registration.full_clean(exclude=["clinic"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            existing = (
+                InterestRegistration.objects.select_for_update()
+                .filter(email=email, concern=concern)
+                .first()
+            )
+            if existing is not None and existing.is_confirmed:
+                return
+            if existing is not None:
+                existing.delete()
+            registration.save()
+            outbox_enqueue(
+                kind=INTEREST_CONFIRM,
+                key=str(registration.uuid),
+                payload={"registration": str(registration.uuid), "token": token},
+            )
+    except IntegrityError:
+        # Another registration of the address committed meanwhile: it stands.
+        return
+
+
+def _registration_for_token(token: str, *, now: datetime) -> InterestRegistration:
+    registration = InterestRegistration.objects.filter(token_hash=token_digest(token)).first()
+    if registration is None:
+        raise InterestError(_(MSG_INTEREST_LINK_UNKNOWN))
+    if not registration.is_confirmed and registration.expires_at <= now:
+        raise InterestError(_(MSG_INTEREST_EXPIRED))
+    return registration
+
+
+def interest_registration_for_link(
+    *, token: str, now: datetime | None = None
+) -> InterestRegistration:
+    """The registration a confirmation link stands for, confirmed or still
+    confirmable; else InterestError saying why."""
+    return _registration_for_token(token, now=now or timezone.now())
+
+
+def interest_confirm(*, token: str, now: datetime | None = None) -> InterestRegistration:
+    """The owner of the address opened the link: the registration counts
+    from now (`confirmed_at`, the CASL record of the confirmation). A link
+    opened again finds it confirmed and changes nothing."""
+    now = now or timezone.now()
+    registration = _registration_for_token(token, now=now)
+    if registration.is_confirmed:
+        return registration
+    confirmed = InterestRegistration.objects.filter(
+        pk=registration.pk, confirmed_at__isnull=True
+    ).update(confirmed_at=now)
+    if not confirmed:
+        # Replaced by a newer registration (this link died with it) or
+        # confirmed by the same link a moment ago.
+        current = InterestRegistration.objects.filter(pk=registration.pk).first()
+        if current is None:
+            raise InterestError(_(MSG_INTEREST_LINK_UNKNOWN))
+        return current
+    registration.confirmed_at = now
     return registration
 
 

@@ -247,9 +247,30 @@ def interest(request):
             clinic=data["clinic"],
             language=data["language"],
             consent=data["consent"],
+            # The record of consent: on which page, and the words as the person read them.
+            consent_page=request.get_full_path(),
+            consent_wording=str(form.fields["consent"].label),
         )
+        # The same page whatever the address: it tells nobody who has registered.
         return render(request, "intake/interest_done.html", {"concern": data["concern"]})
     return render(request, "intake/interest.html", {"form": form})
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def interest_confirm(request, token):
+    """The link e-mailed to a registrant. Opening it shows a button rather
+    than confirming at once: mail filters that open every link in a message
+    must not confirm on the owner's behalf."""
+    try:
+        if request.method == "POST":
+            services.interest_confirm(token=token)
+            return redirect("intake:interest_confirm", token=token)
+        registration = services.interest_registration_for_link(token=token)
+    except services.InterestError as exc:
+        return render(request, "intake/interest_confirm.html", {"error": str(exc)}, status=400)
+    return render(request, "intake/interest_confirm.html", {"registration": registration})
 
 
 # --- Staff ----------------------------------------------------------------------------

@@ -113,3 +113,65 @@ def test_notes_on_a_call_never_marked_stop_the_migration_rather_than_vanish(at_0
     # Nothing was dropped: the notes are still there to be dealt with.
     assert at_0004.get_model("intake", "IntakeCall").objects.get().notes == "Written by hand."
     at_0004.get_model("intake", "IntakeCall").objects.update(notes="")
+
+
+BEFORE_DOUBLE_OPT_IN = ("intake", "0006_bookingrequest")
+DOUBLE_OPT_IN = ("intake", "0007_interest_double_opt_in")
+
+
+def test_registrations_made_before_double_opt_in_are_asked_to_confirm_once(clinic_qc):
+    import hashlib
+
+    from django.core import mail
+
+    from clinic.models import OutboxMessage
+    from clinic.outbox import outbox_sweep
+    from intake import services
+    from intake.models import InterestRegistration
+
+    old = migrate_intake(BEFORE_DOUBLE_OPT_IN)
+    try:
+        registration = old.get_model("intake", "InterestRegistration")
+        registration.objects.create(
+            name="Sam (typed by someone)",
+            email="Sam@Example.com",
+            concern="chronic_pain",
+            language="en",
+            consent_to_contact=True,
+            created_at=timezone.now() - timedelta(days=3),
+        )
+        registration.objects.create(
+            name="Sam",
+            email="sam@example.com",
+            concern="chronic_pain",
+            language="fr",
+            consent_to_contact=True,
+        )
+        registration.objects.create(
+            name="Lee",
+            email="lee@example.com",
+            concern="eating_disorder",
+            clinic_id=clinic_qc.pk,
+            language="en",
+            consent_to_contact=True,
+        )
+        migrate_intake(DOUBLE_OPT_IN)
+        migrate_intake(None)
+        rows = {r.email: r for r in InterestRegistration.objects.all()}
+        assert set(rows) == {"sam@example.com", "lee@example.com"}  # one per address, the latest
+        assert rows["sam@example.com"].name == "Sam"
+        for row in rows.values():
+            assert not row.is_confirmed and row.consent_page == "/book/interest/"
+            assert row.expires_at > timezone.now() + timedelta(days=6)
+        messages = OutboxMessage.objects.filter(kind=services.INTEREST_CONFIRM)
+        assert messages.count() == 2
+        for message in messages:
+            row = InterestRegistration.objects.get(uuid=message.payload["registration"])
+            assert row.token_hash == hashlib.sha256(message.payload["token"].encode()).hexdigest()
+        outbox_sweep()
+        assert sorted(m.subject for m in mail.outbox) == [
+            "Confirm your registration",
+            "Confirmez votre inscription",
+        ]
+    finally:
+        migrate_intake(None)
