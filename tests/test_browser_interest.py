@@ -29,6 +29,14 @@ TEXT = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The form's limit counts posts per address, and every test posts from 127.0.0.1."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].delete_pattern("*")
+
+
 def serious_violations(page) -> list[str]:
     results = Axe().run(page)
     return [
