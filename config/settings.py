@@ -182,6 +182,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Visitors' requests whose e-mailed link expired (intake.services.expired_requests_purge).
+    "intake-purge-expired-requests": {
+        "task": "intake.tasks.purge_expired_requests",
+        "schedule": env.float("INTAKE_PURGE_SECONDS", default=3600.0),
+        "options": {"expires": 600},
+    },
 }
 # Where the access log's head is anchored (clinic/access_log.py): a file the
 # database role cannot rewrite; in production, its own volume, append-only.

@@ -16,7 +16,12 @@ class IntakeConfig(AppConfig):
         from clinic.models import Stage
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
-        from .models import AvailabilityException, AvailabilityWindow, BookingRules
+        from .models import (
+            AvailabilityException,
+            AvailabilityWindow,
+            BookingRules,
+            IntakeCallOutcome,
+        )
         from .selectors import client_export, connect_tasks
         from .services import held_intake_call_guard
 
@@ -51,11 +56,16 @@ class IntakeConfig(AppConfig):
                 "concern": _("What you would like help with"),
                 "language": _("Language for the call"),
                 "consent_to_contact": _("Agreed to be contacted about the call"),
-                "notes": _("Notes"),
                 "booked_at": _("Booked"),
+                "outcomes": _("What the clinician recorded, and each correction"),
+                "recorded_at": _("Recorded"),
+                "outcome": _("Outcome"),
+                "notes": _("Notes"),
+                "correction_reason": _("Why it was corrected"),
             },
             values={
                 "status": dict(Appointment.Status.choices),
+                "outcome": dict(IntakeCallOutcome.Outcome.choices),
                 "concern": dict(Concern.choices),
                 "language": dict(Language.choices),
             },

@@ -86,7 +86,7 @@ FORMS = {
         "client",
     ),
     "staff_course": ("course", ["to_stage", "reason"], "therapist"),
-    "staff_call": ("call", ["outcome", "notes"], "therapist"),
+    "staff_call": ("call", ["action", "outcome", "notes", "reason", "seen_outcome"], "therapist"),
     "manage_link": ("manage", ["action", "slot"], "anonymous"),
 }
 

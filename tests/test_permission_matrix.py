@@ -87,6 +87,7 @@ POLICY = {
     "intake:booked": everyone(OK),
     "intake:manage": everyone(OK),
     "intake:confirm": everyone(OK),
+    "intake:interest_confirm": everyone(OK),
     "account_activate": everyone(BAD),  # the link of a person who has a password already
     "set_language": everyone(NOT_ALLOWED),  # POST only
     # The client portal.
@@ -198,9 +199,23 @@ def world(
         consent_to_contact=True,
         submission=uuid.uuid4(),
     )
+    intake_services.interest_register(
+        name="Sam",
+        email="sam@example.com",
+        concern="chronic_pain",
+        clinic=None,
+        language="en",
+        consent=True,
+        consent_page="/book/interest/",
+        consent_wording="I agree.",
+    )
     from clinic.models import OutboxMessage
 
+    # The raw tokens of the e-mailed links, read from their e-mails' rows before they are sent.
     confirm_token = OutboxMessage.objects.get(kind=intake_services.CONFIRM_REQUEST).payload["token"]
+    interest_token = OutboxMessage.objects.get(kind=intake_services.INTEREST_CONFIRM).payload[
+        "token"
+    ]
     people = {
         "client_a": client_a.user,
         "client_b": client_b.user,
@@ -217,6 +232,7 @@ def world(
         "slot": slot,
         "clinic": clinic_qc,
         "confirm": confirm_token,
+        "interest": interest_token,
         "login": staff_login,
     }
 
@@ -238,6 +254,8 @@ def concrete(pattern: str, world) -> str:
     path = "/" + pattern
     if "book/confirm/<str:token>/" in pattern:
         path = path.replace("<str:token>", world["confirm"])
+    if "book/interest/confirm/<str:token>/" in pattern:
+        path = path.replace("<str:token>", world["interest"])
     for key, value in replacements.items():
         path = path.replace(key, value)
     path = path.replace("<str:token>", intake_services.manage_token(world["call"]))

@@ -11,7 +11,7 @@ from clinic.models import (
     Stage,
     User,
 )
-from intake.models import AvailabilityWindow, IntakeCall
+from intake.models import AvailabilityWindow, IntakeCall, IntakeCallOutcome
 from intake.selectors import intake_slots
 
 MODELS = (
@@ -23,6 +23,7 @@ MODELS = (
     Course,
     JourneyEvent,
     IntakeCall,
+    IntakeCallOutcome,
     AvailabilityWindow,
 )
 
@@ -46,6 +47,10 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
         assert course.events.order_by("-at", "-pk").first().to_stage == course.stage
     past_connect = Course.objects.exclude(stage__in=["connect", "declined"]).count()
     assert IntakeCall.objects.filter(appointment__status="held").count() >= past_connect
+    # Every held call has its outcome record, and one shows a correction with its reason.
+    held = IntakeCall.objects.filter(appointment__status="held")
+    assert held.filter(outcomes__isnull=True).count() == 0
+    assert IntakeCallOutcome.objects.exclude(corrects=None).exclude(reason="").exists()
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before

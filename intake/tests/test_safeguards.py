@@ -11,6 +11,7 @@ from django.urls import reverse
 from clinic.models import OutboxMessage, User
 from clinic.outbox import outbox_sweep
 from intake import services
+from intake.models import BookingRequest
 from intake.selectors import Slot
 from intake.tests.conftest import MTL, THURSDAY_10
 from intake.tests.factories import book_call, rules
@@ -162,3 +163,4 @@ def test_a_booking_request_for_a_time_already_gone_says_so_at_once(client, intak
     )
     assert "not available any more" in response.content.decode()
     assert not OutboxMessage.objects.filter(kind=services.CONFIRM_REQUEST).exists()
+    assert not BookingRequest.objects.exists()

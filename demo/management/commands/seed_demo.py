@@ -244,7 +244,8 @@ class Command(BaseCommand):
                 if path:
                     # Through the real services: a held intake call, a screening sent,
                     # a clinician's decision (which moves the course itself).
-                    _held_intake_call(course, clinicians[slug])
+                    # The prepare client's call shows a correction in its history.
+                    _held_intake_call(course, clinicians[slug], corrected=stage == Stage.PREPARE)
                     _screened(course, clinicians[slug], eligible=path[0] != Stage.DECLINED)
                     course.refresh_from_db()
                 for target in path:
@@ -273,8 +274,10 @@ class Command(BaseCommand):
             self.stdout.write("    admin@clinic.example (superuser, Django admin)")
 
 
-def _held_intake_call(course, clinician) -> None:
-    """A past intake call, held: the condition for leaving the connect stage."""
+def _held_intake_call(course, clinician, *, corrected: bool = False) -> None:
+    """A past intake call, held: the condition for leaving the connect stage.
+    `corrected`: its notes were completed afterwards, with a reason, so the
+    call's history shows a correction."""
     earlier_calls = (
         IntakeCall.objects.count()
     )  # one hour apart: the clinician is never double-booked
@@ -301,9 +304,18 @@ def _held_intake_call(course, clinician) -> None:
     )
     call.full_clean()
     call.save()
-    intake_services.intake_call_record_outcome(
+    record = intake_services.intake_call_record_outcome(
         intake_call=call, outcome="held", notes="Demo: good fit for the program.", actor=clinician
     )
+    if corrected:
+        intake_services.intake_call_correct_outcome(
+            intake_call=call,
+            outcome="held",
+            notes="Demo: good fit for the program. Sleeps poorly since the spring.",
+            reason="Demo: added what the client said about their sleep.",
+            actor=clinician,
+            seen_outcome_id=record.pk,
+        )
 
 
 def _screened(course, clinician, *, eligible: bool) -> None:

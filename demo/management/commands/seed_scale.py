@@ -34,7 +34,7 @@ from clinic.models import (
 )
 from eligibility.models import QuestionnaireResponse, Screening, ScreeningSubmission
 from eligibility.screener import EXAMPLE_ANSWERS
-from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+from intake.models import AvailabilityWindow, BookingRules, IntakeCall, IntakeCallOutcome
 
 STAGES = (
     [Stage.CONNECT] * 3
@@ -226,8 +226,8 @@ class Command(BaseCommand):
         Reservation.objects.bulk_create(reservations, batch_size=BATCH)
         intake = [a for a in appointments if a.kind == AppointmentKind.INTAKE_CALL]
         course_of = {c.client_id: c for c in courses}
-        IntakeCall.objects.bulk_create(
-            (
+        intake_calls = IntakeCall.objects.bulk_create(
+            [
                 IntakeCall(
                     appointment=a,
                     course=course_of[a.client_id],
@@ -238,6 +238,15 @@ class Command(BaseCommand):
                     submission=uuid.uuid4(),
                 )
                 for a in intake
+            ],
+            batch_size=BATCH,
+        )
+        # A held call has its outcome record, as the staff page records it.
+        IntakeCallOutcome.objects.bulk_create(
+            (
+                IntakeCallOutcome(call=call, outcome="held", at=call.appointment.end)
+                for call in intake_calls
+                if call.appointment.status == Appointment.Status.HELD
             ),
             batch_size=BATCH,
         )
