@@ -1,12 +1,15 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import selectors
+from . import invitations, selectors
 from .access_log import access_log_record, access_log_record_many
 from .forms import CourseTransitionForm
 from .models import (
@@ -21,6 +24,7 @@ from .models import (
     OutboxMessage,
     Reservation,
     Room,
+    StaffInvitation,
     StaffProfile,
     User,
 )
@@ -106,6 +110,17 @@ class ClinicianReadAdminMixin:
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
@@ -135,13 +150,125 @@ class ClinicAdmin(admin.ModelAdmin):
     inlines = [RoomInline]
 
 
+def may_send_invitations(request) -> bool:
+    return request.user.is_superuser or is_privacy_officer(request.user)
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "profession", "registration_number", "criminal_record_check_on"]
+    """Superusers manage staff profiles. A privacy officer sees those of
+    their clinics (read-only) to send two-factor invitations and resets."""
+
+    list_display = [
+        "user",
+        "role",
+        "profession",
+        "registration_number",
+        "criminal_record_check_on",
+        "has_authenticator",
+    ]
     list_filter = ["role", "clinics"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name", "registration_number"]
     autocomplete_fields = ["user"]
+    actions = ["send_invitation", "send_reset"]
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or may_send_invitations(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or may_send_invitations(request)
+
+    def has_invite_permission(self, request):
+        return may_send_invitations(request)
+
+    def get_queryset(self, request):
+        authenticators = Authenticator.objects.filter(user=OuterRef("user")).exclude(
+            type=Authenticator.Type.RECOVERY_CODES
+        )
+        queryset = super().get_queryset(request).annotate(_has_authenticator=Exists(authenticators))
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            pk__in=StaffProfile.objects.filter(
+                clinics__in=selectors.staff_clinic_ids(user=request.user)
+            ).values("pk")
+        )
+
+    @admin.display(description=_("two-factor set up"), boolean=True)
+    def has_authenticator(self, obj):
+        return obj._has_authenticator
+
+    def _invite(self, request, queryset, purpose):
+        sent = 0
+        for profile in queryset.select_related("user"):
+            try:
+                invitations.staff_invitation_issue(
+                    user=profile.user, actor=request.user, purpose=purpose
+                )
+            except invitations.InvitationError as error:
+                self.message_user(request, f"{profile.user}: {error}", messages.WARNING)
+                continue
+            sent += 1
+            self.log_change(
+                request,
+                profile,
+                [{"changed": {"fields": [str(StaffInvitation.Purpose(purpose).label)]}}],
+            )
+        if sent:
+            self.message_user(
+                request,
+                ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", sent)
+                % {"count": sent},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Send a two-factor invitation"), permissions=["invite"])
+    def send_invitation(self, request, queryset):
+        self._invite(request, queryset, StaffInvitation.Purpose.ENROL)
+
+    @admin.action(
+        description=_("Reset the authenticator (send an invitation)"), permissions=["invite"]
+    )
+    def send_reset(self, request, queryset):
+        self._invite(request, queryset, StaffInvitation.Purpose.RESET)
+
+
+@admin.register(StaffInvitation)
+class StaffInvitationAdmin(ReadOnlyAdmin):
+    """The record of two-factor invitations: who invited whom, when, and
+    when each was used. Read by superusers and privacy officers (their
+    clinics' staff); invitations are sent from the staff profiles' list."""
+
+    list_display = [
+        "user",
+        "purpose",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "replaced_at",
+    ]
+    list_filter = ["purpose"]
+    list_select_related = ["user", "created_by"]
+    search_fields = ["user__email", "user__last_name"]
+    exclude = ["token_hash"]
+
+    def has_module_permission(self, request):
+        return may_send_invitations(request)
+
+    def has_view_permission(self, request, obj=None):
+        return may_send_invitations(request)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            user__in=StaffProfile.objects.filter(
+                clinics__in=selectors.staff_clinic_ids(user=request.user)
+            ).values("user")
+        )
 
 
 @admin.register(ClientProfile)
@@ -241,17 +368,6 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
             "title": _("Change the stage of %(course)s") % {"course": course},
         }
         return TemplateResponse(request, "admin/clinic/course/transition.html", context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(JourneyEvent)

@@ -210,6 +210,9 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # Re-authentication (before security changes) by password or second factor,
 # never by a code e-mailed: an open inbox must not be enough to turn MFA off.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# A staff member's authenticator is set up (or replaced) only through an
+# e-mailed, single-use invitation; the link works for this many hours.
+STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=72)
 
 # --- Internationalisation ---------------------------------------------------
 
