@@ -1,7 +1,7 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -38,16 +38,13 @@ admin.site.login = admin_login
 admin.site.site_header = _("Ketamine-Assisted Therapy Clinic")
 
 
-class HealthDataAdminMixin:
-    """Admin pages that show a client's health data: a staff member sees the
-    rows of their own clinics only (`clinic_lookup`, the path to the row's
-    clinic), and each read is logged (the object opened, every row a list
-    shows), as is each change saved."""
+class ClinicScopedAdminMixin:
+    """A staff member sees the rows of their own clinics only
+    (`clinic_lookup`, the path to the row's clinic): in the list, in the CSV
+    an action exports (actions read the same queryset), and by id (another
+    clinic's row is "not found")."""
 
     clinic_lookup: str | None = None
-
-    def client_of(self, obj):
-        raise NotImplementedError
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -56,6 +53,15 @@ class HealthDataAdminMixin:
         return queryset.filter(
             **{f"{self.clinic_lookup}__in": selectors.staff_clinic_ids(user=request.user)}
         )
+
+
+class HealthDataAdminMixin(ClinicScopedAdminMixin):
+    """Admin pages that show a client's health data: a staff member sees the
+    rows of their own clinics only, and each read is logged (the object
+    opened, every row a list shows), as is each change saved."""
+
+    def client_of(self, obj):
+        raise NotImplementedError
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
@@ -382,8 +388,11 @@ class JourneyEventAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(ReadOnlyAdmin):
-    """Read by the privacy officer (and superusers); nobody changes it."""
+class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
+    """Read by the privacy officer (and superusers), for their own clinics'
+    clients; nobody changes it."""
+
+    clinic_lookup = "client__clinic"
 
     def has_module_permission(self, request):
         return request.user.is_superuser or is_privacy_officer(request.user)
@@ -491,22 +500,43 @@ class PrivacyOfficerAdminMixin:
 
 @admin.register(ConfidentialityIncident)
 class ConfidentialityIncidentAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
-    """The privacy officer's register (Law 25). Entries can be completed as
-    notifications are made, never deleted."""
+    """The privacy officer's register (Law 25), one per clinic: an officer
+    reads and records their own clinics' incidents. Entries can be completed
+    as notifications are made, never deleted. An entry from before the
+    register was kept per clinic (no clinic) shows to whoever recorded it,
+    who names its clinic when completing it."""
 
     list_display = [
         "discovered_on",
+        "clinic",
         "risk",
         "people_affected",
         "commission_notified_on",
         "people_notified_on",
     ]
-    list_filter = ["risk"]
+    list_filter = ["risk", "clinic"]
+    list_select_related = ["clinic"]
     date_hierarchy = "discovered_on"
     exclude = ["recorded_by"]
 
     def has_add_permission(self, request):
         return is_privacy_officer(request.user)
+
+    def get_queryset(self, request):
+        clinic_ids = selectors.staff_clinic_ids(user=request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(clinic__in=clinic_ids) | Q(clinic__isnull=True, recorded_by=request.user))
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic":
+            # One of the officer's own clinics: another's id is "not a valid choice".
+            kwargs["queryset"] = Clinic.objects.filter(
+                pk__in=selectors.staff_clinic_ids(user=request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -515,8 +545,13 @@ class ConfidentialityIncidentAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AccountClosureRequest)
-class AccountClosureRequestAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
-    """Clients' requests to close their account, for the privacy officer."""
+class AccountClosureRequestAdmin(
+    ClinicScopedAdminMixin, PrivacyOfficerAdminMixin, admin.ModelAdmin
+):
+    """Clients' requests to close their account, for the privacy officer of
+    the client's clinic."""
+
+    clinic_lookup = "client__clinic"
 
     list_display = ["client", "requested_at", "status", "handled_at"]
     list_filter = ["status"]

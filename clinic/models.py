@@ -605,6 +605,17 @@ class ConfidentialityIncident(models.Model):
         LOW = "low", _("low")
         SERIOUS = "serious", _("risk of serious injury")
 
+    # Null only on entries recorded before the register was kept per clinic
+    # (migration 0017): those show to the person who recorded them, who names
+    # the clinic when completing the entry. Every new entry names one.
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=False,
+        related_name="+",
+        verbose_name=_("clinic"),
+    )
     occurred_on = models.DateField(_("occurred on"), null=True, blank=True)
     discovered_on = models.DateField(_("discovered on"))
     nature = models.TextField(_("what happened"))
@@ -635,6 +646,7 @@ class ConfidentialityIncident(models.Model):
                 name="incident_occurs_before_discovery",
             ),
         ]
+        indexes = [models.Index(fields=["clinic", "-discovered_on"], name="incident_clinic_idx")]
 
     def __str__(self) -> str:
         return f"{self.discovered_on} · {self.get_risk_display()}"
