@@ -25,6 +25,7 @@ import logging
 import secrets
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
@@ -248,6 +249,7 @@ def staff_invitation_redeem(
         TOTP.activate(user, totp_secret)
         codes = RecoveryCodes.activate(user).instance
         StaffInvitation.objects.filter(pk=invitation.pk).update(authenticators_removed=removed)
+        _address_verified(user)
         other_sessions_end(user=user, keep_session_key=keep_session_key)
     logger.info(
         "two-factor invitation %s used by user %s (%s authenticator(s) replaced)",
@@ -256,6 +258,20 @@ def staff_invitation_redeem(
         removed,
     )
     return codes
+
+
+def _address_verified(user: User) -> None:
+    """The link came to this address: it is the person's. allauth's sign-in
+    wants a verified address, which an account made in the admin lacks."""
+    addresses = EmailAddress.objects.filter(user=user)
+    if addresses.filter(email__iexact=user.email).update(verified=True):
+        return
+    EmailAddress.objects.create(
+        user=user,
+        email=user.email,
+        verified=True,
+        primary=not addresses.filter(primary=True).exists(),
+    )
 
 
 @outbox.handler(INVITATION_EMAIL)

@@ -66,6 +66,15 @@ def enrol(web: Client, token: str):
     return web.post(reverse("staff_invitation_enrol"), {"code": code_for(secret)}), secret
 
 
+@pytest.fixture(autouse=True)
+def still_clock():
+    """A TOTP code changes every 30 s and allauth takes only the current one:
+    a code computed just before a boundary and posted just after would fail
+    by chance. The clock stands still; tests that need time to pass move it."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
 @pytest.fixture
 def superuser(db):
     return UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
@@ -205,12 +214,15 @@ def test_a_second_tab_gets_a_clear_refusal_and_changes_nothing(client, therapist
     assert TOTP(totp).validate_code(code_for(secret))
 
 
+@pytest.mark.parametrize("purpose", StaffInvitation.Purpose.values)
 @pytest.mark.django_db(transaction=True)
-def test_two_uses_at_the_same_moment_enrol_one_authenticator(clinic_qc):
+def test_two_uses_at_the_same_moment_enrol_one_authenticator(clinic_qc, purpose):
     """Real transactions in two threads: the invitation is taken by a
     conditional update, so the second waits for the first and finds it used."""
     therapist = staff_create(role=StaffRole.THERAPIST, clinics=[clinic_qc])
-    invitation, _token = staff_invitation_issue(user=therapist, actor=None)
+    if purpose == StaffInvitation.Purpose.RESET:
+        TOTP.activate(therapist, generate_totp_secret())
+    invitation, _token = staff_invitation_issue(user=therapist, actor=None, purpose=purpose)
     secrets = [generate_totp_secret(), generate_totp_secret()]
     start = threading.Barrier(2)
     outcomes = []
@@ -273,6 +285,15 @@ def test_an_invitation_does_not_work_for_another_user(
     response = web.post(reverse("staff_invitation_enrol"), {"code": "123456"})
     assert response.status_code == 403
     assert not Authenticator.objects.filter(user=therapist).exists()
+    # The service refuses too, whatever page calls it.
+    with pytest.raises(InvitationError, match="for another account"):
+        staff_invitation_redeem(
+            invitation=StaffInvitation.objects.get(),
+            user=coordinator,
+            totp_secret=generate_totp_secret(),
+        )
+    assert not Authenticator.objects.filter(user=therapist).exists()
+    assert Authenticator.objects.filter(user=coordinator).count() == 1  # their own, untouched
     assert StaffInvitation.objects.get().used_at is None
 
 
@@ -323,6 +344,22 @@ def test_a_newer_invitation_replaces_the_older(client, therapist, privacy_office
     assert response.status_code == 400
     assert "A newer invitation replaced this one" in response.content.decode()
     assert enrol(browser(), new_token)[0]["Location"] == reverse("staff_invitation_done")
+
+
+def test_someone_made_staff_in_the_admin_signs_in_after_their_invitation(client, clinic_qc):
+    """No verified address yet (the admin makes none): the e-mailed link proves it."""
+    from clinic.accounts import staff_profile_create
+    from clinic.models import User
+
+    user = User.objects.create_user(email="new.hire@example.com", password=PASSWORD)
+    staff_profile_create(user=user, role=StaffRole.COORDINATOR, clinics=[clinic_qc])
+    _invitation, token = staff_invitation_issue(user=user, actor=None)
+    _response, secret = enrol(browser(), token)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response["Location"] == reverse("mfa_authenticate")
+    with time_machine.travel(timezone.now() + timedelta(seconds=30), tick=False):
+        client.post(reverse("mfa_authenticate"), {"code": code_for(secret)})
+        assert client.get("/staff/").status_code == 200
 
 
 # --- Reset: replacing a lost authenticator ---------------------------------------
