@@ -93,12 +93,14 @@ class StaffMFAMiddleware:
             if is_mfa_enabled(user):
                 return redirect("staff_invitation_needed")
             return _invitation_or_needed(request)
-        if staff_mfa_satisfied(request) or name in OPEN_BEFORE_MFA:
+        if name in OPEN_BEFORE_MFA:
             return None
         if not request.path.startswith(STAFF_PREFIXES) and not getattr(
             view_func, "login_required", True
         ):
             return None  # a public page: the same for everyone
+        if staff_mfa_satisfied(request):
+            return None
         if is_mfa_enabled(user):
             # MFA set up but not used in this session (e.g. a login from before it).
             return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
