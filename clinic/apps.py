@@ -9,7 +9,7 @@ class ClinicConfig(AppConfig):
     verbose_name = _("Clinic")
 
     def ready(self) -> None:
-        from . import emails, signals  # noqa: F401  (register outbox handlers and receivers)
+        from . import emails, invitations, signals  # noqa: F401  (outbox handlers, receivers)
         from .navigation import register_staff_page
 
         register_staff_page("staff:home", _("Courses"), order=10)

@@ -172,3 +172,16 @@ def staff_course_detail(*, user: User, course_uuid) -> Course | None:
         )
         .first()
     )
+
+
+def recovery_codes(*, user: User, authenticator_id: int | None) -> list[str] | None:
+    """The unused recovery codes of this person's recovery-codes
+    authenticator (by id, as the invitation page remembers it), or None."""
+    from allauth.mfa.models import Authenticator
+
+    if not authenticator_id or not user.is_authenticated:
+        return None
+    authenticator = Authenticator.objects.filter(
+        pk=authenticator_id, user=user, type=Authenticator.Type.RECOVERY_CODES
+    ).first()
+    return authenticator.wrap().get_unused_codes() if authenticator else None

@@ -242,6 +242,9 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,100/h/ip,5/5m/key,15/h/key",
     "login_failed_account": "100/h/key",
 }
+# A staff member's authenticator is set up (or replaced) only through an
+# e-mailed, single-use invitation; the link works for this many hours.
+STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=72)
 
 # --- Internationalisation ---------------------------------------------------
 

@@ -29,3 +29,10 @@ CACHES["ratelimit"]["KEY_PREFIX"] = f"ratelimit-{os.environ.get('PYTEST_XDIST_WO
 ACCESS_LOG_ANCHOR_FILE = os.path.join(
     tempfile.gettempdir(), f"clinic-test-anchors-{os.getpid()}.jsonl"
 )
+# Workers in tests look for tasks of a dead worker every second (production:
+# every ~100 s, after an hour's visibility timeout), so a redelivery is seen
+# within the test's patience.
+if "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(  # noqa: F405
+        {"unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+    )

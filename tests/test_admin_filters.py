@@ -43,7 +43,12 @@ INVALID = "is not valid"
 def filter_parameters(model_admin) -> set[str]:
     """Every query parameter a list filter of this admin reads, found the
     way Django's ChangeList builds the filters, plus each field's bare name."""
+    from django.contrib.auth.models import AnonymousUser
+
     request = RequestFactory().get("/")
+    # Filters whose choices come from the admin's own rows read the person's
+    # clinics: nobody's, here (only the parameter names are wanted).
+    request.user = AnonymousUser()
     names = set()
     for list_filter in model_admin.list_filter:
         if isinstance(list_filter, str | tuple | list):

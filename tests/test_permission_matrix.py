@@ -90,6 +90,12 @@ POLICY = {
     "intake:interest_confirm": everyone(OK),
     "account_activate": everyone(BAD),  # the link of a person who has a password already
     "set_language": everyone(NOT_ALLOWED),  # POST only
+    # A staff member's two-factor invitation: the link (here a wrong token),
+    # and its set-up page, which needs a link opened in this session.
+    "staff_invitation": everyone(BAD),
+    "staff_invitation_enrol": everyone(BAD),
+    "staff_invitation_done": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),  # no codes just made
+    "staff_invitation_needed": rule(LOGIN, AWAY, OK, OK, OK),
     # The client portal.
     "portal:home": PORTAL,
     "portal:verify_email": rule(LOGIN, OK, OK, OK, OK),

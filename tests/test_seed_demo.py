@@ -54,3 +54,29 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before
+
+
+def test_each_demo_staff_member_gets_an_invitation_link_printed_beside_their_login(db):
+    from io import StringIO
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from clinic.models import StaffInvitation
+    from demo.management.commands.seed_demo import STAFF
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    for email in [spec[0] for spec in STAFF] + ["admin@clinic.example"]:
+        line = printed[printed.index(email) :].splitlines()[1]
+        assert "http://testserver/accounts/invitation/" in line, email
+    assert StaffInvitation.objects.filter(used_at=None, replaced_at=None).count() == len(STAFF) + 1
+    # Someone who set up their authenticator gets no new link on the next run.
+    therapist = User.objects.get(email=STAFF[0][0])
+    TOTP.activate(therapist, generate_totp_secret())
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Authenticator.objects.filter(user=therapist).count() == 1
+    line = out.getvalue()[out.getvalue().index(therapist.email) :].splitlines()[1]
+    assert "already set up" in line

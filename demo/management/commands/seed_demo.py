@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clinic.accounts import client_register, staff_profile_create
 from clinic.calendar import appointment_book
+from clinic.invitations import has_authenticator, invitation_link, staff_invitation_issue
 from clinic.journey import FORWARD, course_transition
 from clinic.models import (
     AppointmentKind,
@@ -218,7 +219,9 @@ class Command(BaseCommand):
             if role == StaffRole.THERAPIST:
                 clinicians[slugs[0]] = user
 
-        _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
+        admin, _ = _user(
+            "admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True
+        )
 
         # Intake calls: weekdays 9:00-17:00 local with each clinic's therapist,
         # and the clinic's default booking rules.
@@ -256,6 +259,17 @@ class Command(BaseCommand):
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
                     )
 
+        # Staff set up two-factor authentication only through an invitation
+        # (clinic/invitations.py): each demo staff member without an
+        # authenticator gets a fresh one at every run (the links cannot be
+        # read back from the database, which keeps only their hashes).
+        links = {}
+        for email in [spec[0] for spec in STAFF] + [admin.email]:
+            user = User.objects.get(email=email)
+            if not has_authenticator(user):
+                _invitation, token = staff_invitation_issue(user=user, actor=None)
+                links[email] = invitation_link(token)
+
         if not quiet:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -268,10 +282,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 "    client.prepare.vancouver@example.com, client.onhold.montreal@example.com"
             )
-            self.stdout.write("  Staff (two-factor set-up is asked at first sign-in):")
-            for email, *_rest in STAFF:
-                self.stdout.write(f"    {email}")
-            self.stdout.write("    admin@clinic.example (superuser, Django admin)")
+            self.stdout.write(
+                "  Staff: open your invitation link once, sign in with the password and set up"
+            )
+            self.stdout.write(
+                "  two-factor authentication (any TOTP app); then sign in as usual. Each run"
+            )
+            self.stdout.write("  of seed_demo sends new links (the earlier ones stop working).")
+            for email in [spec[0] for spec in STAFF] + [admin.email]:
+                role = " (superuser, Django admin)" if email == admin.email else ""
+                self.stdout.write(f"    {email}{role}")
+                self.stdout.write(
+                    f"      {links.get(email, 'two-factor authentication already set up')}"
+                )
 
 
 def _held_intake_call(course, clinician, *, corrected: bool = False) -> None:
