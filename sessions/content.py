@@ -87,8 +87,8 @@ dépression, l’anxiété, un traumatisme ou une dépendance.
 ## Le parcours qui vous attend
 
 - Préparation : nous apprenons à connaître votre histoire, vous lisez ces modules, vous signez
-  vos consentements et vous rencontrez un médecin ou une infirmière praticienne pour votre
-  évaluation médicale.
+  vos consentements et vous rencontrez un membre de l’équipe médicale pour votre évaluation
+  médicale.
 - Séances de kétamine : une série de séances dans une salle conçue pour ce travail, chacune
   suivie d’une séance d’intégration.
 - Intégration : rassembler les morceaux. Beaucoup de personnes la trouvent l’étape la plus

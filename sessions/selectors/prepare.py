@@ -383,7 +383,7 @@ def prepare_next_step(course: Course) -> NextStep:
         "cleared": "",
     }[assessment.state]
     if remaining:
-        text = _("Still to do: %(things)s.") % {"things": "; ".join(remaining)}
+        text = _("Still to do: %(things)s.") % {"things": ", ".join(remaining)}
         if waiting:
             text = f"{text} {waiting}"
     else:
