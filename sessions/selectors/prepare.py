@@ -516,3 +516,56 @@ def staff_preparation(
         unmet=prepare_gate_unmet(course),
         assessment=assessment_status(course),
     )
+
+
+# --- The client's own data -------------------------------------------------------------------
+
+
+def client_export(client) -> dict:
+    """The client's modules read, consent answers and session preferences,
+    for their own data export (right of access)."""
+    completions = (
+        ModuleCompletion.objects.filter(course__client=client)
+        .select_related("version__module")
+        .order_by("completed_at", "pk")
+    )
+    consents = (
+        Consent.objects.filter(course__client=client)
+        .select_related("document")
+        .order_by("at", "pk")
+    )
+    preferences = SessionPreferences.objects.filter(course__client=client).order_by("pk")
+    return {
+        "modules_read": [
+            {
+                "module": c.version.title(client.user.preferred_language),
+                "version": c.version.number,
+                "at": c.completed_at.isoformat(),
+            }
+            for c in completions
+        ],
+        "consents": [
+            {
+                "document": c.document.title,
+                "version": c.document.version,
+                "language": c.language,
+                "decision": c.decision,
+                "typed_name": c.typed_name,
+                "at": c.at.isoformat(),
+                "ip_address": c.ip_address,
+                "text_sha256": c.text_sha256,
+            }
+            for c in consents
+        ],
+        "preferences": [
+            {
+                "eye_shades": p.eye_shades,
+                "sound": p.sound,
+                "escort_name": p.escort_name,
+                "escort_phone": p.escort_phone,
+                "notes": p.notes,
+                "updated_at": p.updated_at.isoformat(),
+            }
+            for p in preferences
+        ],
+    }

@@ -503,3 +503,20 @@ def test_clinicians_read_consents_in_the_admin_and_each_read_is_logged(
     )
     other = staff_login(coordinator)
     assert other.get(reverse("admin:dosing_consent_changelist")).status_code == 403
+
+
+def test_the_clients_data_export_holds_their_preparation(course):
+    from clinic import exports
+
+    sign(course)
+    read_all_modules(course)
+    services.preferences_save(
+        course=course, eye_shades="yes", sound="music", escort_name="Sam", escort_phone="", notes=""
+    )
+    data = exports.client_export(course.client)["preparation"]
+    assert len(data["modules_read"]) == 5
+    assert data["consents"][0]["decision"] == "signed"
+    assert data["consents"][0]["ip_address"] == "203.0.113.7"
+    assert data["preferences"][0]["eye_shades"] == "yes"
+    readable = exports.readable({"preparation": data}, zone=course.clinic.zone)
+    assert readable[0].label == "Your preparation"
