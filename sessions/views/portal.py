@@ -93,7 +93,6 @@ def consent(request, kind):
     if page is None:
         raise Http404
     sign_form = ConsentSignForm()
-    decline_form = None
     error = ""
     if request.method == "POST":
         decline = request.POST.get("action") == "decline" and kind == ConsentDocument.Kind.FILMING
@@ -142,12 +141,10 @@ def consent(request, kind):
             "page": page,
             "course": course,
             "sign_form": sign_form,
-            "decline_form": decline_form,
             "error": error,
             "open": course.stage in selectors.OPEN_STAGES,
             "is_filming": kind == ConsentDocument.Kind.FILMING,
         },
-        status=200,
     )
 
 
