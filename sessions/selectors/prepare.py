@@ -389,7 +389,7 @@ def prepare_next_step(course: Course) -> NextStep:
     else:
         text = waiting or _("Everything is ready. Your coordinator will schedule your sessions.")
     return NextStep(
-        _("Prepare for your dosing sessions"),
+        _("Prepare for your sessions"),
         text,
         reverse("dosing:portal"),
         _("Continue your preparation") if remaining else _("See your preparation"),

@@ -74,7 +74,7 @@ def test_the_portal_shows_progress_and_the_next_module(web):
 
 def test_the_portal_home_points_to_the_preparation(web):
     page = web.get(reverse("portal:home")).content.decode()
-    assert "Prepare for your dosing sessions" in page
+    assert "Prepare for your sessions" in page
     assert 'href="/portal/preparation/"' in page
 
 
