@@ -88,6 +88,24 @@ FORMS = {
     "staff_course": ("course", ["to_stage", "reason"], "therapist"),
     "staff_call": ("call", ["action", "outcome", "notes", "reason", "seen_outcome"], "therapist"),
     "manage_link": ("manage", ["action", "slot"], "anonymous"),
+    # The client's preparation (a course in prepare).
+    "module_read": ("module", ["version"], "preparing"),
+    "consent_treatment": (
+        "treatment",
+        ["action", "sha256", "language", "typed_name", "agree", "course"],
+        "preparing",
+    ),
+    "consent_filming": (
+        "filming",
+        ["action", "sha256", "language", "typed_name", "agree"],
+        "preparing",
+    ),
+    "filming_withdraw": ("/portal/preparation/filming/withdraw/", ["consent"], "preparing"),
+    "preferences": (
+        "/portal/preparation/preferences/",
+        ["eye_shades", "sound", "escort_name", "escort_phone", "notes"],
+        "preparing",
+    ),
 }
 
 
@@ -143,7 +161,7 @@ REACHED: dict[str, list[int]] = {}
 
 
 @pytest.fixture
-def places(clinic_qc, client_a, therapist, staff_login):
+def places(clinic_qc, client_a, client_b, therapist, staff_login):
     from django.test import Client
 
     from intake import services
@@ -158,6 +176,13 @@ def places(clinic_qc, client_a, therapist, staff_login):
     signed_in = Client(HTTP_ACCEPT_LANGUAGE="en")
     signed_in.force_login(client_a.user)
     staff = staff_login(therapist)
+    from clinic.models import Course
+    from sessions import content
+
+    content.install()
+    Course.objects.filter(client=client_b).update(stage="prepare")
+    preparing = Client(HTTP_ACCEPT_LANGUAGE="en")
+    preparing.force_login(client_b.user)
     later = next(
         s for day in intake_slots(clinic=clinic_qc).values() for s in day if s.start > slot.start
     )
@@ -166,8 +191,17 @@ def places(clinic_qc, client_a, therapist, staff_login):
         "course": f"/staff/courses/{client_a.courses.get().uuid}/",
         "call": f"/staff/intake/calls/{call.uuid}/",
         "manage": f"/book/manage/{services.manage_token(call)}/",
+        "module": "/portal/preparation/modules/what-to-expect/",
+        "treatment": "/portal/preparation/consents/treatment/",
+        "filming": "/portal/preparation/consents/filming/",
     }
-    return {"anonymous": anonymous, "client": signed_in, "therapist": staff, "urls": urls}
+    return {
+        "anonymous": anonymous,
+        "client": signed_in,
+        "therapist": staff,
+        "preparing": preparing,
+        "urls": urls,
+    }
 
 
 FUZZ = settings(

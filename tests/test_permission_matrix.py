@@ -115,6 +115,18 @@ POLICY = {
     "intake:staff_day": STAFF_PAGE,
     "intake:staff_call": STAFF_OBJECT_OF_A,
     "eligibility:staff_list": STAFF_PAGE,
+    # Preparation in the portal: each client's own course only.
+    "dosing:portal": PORTAL,
+    "dosing:module": PORTAL,
+    "dosing:consent": PORTAL,
+    "dosing:preferences": PORTAL,
+    "dosing:filming_withdraw": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
+    "dosing:consent_answer": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    # A course's consents and preferences: its clinic's clinicians, not coordinators.
+    "dosing:staff_preparation": {
+        **STAFF_OBJECT_OF_A,
+        "coordinator": FORBIDDEN,
+    },
 }
 ALLAUTH = (
     "account_login",
@@ -216,7 +228,19 @@ def world(
         consent_wording="I agree.",
     )
     from clinic.models import OutboxMessage
+    from sessions import content
+    from sessions.models import Consent, ConsentDocument
 
+    content.install()
+    document = ConsentDocument.objects.get(kind="treatment", version=1, language="en")
+    consent = Consent.objects.create(
+        course=client_a.courses.get(),
+        document=document,
+        decision=Consent.Decision.SIGNED,
+        typed_name=client_a.user.get_full_name(),
+        text_sha256=document.sha256,
+        language="en",
+    )
     # The raw tokens of the e-mailed links, read from their e-mails' rows before they are sent.
     confirm_token = OutboxMessage.objects.get(kind=intake_services.CONFIRM_REQUEST).payload["token"]
     interest_token = OutboxMessage.objects.get(kind=intake_services.INTEREST_CONFIRM).payload[
@@ -240,6 +264,7 @@ def world(
         "confirm": confirm_token,
         "interest": interest_token,
         "login": staff_login,
+        "consent": consent,
     }
 
 
@@ -248,6 +273,9 @@ def concrete(pattern: str, world) -> str:
     replacements = {
         "<uuid:course_uuid>": str(world["course"].uuid),
         "<uuid:call_uuid>": str(world["call"].uuid),
+        "<uuid:consent_uuid>": str(world["consent"].uuid),
+        "<slug:module_slug>": "what-to-expect",
+        "<str:kind>": "treatment",
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts import client_register, staff_profile_create
-from clinic.calendar import appointment_book
+from clinic.calendar import appointment_book, appointment_mark
 from clinic.invitations import has_authenticator, invitation_link, staff_invitation_issue
 from clinic.journey import FORWARD, course_transition
 from clinic.models import (
@@ -29,6 +29,10 @@ from clinic.models import (
 )
 from intake import services as intake_services
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+from sessions import content as preparation_content
+from sessions.models import AssessmentSignOff, PreparationAppointment
+from sessions.selectors.gates import current_module_versions, documents_in_force
+from sessions.services import prepare as prepare_services
 
 # A printed demo login: seed_demo refuses to run in production.
 DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
@@ -205,6 +209,7 @@ class Command(BaseCommand):
                 )
 
         clinicians = {}
+        practitioners = {}
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
@@ -218,10 +223,15 @@ class Command(BaseCommand):
                 )
             if role == StaffRole.THERAPIST:
                 clinicians[slugs[0]] = user
+            if role == StaffRole.MEDICAL_PRACTITIONER:
+                practitioners[slugs[0]] = user
 
         admin, _ = _user(
             "admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True
         )
+        # The modules and consents a clinic starts with (a migration installs
+        # them too; a flushed database gets them back here).
+        preparation_content.install()
 
         # Intake calls: weekdays 9:00-17:00 local with each clinic's therapist,
         # and the clinic's default booking rules.
@@ -251,9 +261,15 @@ class Command(BaseCommand):
                     _held_intake_call(course, clinicians[slug], corrected=stage == Stage.PREPARE)
                     _screened(course, clinicians[slug], eligible=path[0] != Stage.DECLINED)
                     course.refresh_from_db()
-                for target in path:
-                    if course.stage == target:
-                        continue
+                if Stage.DOSING in path:
+                    _prepared(course, practitioners[slug])
+                    course.refresh_from_db()
+                elif stage == Stage.PREPARE:
+                    _read_modules(course, count=2)
+                # The services may have moved the course on already (a signed
+                # consent completes the prepare gate): go on from where it is.
+                done = path.index(course.stage) + 1 if course.stage in path else 0
+                for target in path[done:]:
                     reason = "" if target in FORWARD.values() else "Demo"
                     course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
@@ -360,3 +376,61 @@ def _screened(course, clinician, *, eligible: bool) -> None:
         if eligible
         else "Demo: the program is not the right fit at present.",
     )
+
+
+def _read_modules(course, *, count: int | None = None) -> None:
+    for version in current_module_versions()[:count]:
+        prepare_services.module_complete(
+            course=course, module=version.module, version_number=version.number
+        )
+
+
+def _prepared(course, practitioner) -> None:
+    """Everything the prepare stage asks: a medical assessment held and
+    cleared, every module read, both consents signed, the preferences given
+    (the consent, signed last, moves the course to dosing by itself)."""
+    earlier = PreparationAppointment.objects.count()  # one hour apart, as the intake calls
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
+        days=10, hours=earlier
+    )
+    appointment = appointment_book(
+        clinic=course.clinic,
+        kind=AppointmentKind.MEDICAL_ASSESSMENT,
+        start=start,
+        end=start + timedelta(minutes=45),
+        staff=[practitioner],
+        client=course.client,
+    )
+    appointment_mark(appointment=appointment, status="held", now=timezone.now())
+    assessment = PreparationAppointment.objects.create(
+        appointment=appointment, course=course, booked_by=practitioner
+    )
+    AssessmentSignOff.objects.create(
+        assessment=assessment,
+        cleared=True,
+        note="Demo: blood pressure and history reviewed; cleared for dosing.",
+        by=practitioner,
+        at=start + timedelta(hours=1),
+    )
+    _read_modules(course)
+    user = course.client.user
+    prepare_services.preferences_save(
+        course=course,
+        eye_shades="yes",
+        sound="music",
+        escort_name="Demo escort",
+        escort_phone=course.clinic.phone,
+        notes="",
+    )
+    for kind in ("filming", "treatment"):
+        document = next(
+            d for d in documents_in_force(kind) if d.language == user.preferred_language
+        )
+        prepare_services.consent_sign(
+            course=course,
+            kind=kind,
+            language=document.language,
+            shown_sha256=document.sha256,
+            typed_name=user.get_full_name(),
+            agreed=True,
+        )

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from .views import portal
+
+app_name = "dosing"
+
+urlpatterns = [
+    # The client's preparation, in the portal.
+    path("portal/preparation/", portal.portal, name="portal"),
+    path("portal/preparation/modules/<slug:module_slug>/", portal.module, name="module"),
+    path("portal/preparation/consents/<str:kind>/", portal.consent, name="consent"),
+    path(
+        "portal/preparation/filming/withdraw/",
+        portal.filming_withdraw,
+        name="filming_withdraw",
+    ),
+    path(
+        "portal/preparation/answers/<uuid:consent_uuid>/",
+        portal.consent_answer,
+        name="consent_answer",
+    ),
+    path("portal/preparation/preferences/", portal.preferences, name="preferences"),
+    # Staff.
+    path(
+        "staff/preparation/<uuid:course_uuid>/",
+        portal.staff_preparation,
+        name="staff_preparation",
+    ),
+]
