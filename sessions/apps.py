@@ -7,3 +7,13 @@ class DosingConfig(AppConfig):
     name = "sessions"
     label = "dosing"
     verbose_name = _("Preparation and dosing")
+
+    def ready(self) -> None:
+        from clinic import journey
+        from clinic.models import Stage
+
+        from .services.record import assessment_cleared_guard, series_complete_guard
+
+        # The session record (services/record.py).
+        journey.register_guard(Stage.PREPARE, Stage.DOSING, assessment_cleared_guard)
+        journey.register_guard(Stage.DOSING, Stage.INTEGRATE, series_complete_guard)
