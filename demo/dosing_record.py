@@ -40,9 +40,7 @@ def cleared_assessment(
         appointment=appointment, course=course, booked_by=booked_by or practitioner
     )
     after = start + timedelta(minutes=65)
-    record.preparation_mark(
-        preparation=assessment, actor=practitioner, status="held", now=after
-    )
+    record.preparation_mark(preparation=assessment, actor=practitioner, status="held", now=after)
     record.assessment_sign_off(
         assessment=assessment,
         actor=practitioner,
@@ -67,9 +65,7 @@ def dose_plan(
     )
 
 
-def held_session(
-    *, session: DosingSession, therapist: User, practitioner: User
-) -> record.Closed:
+def held_session(*, session: DosingSession, therapist: User, practitioner: User) -> record.Closed:
     """An uneventful dosing session, recorded from start to discharge at the
     times it took place: vitals before the dose, the dose as planned, vitals
     once due after it and at discharge, a note, the checklist. The session's

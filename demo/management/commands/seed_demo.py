@@ -204,6 +204,7 @@ class Command(BaseCommand):
                 )
 
         clinicians = {}
+        practitioners = {}
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
@@ -217,6 +218,8 @@ class Command(BaseCommand):
                 )
             if role == StaffRole.THERAPIST:
                 clinicians[slugs[0]] = user
+            if role == StaffRole.MEDICAL_PRACTITIONER:
+                practitioners[slugs[0]] = user
 
         _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
 
@@ -248,6 +251,11 @@ class Command(BaseCommand):
                     _screened(course, clinicians[slug], eligible=path[0] != Stage.DECLINED)
                     course.refresh_from_db()
                 for target in path:
+                    # Dosing and integrate open through the session record: a
+                    # cleared assessment, then a series held to its discharge.
+                    if target in (Stage.DOSING, Stage.INTEGRATE):
+                        _dosing_gate(course, target, clinicians[slug], practitioners[slug])
+                        course.refresh_from_db()
                     if course.stage == target:
                         continue
                     reason = "" if target in FORWARD.values() else "Demo"
@@ -325,3 +333,30 @@ def _screened(course, clinician, *, eligible: bool) -> None:
         if eligible
         else "Demo: the program is not the right fit at present.",
     )
+
+
+def _dosing_gate(course, target, therapist, practitioner) -> None:
+    """What the session record needs before dosing (a medical assessment
+    signed off as cleared) and before integrate (a series held to its last
+    discharge), at past times that keep everyone in one place at a time."""
+    from demo import dosing_record
+    from sessions.models import DosingSession, PreparationAppointment
+
+    base = timezone.now().replace(minute=0, second=0, microsecond=0)
+    if target == Stage.DOSING:
+        earlier = PreparationAppointment.objects.count()
+        dosing_record.cleared_assessment(
+            course=course,
+            practitioner=practitioner,
+            start=base - timedelta(days=12, hours=2 * earlier),
+        )
+    else:
+        earlier = DosingSession.objects.count()
+        room = Room.objects.filter(clinic=course.clinic, is_dosing_room=True).first()
+        dosing_record.completed_series(
+            course=course,
+            therapist=therapist,
+            practitioner=practitioner,
+            room=room,
+            start=base - timedelta(days=8, hours=4 * earlier),
+        )
