@@ -265,7 +265,6 @@ def session_record(*, user: User, session_uuid) -> SessionRecord | None:
                 queryset=Reservation.objects.filter(staff__isnull=False)
                 .select_related("staff")
                 .order_by("pk"),
-                to_attr="staff_reservations",
             ),
         )
         .first()
@@ -298,7 +297,7 @@ def session_record(*, user: User, session_uuid) -> SessionRecord | None:
         session=session,
         course=course,
         clinic=appointment.clinic,
-        staff=[r.staff for r in appointment.staff_reservations],
+        staff=[r.staff for r in appointment.reservations.all() if r.staff is not None],
         preferences=session_preferences(course),
         facts=facts,
         overrides=overrides,
@@ -321,7 +320,7 @@ def session_entry(*, session: DosingSession, kind: str, pk) -> Any:
         return None
 
 
-ENTRY_MODELS = {
+ENTRY_MODELS: dict[str, Any] = {
     "vitals": VitalsReading,
     "administration": Administration,
     "adverse_event": AdverseEvent,
@@ -333,12 +332,24 @@ ENTRY_MODELS = {
 
 
 @dataclass
+class PlanChange:
+    plan: DosePlan
+    before: DosePlan | None  # the plan it replaced
+
+
+@dataclass
+class PreparationRow:
+    preparation: PreparationAppointment
+    conclusion: AssessmentSignOff | None  # the current sign-off, with its `history`
+
+
+@dataclass
 class CourseRecord:
     course: Course
     preferences: SessionPreferences | None
-    plans: list[DosePlan]  # oldest first
+    plans: list[PlanChange]  # oldest first
     plan: DosePlan | None
-    preparations: list[PreparationAppointment]
+    preparations: list[PreparationRow]
     series: DosingSeries | None
     sessions: list[DosingSession]
     settings: DosingSettings
@@ -357,8 +368,6 @@ def course_record(*, user: User, course_uuid) -> CourseRecord | None:
         return None
     plans = list(DosePlan.objects.filter(course=course).select_related("by").order_by("at", "pk"))
     by_pk = {plan.pk: plan for plan in plans}
-    for plan in plans:
-        plan.before = by_pk.get(plan.replaces_id)
     replaced = {plan.replaces_id for plan in plans}
     preparations = list(
         PreparationAppointment.objects.filter(course=course)
@@ -368,9 +377,10 @@ def course_record(*, user: User, course_uuid) -> CourseRecord | None:
         )
         .order_by("appointment__start", "pk")
     )
+    rows = []
     for preparation in preparations:
         sign_offs = current_entries(list(preparation.sign_offs.all()))
-        preparation.conclusion = sign_offs[-1] if sign_offs else None
+        rows.append(PreparationRow(preparation, sign_offs[-1] if sign_offs else None))
     series = DosingSeries.objects.filter(course=course).select_related("ended_by").first()
     sessions = []
     if series is not None:
@@ -382,9 +392,12 @@ def course_record(*, user: User, course_uuid) -> CourseRecord | None:
     return CourseRecord(
         course=course,
         preferences=session_preferences(course),
-        plans=plans,
+        plans=[
+            PlanChange(plan, by_pk[plan.replaces_id] if plan.replaces_id else None)
+            for plan in plans
+        ],
         plan=next((plan for plan in plans if plan.pk not in replaced), None),
-        preparations=preparations,
+        preparations=rows,
         series=series,
         sessions=sessions,
         settings=dosing_settings(course.clinic),

@@ -536,9 +536,10 @@ def _course_context(request, record, sent) -> dict:
         return cls(prefix=prefix, **kwargs) if show else None
 
     plan = record.plan
-    for preparation in record.preparations:
+    for row in record.preparations:
+        preparation, conclusion = row.preparation, row.conclusion
         appointment = preparation.appointment
-        preparation.mark_form = form(
+        row.mark_form = form(
             ("mark", preparation.uuid),
             forms.MarkForm,
             f"mark-{preparation.uuid}",
@@ -550,16 +551,15 @@ def _course_context(request, record, sent) -> dict:
                 else Appointment.Status.HELD,
             },
         )
-        preparation.is_assessment = appointment.kind == AppointmentKind.MEDICAL_ASSESSMENT
-        conclusion = getattr(preparation, "conclusion", None)
-        preparation.sign_off_form = form(
+        row.is_assessment = appointment.kind == AppointmentKind.MEDICAL_ASSESSMENT
+        row.sign_off_form = form(
             ("signoff", preparation.uuid),
             forms.SignOffForm,
             f"signoff-{preparation.uuid}",
-            is_md and preparation.is_assessment and appointment.status == Appointment.Status.HELD,
+            is_md and row.is_assessment and appointment.status == Appointment.Status.HELD,
             initial={"corrects": conclusion.pk if conclusion else None},
         )
-        preparation.sent = sent is not None and sent[0] in (
+        row.sent = sent is not None and sent[0] in (
             ("mark", preparation.uuid),
             ("signoff", preparation.uuid),
         )
