@@ -249,13 +249,19 @@ def plan_label(route: str, dose_mg) -> str:
 
 def _save(row: models.Model, *, exclude: list[str]) -> None:
     """full_clean() then save(); the row's foreign keys were handed in as rows
-    (no query to check them), its constraints are the database's last line."""
+    (no query to check them). Its constraints are the database's last line:
+    one the service's own checks under the lock did not foresee becomes a
+    sentence, not a server error."""
     try:
         row.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise RecordError(messages[0], None if field == "__all__" else field) from exc
-    row.save()
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as exc:
+        raise RecordError(_(MSG_CHANGED)) from exc
 
 
 def _replayed(model, submission, **owner):
@@ -852,10 +858,7 @@ def dose_plan_set(
             replaces=current,
             submission=submission,
         )
-        try:
-            _save(plan, exclude=["course", "by", "replaces"])
-        except IntegrityError as exc:  # pragma: no cover - the course's row lock comes first
-            raise RecordError(_(MSG_PLAN_CHANGED)) from exc
+        _save(plan, exclude=["course", "by", "replaces"])
     return plan
 
 
