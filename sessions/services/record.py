@@ -406,9 +406,8 @@ def vitals_record(
         _save(reading, exclude=["session", "by", "corrects"])
         if moment == VitalsReading.Moment.PRE_DOSE and not locked.outcome:
             facts = session_facts_now(locked, settings)
-            if facts.administration is None and facts.verdict == PRESSURE_DEFER:
-                pre = facts.pre_dose
-                assert pre is not None  # a verdict needs a reading
+            pre = facts.pre_dose
+            if facts.administration is None and pre is not None and facts.verdict == PRESSURE_DEFER:
                 _defer(
                     locked,
                     reason=_(MSG_AUTO_DEFERRAL)
@@ -718,8 +717,10 @@ def session_discharge(
         if facts.administration is None:
             raise RecordError(_(MSG_DISCHARGE_NEEDS_DOSE))
         if facts.post_dose_on_time is None:
-            assert facts.post_dose_due_at is not None  # there is a dose
-            due = timezone.localtime(facts.post_dose_due_at, locked.appointment.clinic.zone)
+            due_at = facts.administration.given_at + timedelta(
+                minutes=settings.post_dose_vitals_minutes
+            )
+            due = timezone.localtime(due_at, locked.appointment.clinic.zone)
             raise RecordError(
                 _(MSG_DISCHARGE_NEEDS_POST_DOSE)
                 % {"minutes": settings.post_dose_vitals_minutes, "time": time_format(due)}
