@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
 
-from .models import Consent, ConsentDocument, PreparationModule, PreparationModuleVersion
+from .models import (
+    Consent,
+    ConsentDocument,
+    DosingSettings,
+    PreparationModule,
+    PreparationModuleVersion,
+)
 from .services import prepare as prepare_services
 
 # --- Preparation modules ---------------------------------------------------------------------
@@ -204,3 +210,17 @@ class ConsentAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdm
 
     def client_of(self, obj):
         return obj.course.client
+
+
+# The session record: a clinic's safety numbers (the clinical records
+# themselves are kept on the staff pages, where every read is logged).
+@admin.register(DosingSettings)
+class DosingSettingsAdmin(admin.ModelAdmin):
+    list_display = [
+        "clinic",
+        "confirm_systolic",
+        "confirm_diastolic",
+        "defer_systolic",
+        "defer_diastolic",
+        "post_dose_vitals_minutes",
+    ]

@@ -11,11 +11,17 @@ class DosingConfig(AppConfig):
     def ready(self) -> None:
         from clinic import journey
         from clinic.models import Stage
+        from clinic.navigation import register_staff_page
 
         from .selectors import prepare
         from .services import prepare as prepare_services  # noqa: F401  (its outbox handler)
+        from .services.record import series_complete_guard
 
+        # Prepare -> dosing: modules, consent and a cleared assessment, one guard
+        # (selectors/prepare.py). Dosing -> integrate: the series complete.
         journey.register_guard(Stage.PREPARE, Stage.DOSING, prepare.prepare_gate_unmet)
+        journey.register_guard(Stage.DOSING, Stage.INTEGRATE, series_complete_guard)
+        register_staff_page("dosing:record_day", _("Clinical records"), order=45)
         journey.register_next_step(Stage.PREPARE, prepare.prepare_next_step)
         journey.register_next_step(Stage.DOSING, prepare.dosing_next_step)
         self._register_export(prepare.client_export)

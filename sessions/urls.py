@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import portal
+from .views import portal, record
 
 app_name = "dosing"
 
@@ -25,5 +25,17 @@ urlpatterns = [
         "staff/preparation/<uuid:course_uuid>/",
         portal.staff_preparation,
         name="staff_preparation",
+    ),
+    # The session record (clinicians of the clinic; every read logged).
+    path("staff/dosing/records/", record.record_day, name="record_day"),
+    path(
+        "staff/dosing/records/courses/<uuid:course_uuid>/",
+        record.course_page,
+        name="record_course",
+    ),
+    path(
+        "staff/dosing/records/sessions/<uuid:session_uuid>/",
+        record.session_page,
+        name="record_session",
     ),
 ]

@@ -64,6 +64,8 @@ PORTAL = rule(LOGIN, OK, AWAY, AWAY, AWAY)
 STAFF_PAGE = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK)
 STAFF_OBJECT_OF_A = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, MISSING)
 ADMIN = rule({LOGIN, AWAY}, {AWAY, FORBIDDEN}, ANY, ANY, ANY)
+# Clinical records: the clinic's therapists and medical practitioners only.
+CLINICAL_OBJECT_OF_A = {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN}
 
 POLICY = {
     # Public site and booking: open to all.
@@ -127,6 +129,10 @@ POLICY = {
         **STAFF_OBJECT_OF_A,
         "coordinator": FORBIDDEN,
     },
+    # The session record.
+    "dosing:record_day": STAFF_PAGE,
+    "dosing:record_course": CLINICAL_OBJECT_OF_A,
+    "dosing:record_session": CLINICAL_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -255,10 +261,20 @@ def world(
         "privacy_officer": privacy_officer,
         "other_clinic_therapist": other_clinic_therapist,
     }
+    from demo.dosing_record import dosing_session_book
+    from sessions.tests.record_factories import series_of
+
+    dosing_session = dosing_session_book(
+        series=series_of(client_a.courses.get(), 1, medical_practitioner),
+        start=slot.start + timedelta(days=1),
+        therapist=therapist,
+        practitioner=medical_practitioner,
+    )
     return {
         "people": people,
         "course": client_a.courses.get(),
         "call": call,
+        "dosing_session": dosing_session,
         "slot": slot,
         "clinic": clinic_qc,
         "confirm": confirm_token,
@@ -276,6 +292,7 @@ def concrete(pattern: str, world) -> str:
         "<uuid:consent_uuid>": str(world["consent"].uuid),
         "<slug:module_slug>": "what-to-expect",
         "<str:kind>": "treatment",
+        "<uuid:session_uuid>": str(world["dosing_session"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",
@@ -362,6 +379,12 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
         f"/staff/intake/calls/{world['call'].uuid}/", {"outcome": "held", "notes": "x"}
     )
     assert response.status_code == 403
+    response = browser.post(
+        f"/staff/dosing/records/sessions/{world['dosing_session'].uuid}/",
+        {"action": "vitals", "vitals-moment": "pre_dose", "vitals-systolic": "120"},
+    )
+    assert response.status_code == 403
+    assert not world["dosing_session"].vitals.exists()
     assert Course.objects.get(pk=course.pk).stage == Stage.CONNECT
     assert JourneyEvent.objects.count() == before
     world["call"].appointment.refresh_from_db()

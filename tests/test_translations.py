@@ -105,7 +105,10 @@ def _visible_literals(source: str) -> list[str]:
     found = []
     for tag in re.findall(r"<[^>]*>", text):
         for attribute, value in READ_ATTRIBUTES.findall(tag):
-            is_button = 'type="submit"' in tag or 'type="button"' in tag
+            # An <input> button shows its value; a <button>'s value is only sent.
+            is_button = tag.startswith("<input") and (
+                'type="submit"' in tag or 'type="button"' in tag
+            )
             if (attribute.lower() != "value" or is_button) and WORD.search(
                 value.replace("\x00", " ")
             ):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts import client_register, staff_profile_create
-from clinic.calendar import appointment_book, appointment_mark
+from clinic.calendar import appointment_book
 from clinic.invitations import has_authenticator, invitation_link, staff_invitation_issue
 from clinic.journey import FORWARD, course_transition
 from clinic.models import (
@@ -30,7 +30,7 @@ from clinic.models import (
 from intake import services as intake_services
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
 from sessions import content as preparation_content
-from sessions.models import AssessmentSignOff, PreparationAppointment
+from sessions.models import PreparationAppointment
 from sessions.selectors.gates import current_module_versions, documents_in_force
 from sessions.services import prepare as prepare_services
 
@@ -270,6 +270,13 @@ class Command(BaseCommand):
                 # consent completes the prepare gate): go on from where it is.
                 done = path.index(course.stage) + 1 if course.stage in path else 0
                 for target in path[done:]:
+                    # Integrate opens through the session record: a series
+                    # held to its last discharge.
+                    if target == Stage.INTEGRATE:
+                        _dosing_gate(course, target, clinicians[slug], practitioners[slug])
+                        course.refresh_from_db()
+                    if course.stage == target:
+                        continue
                     reason = "" if target in FORWARD.values() else "Demo"
                     course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
@@ -389,29 +396,14 @@ def _prepared(course, practitioner) -> None:
     """Everything the prepare stage asks: a medical assessment held and
     cleared, every module read, both consents signed, the preferences given
     (the consent, signed last, moves the course to dosing by itself)."""
-    earlier = PreparationAppointment.objects.count()  # one hour apart, as the intake calls
+    from demo import dosing_record
+
+    earlier = PreparationAppointment.objects.count()  # hours apart, as the intake calls
     start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
-        days=10, hours=earlier
+        days=12, hours=2 * earlier
     )
-    appointment = appointment_book(
-        clinic=course.clinic,
-        kind=AppointmentKind.MEDICAL_ASSESSMENT,
-        start=start,
-        end=start + timedelta(minutes=45),
-        staff=[practitioner],
-        client=course.client,
-    )
-    appointment_mark(appointment=appointment, status="held", now=timezone.now())
-    assessment = PreparationAppointment.objects.create(
-        appointment=appointment, course=course, booked_by=practitioner
-    )
-    AssessmentSignOff.objects.create(
-        assessment=assessment,
-        cleared=True,
-        note="Demo: blood pressure and history reviewed; cleared for dosing.",
-        by=practitioner,
-        at=start + timedelta(hours=1),
-    )
+    # Through the session record's services (held, then signed off as cleared).
+    dosing_record.cleared_assessment(course=course, practitioner=practitioner, start=start)
     _read_modules(course)
     user = course.client.user
     prepare_services.preferences_save(
@@ -434,3 +426,22 @@ def _prepared(course, practitioner) -> None:
             typed_name=user.get_full_name(),
             agreed=True,
         )
+
+
+def _dosing_gate(course, target, therapist, practitioner) -> None:
+    """What the session record needs before integrate: a series held to its
+    last discharge, at past times that keep everyone in one place at a time."""
+    from demo import dosing_record
+    from sessions.models import DosingSession
+
+    assert target == Stage.INTEGRATE
+    base = timezone.now().replace(minute=0, second=0, microsecond=0)
+    earlier = DosingSession.objects.count()
+    room = Room.objects.filter(clinic=course.clinic, is_dosing_room=True).first()
+    dosing_record.completed_series(
+        course=course,
+        therapist=therapist,
+        practitioner=practitioner,
+        room=room,
+        start=base - timedelta(days=8, hours=4 * earlier),
+    )
