@@ -7,3 +7,7 @@ class DosingConfig(AppConfig):
     name = "sessions"
     label = "dosing"
     verbose_name = _("Preparation and dosing")
+
+    def ready(self) -> None:
+        # Recordings: the storage's privacy check.
+        from . import checks  # noqa: F401
