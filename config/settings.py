@@ -172,6 +172,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
         "options": {"expires": 60},
     },
+    # Session recordings past their retention date are queued for deletion
+    # (each clinic's own midnight passes at a different hour), and the
+    # queued ones (also those of a withdrawn filming consent) are deleted.
+    "recordings-retention": {
+        "task": "sessions.tasks.recordings_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "recordings-delete": {
+        "task": "sessions.tasks.recordings_delete",
+        "schedule": env.float("RECORDINGS_DELETE_SECONDS", default=300.0),
+        "options": {"expires": 240},
+    },
 }
 
 # --- Accounts ---------------------------------------------------------------

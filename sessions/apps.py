@@ -9,5 +9,8 @@ class DosingConfig(AppConfig):
     verbose_name = _("Preparation and dosing")
 
     def ready(self) -> None:
-        # Recordings: the storage's privacy check.
+        # Recordings: the storage's privacy check, and the handler that
+        # queues a course's recordings for deletion when filming consent is
+        # withdrawn (services/recordings.py).
         from . import checks  # noqa: F401
+        from .services import recordings  # noqa: F401
