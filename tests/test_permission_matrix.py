@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from intake import services as intake_services
 from intake.selectors import intake_slots
 from intake.tests.factories import book_call, rules, weekly_availability
 from intake.tests.factories import visitor as make_visitor
+from sessions.models import Recording
+from sessions.tests.recording_factories import dosing_session_for, filming_signed
 
 ACTORS = (
     "anonymous",
@@ -108,6 +111,16 @@ POLICY = {
     "intake:staff_day": STAFF_PAGE,
     "intake:staff_call": STAFF_OBJECT_OF_A,
     "eligibility:staff_list": STAFF_PAGE,
+    # A dosing session's recordings: clinicians of the clinic, never coordinators.
+    "dosing:recordings": {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN},
+    # Watching one also needs the dedicated permission (the practitioner holds it
+    # here), then the password again: re-authentication sends them away first.
+    "dosing:recording_download": {
+        **STAFF_OBJECT_OF_A,
+        "therapist": FORBIDDEN,
+        "coordinator": FORBIDDEN,
+        "medical_practitioner": AWAY,
+    },
 }
 ALLAUTH = (
     "account_login",
@@ -201,6 +214,26 @@ def world(
     from clinic.models import OutboxMessage
 
     confirm_token = OutboxMessage.objects.get(kind=intake_services.CONFIRM_REQUEST).payload["token"]
+    # Client A's dosing session (over before any intake slot) and a recording of it (the row only).
+    session = dosing_session_for(
+        client_a.courses.get(),
+        therapist=therapist,
+        practitioner=medical_practitioner,
+        start=timezone.now() - timedelta(hours=6),
+    )
+    recording = Recording.objects.create(
+        session=session,
+        consent=filming_signed(client_a.courses.get()),
+        storage_name="0" * 32 + ".mp4",
+        sha256="0" * 64,
+        size=1,
+        content_type="video/mp4",
+        uploaded_by=therapist,
+        retain_until=timezone.localdate() + timedelta(days=90),
+    )
+    medical_practitioner.user_permissions.add(
+        Permission.objects.get(codename="download_recording", content_type__app_label="dosing")
+    )
     people = {
         "client_a": client_a.user,
         "client_b": client_b.user,
@@ -218,6 +251,8 @@ def world(
         "clinic": clinic_qc,
         "confirm": confirm_token,
         "login": staff_login,
+        "session": session,
+        "recording": recording,
     }
 
 
@@ -226,6 +261,8 @@ def concrete(pattern: str, world) -> str:
     replacements = {
         "<uuid:course_uuid>": str(world["course"].uuid),
         "<uuid:call_uuid>": str(world["call"].uuid),
+        "<uuid:session_uuid>": str(world["session"].uuid),
+        "<uuid:recording_uuid>": str(world["recording"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

@@ -46,6 +46,12 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
         assert course.events.order_by("-at", "-pk").first().to_stage == course.stage
     past_connect = Course.objects.exclude(stage__in=["connect", "declined"]).count()
     assert IntakeCall.objects.filter(appointment__status="held").count() >= past_connect
+    # The medical practitioners may watch session recordings; no one else is granted it.
+    watchers = User.objects.filter(user_permissions__codename="download_recording")
+    assert set(watchers.values_list("staff_profile__role", flat=True)) == {
+        StaffRole.MEDICAL_PRACTITIONER
+    }
+    assert watchers.count() == StaffProfile.objects.filter(role="medical_practitioner").count()
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -204,6 +205,11 @@ class Command(BaseCommand):
                 )
 
         clinicians = {}
+        # Watching session recordings is granted person by person (README, "Recordings"):
+        # the demo's medical practitioners hold it.
+        download_recording = Permission.objects.get(
+            codename="download_recording", content_type__app_label="dosing"
+        )
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
@@ -217,6 +223,8 @@ class Command(BaseCommand):
                 )
             if role == StaffRole.THERAPIST:
                 clinicians[slugs[0]] = user
+            if role == StaffRole.MEDICAL_PRACTITIONER:
+                user.user_permissions.add(download_recording)
 
         _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
 
