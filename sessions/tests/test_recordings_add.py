@@ -419,3 +419,28 @@ def test_a_double_submit_at_the_same_moment_keeps_one_recording_and_one_file(rec
     assert sorted(created for _recording, created in results) == [False, True]
     assert Recording.objects.count() == 1
     assert len(stored_files(recordings_folder)) == 1
+
+
+def test_a_refused_or_repeated_film_is_never_copied_into_storage(
+    recording_session, recording_course, therapist, monkeypatch
+):
+    """Consent and duplicates are checked before the copy (gigabytes), not
+    only under the lock after it."""
+    storage = service.recordings_storage()
+    real_save = storage.save
+    copies = []
+
+    def save(name, content, **kwargs):
+        copies.append(name)
+        return real_save(name, content, **kwargs)
+
+    monkeypatch.setattr(storage, "save", save)
+    with pytest.raises(RecordingError):
+        recording_add(
+            session=recording_session, upload=upload("a.mp4", mp4_bytes()), actor=therapist
+        )
+    assert copies == []
+    filming_signed(recording_course)
+    recording_add(session=recording_session, upload=upload("a.mp4", mp4_bytes()), actor=therapist)
+    recording_add(session=recording_session, upload=upload("b.mp4", mp4_bytes()), actor=therapist)
+    assert len(copies) == 1
