@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -188,6 +189,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("INTAKE_PURGE_SECONDS", default=3600.0),
         "options": {"expires": 600},
     },
+    # Session recordings past their retention date are queued for deletion
+    # (each clinic's own midnight passes at a different hour), and the
+    # queued ones (also those of a withdrawn filming consent) are deleted.
+    "recordings-retention": {
+        "task": "sessions.tasks.recordings_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "recordings-delete": {
+        "task": "sessions.tasks.recordings_delete",
+        "schedule": env.float("RECORDINGS_DELETE_SECONDS", default=300.0),
+        "options": {"expires": 240},
+    },
 }
 # Where the access log's head is anchored (clinic/access_log.py): a file the
 # database role cannot rewrite; in production, its own volume, append-only.
@@ -276,6 +290,46 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Films of dosing sessions: a storage of their own, never under a served path
+# and never with a URL; only sessions.views.recordings streams them (a
+# dedicated permission, re-authentication, the access log). On the file
+# system by default; in production any object store through django-storages
+# (pip install '.[s3]'), configured from the environment (README, "Recordings").
+RECORDINGS_STORAGE = env.str("RECORDINGS_STORAGE", default="filesystem")
+if RECORDINGS_STORAGE == "filesystem":
+    STORAGES["recordings"] = {
+        "BACKEND": "clinic.storage.PrivateFileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("RECORDINGS_ROOT", default=str(VAR_DIR / "private" / "recordings"))
+        },
+    }
+elif RECORDINGS_STORAGE == "s3":
+    STORAGES["recordings"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("RECORDINGS_S3_BUCKET"),
+            "location": env.str("RECORDINGS_S3_PREFIX", default="recordings"),
+            "endpoint_url": env.str("RECORDINGS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("RECORDINGS_S3_REGION", default=None),
+            # Unset: boto3 finds credentials itself (instance role, ~/.aws, AWS_* variables).
+            "access_key": env.str("RECORDINGS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("RECORDINGS_S3_SECRET_ACCESS_KEY", default=None),
+            # A random name never collides, and nothing may replace a stored film.
+            "file_overwrite": False,
+            # The bucket's own policy (private, public access blocked) decides:
+            # no public-read ACL is ever sent.
+            "default_acl": None,
+            "querystring_auth": True,
+            "object_parameters": (
+                {"ServerSideEncryption": env.str("RECORDINGS_S3_ENCRYPTION")}
+                if env.str("RECORDINGS_S3_ENCRYPTION", default="")
+                else {}
+            ),
+        },
+    }
+else:
+    raise ImproperlyConfigured("RECORDINGS_STORAGE must be 'filesystem' or 's3'.")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

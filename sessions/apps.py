@@ -25,6 +25,11 @@ class DosingConfig(AppConfig):
         journey.register_next_step(Stage.PREPARE, prepare.prepare_next_step)
         journey.register_next_step(Stage.DOSING, prepare.dosing_next_step)
         self._register_export(prepare.client_export)
+        # Recordings: the storage's privacy check, and the handler that
+        # queues a course's recordings for deletion when filming consent is
+        # withdrawn (services/recordings.py).
+        from . import checks  # noqa: F401
+        from .services import recordings  # noqa: F401
 
     @staticmethod
     def _register_export(provider) -> None:

@@ -846,7 +846,14 @@ class Discharge(AppendOnlyRecord):
 class Recording(models.Model):
     """A film of a dosing session, taken only with the client's active
     consent, kept in private storage (STORAGES["recordings"]) until its
-    retention date or the consent's withdrawal, then deleted by a worker."""
+    retention date or the consent's withdrawal, then deleted by a worker.
+
+    The row stays after the file is deleted: when, why, and the checksum of
+    what was kept (services/recordings.py)."""
+
+    class DeletionCause(models.TextChoices):
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("filming consent withdrawn")
+        RETENTION = "retention", _("retention period over")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(
@@ -871,7 +878,9 @@ class Recording(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     retain_until = models.DateField(_("kept until"))
     deletion_due_at = models.DateTimeField(_("deletion queued at"), null=True, blank=True)
-    deletion_cause = models.CharField(_("why it is deleted"), max_length=30, blank=True)
+    deletion_cause = models.CharField(
+        _("why it is deleted"), max_length=30, choices=DeletionCause.choices, blank=True
+    )
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     class Meta:
@@ -884,7 +893,37 @@ class Recording(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="recording_kept_until_idx",
             ),
+            models.Index(
+                fields=["deletion_due_at"],
+                condition=Q(deleted_at__isnull=True, deletion_due_at__isnull=False),
+                name="recording_deletion_due_idx",
+            ),
+        ]
+        constraints = [
+            # The same film twice for one session is one recording (a double
+            # submit, or the same file chosen again), while it is kept.
+            models.UniqueConstraint(
+                fields=["session", "sha256"],
+                condition=Q(deleted_at__isnull=True),
+                name="recording_once_per_session",
+            ),
+            # Deleted only once queued, and always with its cause.
+            models.CheckConstraint(
+                condition=Q(deletion_due_at__isnull=True, deletion_cause="")
+                | (Q(deletion_due_at__isnull=False) & ~Q(deletion_cause="")),
+                name="recording_deletion_has_cause",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True) | Q(deletion_due_at__isnull=False),
+                name="recording_deleted_once_queued",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.session} · {self.uploaded_at:%Y-%m-%d}"
+
+    @property
+    def is_kept(self) -> bool:
+        """Still in storage and not queued for deletion: the only state in
+        which anyone may watch it."""
+        return self.deleted_at is None and self.deletion_due_at is None

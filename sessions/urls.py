@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import portal, record
+from .views import portal, record, recordings
 
 app_name = "dosing"
 
@@ -37,5 +37,17 @@ urlpatterns = [
         "staff/dosing/records/sessions/<uuid:session_uuid>/",
         record.session_page,
         name="record_session",
+    ),
+    # Recordings of dosing sessions (clinicians of the clinic; the download
+    # also needs dosing.download_recording and re-authentication).
+    path(
+        "staff/dosing/recordings/sessions/<uuid:session_uuid>/",
+        recordings.session_recordings,
+        name="recordings",
+    ),
+    path(
+        "staff/dosing/recordings/<uuid:recording_uuid>/download/",
+        recordings.recording_download,
+        name="recording_download",
     ),
 ]

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from intake import services as intake_services
 from intake.selectors import intake_slots
 from intake.tests.factories import book_call, rules, weekly_availability
 from intake.tests.factories import visitor as make_visitor
+from sessions.models import Recording
+from sessions.tests.recording_factories import filming_signed
 
 ACTORS = (
     "anonymous",
@@ -133,6 +136,16 @@ POLICY = {
     "dosing:record_day": STAFF_PAGE,
     "dosing:record_course": CLINICAL_OBJECT_OF_A,
     "dosing:record_session": CLINICAL_OBJECT_OF_A,
+    # A dosing session's recordings: clinicians of the clinic, never coordinators.
+    "dosing:recordings": {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN},
+    # Watching one also needs the dedicated permission (the practitioner holds it
+    # here), then the password again: re-authentication sends them away first.
+    "dosing:recording_download": {
+        **STAFF_OBJECT_OF_A,
+        "therapist": FORBIDDEN,
+        "coordinator": FORBIDDEN,
+        "medical_practitioner": AWAY,
+    },
 }
 ALLAUTH = (
     "account_login",
@@ -252,6 +265,9 @@ def world(
     interest_token = OutboxMessage.objects.get(kind=intake_services.INTEREST_CONFIRM).payload[
         "token"
     ]
+    medical_practitioner.user_permissions.add(
+        Permission.objects.get(codename="download_recording", content_type__app_label="dosing")
+    )
     people = {
         "client_a": client_a.user,
         "client_b": client_b.user,
@@ -270,6 +286,17 @@ def world(
         therapist=therapist,
         practitioner=medical_practitioner,
     )
+    # A recording of client A's dosing session (the row only).
+    recording = Recording.objects.create(
+        session=dosing_session,
+        consent=filming_signed(client_a.courses.get()),
+        storage_name="0" * 32 + ".mp4",
+        sha256="0" * 64,
+        size=1,
+        content_type="video/mp4",
+        uploaded_by=therapist,
+        retain_until=timezone.localdate() + timedelta(days=90),
+    )
     return {
         "people": people,
         "course": client_a.courses.get(),
@@ -281,6 +308,7 @@ def world(
         "interest": interest_token,
         "login": staff_login,
         "consent": consent,
+        "recording": recording,
     }
 
 
@@ -293,6 +321,7 @@ def concrete(pattern: str, world) -> str:
         "<slug:module_slug>": "what-to-expect",
         "<str:kind>": "treatment",
         "<uuid:session_uuid>": str(world["dosing_session"].uuid),
+        "<uuid:recording_uuid>": str(world["recording"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

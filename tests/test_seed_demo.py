@@ -51,6 +51,12 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
     held = IntakeCall.objects.filter(appointment__status="held")
     assert held.filter(outcomes__isnull=True).count() == 0
     assert IntakeCallOutcome.objects.exclude(corrects=None).exclude(reason="").exists()
+    # The medical practitioners may watch session recordings; no one else is granted it.
+    watchers = User.objects.filter(user_permissions__codename="download_recording")
+    assert set(watchers.values_list("staff_profile__role", flat=True)) == {
+        StaffRole.MEDICAL_PRACTITIONER
+    }
+    assert watchers.count() == StaffProfile.objects.filter(role="medical_practitioner").count()
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before

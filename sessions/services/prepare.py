@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from clinic import journey, outbox
-from clinic.models import Course, OutboxMessage, Stage, User
+from clinic import journey
+from clinic.models import Course, Stage, User
 from clinic.outbox import outbox_enqueue
 
 from ..models import (
@@ -29,8 +29,9 @@ from ..models import (
 from ..selectors.gates import filming_consent_active, treatment_consent_current
 from ..selectors.prepare import OPEN_STAGES, document_in_force
 
-# The recordings helper queues the deletion of a course's recordings from
-# this event (see `filming_withdrawn` below).
+# A withdrawal of filming consent is this outbox row, written in the
+# withdrawal's transaction; services/recordings.py handles it (the course's
+# recordings are queued for deletion).
 FILMING_WITHDRAWN = "dosing.filming_withdrawn"
 
 MSG_NOT_OPEN = gettext_noop(
@@ -352,12 +353,3 @@ def filming_withdraw(
             },
         )
     return withdrawal, True
-
-
-@outbox.handler(FILMING_WITHDRAWN)
-def filming_withdrawn(message: OutboxMessage) -> bool:
-    """A client withdrew their filming consent (payload: course, consent and
-    withdrawal uuids). The recordings service replaces this with the queueing
-    of the course's recordings for deletion; until it exists there is
-    nothing to delete, and the row is marked done."""
-    return True

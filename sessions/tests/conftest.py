@@ -5,6 +5,14 @@ from sessions import content
 # The session record's fixtures (a course in dosing, its dose plan, a session under way).
 from .record_factories import dose_plan, dosing_course, dosing_session  # noqa: F401
 
+# The recordings' fixtures (a course in dosing, its session, a filming consent, a private folder).
+from .recording_factories import (  # noqa: F401
+    filming_consent,
+    recording_course,
+    recording_session,
+    recordings_folder,
+)
+
 
 @pytest.fixture(autouse=True)
 def preparation_content(db):

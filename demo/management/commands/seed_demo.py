@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -210,6 +211,11 @@ class Command(BaseCommand):
 
         clinicians = {}
         practitioners = {}
+        # Watching session recordings is granted person by person (README, "Recordings"):
+        # the demo's medical practitioners hold it.
+        download_recording = Permission.objects.get(
+            codename="download_recording", content_type__app_label="dosing"
+        )
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
@@ -225,6 +231,7 @@ class Command(BaseCommand):
                 clinicians[slugs[0]] = user
             if role == StaffRole.MEDICAL_PRACTITIONER:
                 practitioners[slugs[0]] = user
+                user.user_permissions.add(download_recording)
 
         admin, _ = _user(
             "admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True
