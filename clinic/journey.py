@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse_lazy
@@ -194,8 +195,7 @@ def stage_progress(course: Course) -> StageProgress:
             done = all(t.state == TaskState.DONE for t in tasks)
             return StageProgress(ALL_TASKS_DONE if done else _default(course), tasks)
         first = min(open_steps, key=lambda t: (t.state != TaskState.TODO, t.urgency))
-        assert first.step is not None  # open_steps offer one
-        return StageProgress(first.step, tasks)
+        return StageProgress(cast(NextStep, first.step), tasks)  # open steps offer one
     return StageProgress(_default(course), [])
 
 

@@ -280,7 +280,7 @@ class Command(BaseCommand):
                     # Integrate opens through the session record: a series
                     # held to its last discharge.
                     if target == Stage.INTEGRATE:
-                        _dosing_gate(course, target, clinicians[slug], practitioners[slug])
+                        _dosing_gate(course, clinicians[slug], practitioners[slug])
                         course.refresh_from_db()
                     if course.stage == target:
                         continue
@@ -435,13 +435,12 @@ def _prepared(course, practitioner) -> None:
         )
 
 
-def _dosing_gate(course, target, therapist, practitioner) -> None:
+def _dosing_gate(course, therapist, practitioner) -> None:
     """What the session record needs before integrate: a series held to its
     last discharge, at past times that keep everyone in one place at a time."""
     from demo import dosing_record
     from sessions.models import DosingSession
 
-    assert target == Stage.INTEGRATE
     base = timezone.now().replace(minute=0, second=0, microsecond=0)
     earlier = DosingSession.objects.count()
     room = Room.objects.filter(clinic=course.clinic, is_dosing_room=True).first()
