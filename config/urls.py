@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("eligibility.urls")),
     path("", include("clinic.urls")),
     path("", include("intake.urls")),
+    path("", include("sessions.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

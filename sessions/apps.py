@@ -7,3 +7,11 @@ class DosingConfig(AppConfig):
     name = "sessions"
     label = "dosing"
     verbose_name = _("Preparation and dosing")
+
+    def ready(self) -> None:
+        from clinic.navigation import register_staff_page
+
+        from . import emails  # noqa: F401  (registers the outbox handlers)
+
+        # The coordinator's main page: rooms over the day.
+        register_staff_page("dosing:board", _("Room board"), order=5)

@@ -624,6 +624,20 @@ def dosing_sessions_book(
             fresh = _fresh_course(course)
             if (problem := _stage_problem(fresh, AppointmentKind.DOSING_SESSION)) is not None:
                 raise SchedulingError(problem)
+            # What is busy first: a form sent twice is told the client is
+            # already booked then, not that the session is 0 days from itself.
+            busy, _revealed = booking_conflicts(
+                clinic=clinic,
+                kind=AppointmentKind.DOSING_SESSION,
+                starts=starts,
+                minutes=settings.session_minutes,
+                room=team.room,
+                therapist=team.therapist,
+                practitioner=team.practitioner,
+                course=fresh,
+            )
+            if busy:
+                raise SchedulingError(" ".join(busy))
             series_problems = _series_problems(
                 course=fresh, starts=starts, settings=settings, exclude=None
             )
