@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from clinic import calendar
 from clinic.models import Course, JourneyEvent, Stage
 from intake import services as intake_services
 from intake.selectors import intake_slots
@@ -108,6 +109,15 @@ POLICY = {
     "intake:staff_day": STAFF_PAGE,
     "intake:staff_call": STAFF_OBJECT_OF_A,
     "eligibility:staff_list": STAFF_PAGE,
+    # The room board and scheduling: the care team, each at their own clinics.
+    "dosing:board": STAFF_PAGE,
+    "dosing:board_week": STAFF_PAGE,
+    "dosing:booking_new": STAFF_PAGE,
+    "dosing:booking_check": STAFF_PAGE,
+    "dosing:client_options": STAFF_PAGE,
+    "dosing:appointment": STAFF_OBJECT_OF_A,
+    "dosing:appointment_move": STAFF_OBJECT_OF_A,
+    "dosing:appointment_cancel": STAFF_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -201,6 +211,25 @@ def world(
     from clinic.models import OutboxMessage
 
     confirm_token = OutboxMessage.objects.get(kind=intake_services.CONFIRM_REQUEST).payload["token"]
+    # Client A's preparatory session in a room of the clinic, on the room board.
+    from clinic.models import AppointmentKind, Room
+    from sessions.models import PreparationAppointment
+
+    office = Room.objects.create(clinic=clinic_qc, name="Bureau 2")
+    session_start = slot.start + timedelta(days=1)
+    preparation = PreparationAppointment.objects.create(
+        appointment=calendar.appointment_book(
+            clinic=clinic_qc,
+            kind=AppointmentKind.PREPARATORY_SESSION,
+            start=session_start,
+            end=session_start + timedelta(hours=1),
+            staff=[therapist],
+            client=client_a,
+            room=office,
+        ),
+        course=client_a.courses.get(),
+        booked_by=coordinator,
+    )
     people = {
         "client_a": client_a.user,
         "client_b": client_b.user,
@@ -214,6 +243,7 @@ def world(
         "people": people,
         "course": client_a.courses.get(),
         "call": call,
+        "appointment": preparation.appointment,
         "slot": slot,
         "clinic": clinic_qc,
         "confirm": confirm_token,
@@ -226,6 +256,7 @@ def concrete(pattern: str, world) -> str:
     replacements = {
         "<uuid:course_uuid>": str(world["course"].uuid),
         "<uuid:call_uuid>": str(world["call"].uuid),
+        "<uuid:appointment_uuid>": str(world["appointment"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",
@@ -310,6 +341,15 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
         f"/staff/intake/calls/{world['call'].uuid}/", {"outcome": "held", "notes": "x"}
     )
     assert response.status_code == 403
+    appointment = world["appointment"]
+    for action in ("cancel", "move"):
+        response = browser.post(
+            f"/staff/board/appointments/{appointment.uuid}/{action}/",
+            {"version": 1, "date": "2030-01-01", "time": "09:00"},
+        )
+        assert response.status_code == 403
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.version) == ("booked", 1)
     assert Course.objects.get(pk=course.pk).stage == Stage.CONNECT
     assert JourneyEvent.objects.count() == before
     world["call"].appointment.refresh_from_db()
