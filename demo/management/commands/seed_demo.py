@@ -12,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts import client_register, staff_profile_create
-from clinic.calendar import appointment_book
+from clinic.calendar import appointment_book, appointment_mark
 from clinic.journey import FORWARD, course_transition
 from clinic.models import (
+    Appointment,
     AppointmentKind,
     ClientProfile,
     Clinic,
@@ -28,6 +29,7 @@ from clinic.models import (
 )
 from intake import services as intake_services
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+from sessions.services import scheduling
 
 # A printed demo login: seed_demo refuses to run in production.
 DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
@@ -204,6 +206,7 @@ class Command(BaseCommand):
                 )
 
         clinicians = {}
+        teams: dict[str, dict[str, User]] = {slug: {} for slug in clinics}
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
@@ -217,6 +220,8 @@ class Command(BaseCommand):
                 )
             if role == StaffRole.THERAPIST:
                 clinicians[slugs[0]] = user
+            if len(slugs) == 1:
+                teams[slugs[0]][role] = user
 
         _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
 
@@ -248,12 +253,12 @@ class Command(BaseCommand):
                     _screened(course, clinicians[slug], eligible=path[0] != Stage.DECLINED)
                     course.refresh_from_db()
                 for target in path:
-                    if course.stage == target:
-                        continue
-                    reason = "" if target in FORWARD.values() else "Demo"
-                    course_transition(
-                        course=course, to_stage=target, actor=clinicians[slug], reason=reason
-                    )
+                    if course.stage != target:
+                        reason = "" if target in FORWARD.values() else "Demo"
+                        course_transition(
+                            course=course, to_stage=target, actor=clinicians[slug], reason=reason
+                        )
+                    _scheduled(course, reached=target, final=path[-1], team=teams[slug])
 
         if not quiet:
             self.stdout.write(
@@ -304,6 +309,103 @@ def _held_intake_call(course, clinician) -> None:
     intake_services.intake_call_record_outcome(
         intake_call=call, outcome="held", notes="Demo: good fit for the program.", actor=clinician
     )
+
+
+def _scheduled(course, *, reached: str, final: str, team: dict) -> None:
+    """The appointments a client has by the time they reach a stage, booked
+    through the scheduling services as a coordinator would on the room board."""
+    if reached == Stage.PREPARE and final == Stage.PREPARE:
+        _preparation_booked(course, team)
+    elif reached == Stage.DOSING and final == Stage.DOSING:
+        _series_planned(course, team)
+    elif reached == Stage.DOSING:
+        # Integrate and reconnect: further back for the one further on.
+        weeks_ago = 16 if final == Stage.RECONNECT else 8
+        _held_dosing_sessions(course, team, weeks_ago=weeks_ago)
+
+
+def _rooms(clinic) -> tuple[Room, Room]:
+    """The clinic's first dosing room and its first other room."""
+    rooms = list(Room.objects.filter(clinic=clinic).order_by("name"))
+    return (
+        next(r for r in rooms if r.is_dosing_room),
+        next(r for r in rooms if not r.is_dosing_room),
+    )
+
+
+def _weekday_at(days_ahead: int, clinic, hour: int, minute: int = 0):
+    """A weekday at least `days_ahead` days from today, at this local time."""
+    from datetime import datetime
+
+    day = timezone.localdate(timezone=clinic.zone) + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour, minute), tzinfo=clinic.zone)
+
+
+def _preparation_booked(course, team) -> None:
+    """The prepare client: a medical assessment, then a preparatory session."""
+    _dosing_room, office = _rooms(course.clinic)
+    coordinator = team[StaffRole.COORDINATOR]
+    scheduling.preparation_appointment_book(
+        course=course,
+        kind=AppointmentKind.MEDICAL_ASSESSMENT,
+        start=_weekday_at(1, course.clinic, 13),
+        staff_member=team[StaffRole.MEDICAL_PRACTITIONER],
+        room=office,
+        actor=coordinator,
+    )
+    scheduling.preparation_appointment_book(
+        course=course,
+        kind=AppointmentKind.PREPARATORY_SESSION,
+        start=_weekday_at(3, course.clinic, 14),
+        minutes=90,
+        staff_member=team[StaffRole.THERAPIST],
+        room=office,
+        actor=coordinator,
+    )
+
+
+def _team(course, team) -> scheduling.DosingTeam:
+    dosing_room, _office = _rooms(course.clinic)
+    return scheduling.DosingTeam(
+        room=dosing_room,
+        therapist=team[StaffRole.THERAPIST],
+        practitioner=team[StaffRole.MEDICAL_PRACTITIONER],
+    )
+
+
+def _series_planned(course, team) -> None:
+    """The dosing client: a whole series booked ahead, a session a week."""
+    first = _weekday_at(2, course.clinic, 9)
+    scheduling.dosing_sessions_book(
+        course=course,
+        starts=scheduling.series_starts(clinic=course.clinic, first=first, count=6, every_days=7),
+        team=_team(course, team),
+        actor=team[StaffRole.COORDINATOR],
+    )
+
+
+def _held_dosing_sessions(course, team, *, weeks_ago: int) -> list:
+    """A client past dosing: their series, booked weeks ago and held.
+
+    The session record (vitals, administration, discharge) is recorded here
+    too once it exists: for each session returned, its record's services
+    run after the appointment is marked held."""
+    first = _weekday_at(-7 * weeks_ago, course.clinic, 9)
+    starts = scheduling.series_starts(clinic=course.clinic, first=first, count=3, every_days=7)
+    sessions = scheduling.dosing_sessions_book(
+        course=course,
+        starts=starts,
+        team=_team(course, team),
+        actor=team[StaffRole.COORDINATOR],
+        now=starts[0] - timedelta(days=7),  # booked a week before the first
+    )
+    for session in sessions:
+        appointment_mark(
+            appointment=session.appointment, status=Appointment.Status.HELD, now=timezone.now()
+        )
+    return sessions
 
 
 def _screened(course, clinician, *, eligible: bool) -> None:
