@@ -149,7 +149,11 @@ def initials(user: User) -> str:
 def _span(reservation: Reservation, zone) -> str:
     start = timezone.localtime(reservation.start, zone)
     end = timezone.localtime(reservation.end, zone)
-    return f"{time_format(start, 'TIME_FORMAT')}–{time_format(end, 'TIME_FORMAT')}"
+    # "9:00 a.m.–12:30 p.m." / "de 9 h 00 à 12 h 30"
+    return _("%(start)s–%(end)s") % {
+        "start": time_format(start, "TIME_FORMAT"),
+        "end": time_format(end, "TIME_FORMAT"),
+    }
 
 
 def busy_descriptions(conflicts: list[Reservation], clinic: Clinic) -> list[str]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
@@ -196,7 +197,7 @@ def _conflict_message(label: str, conflicts, clinic: Clinic) -> str:
     busy = busy_descriptions(conflicts, clinic)
     if not busy:
         return _(calendar.MSG_TIME_TAKEN)
-    return _(MSG_BUSY) % {"session": label, "busy": "; ".join(busy)}
+    return _(MSG_BUSY) % {"session": label, "busy": get_text_list(busy, _("and"))}
 
 
 def _fresh_course(course: Course) -> Course:

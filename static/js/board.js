@@ -33,6 +33,16 @@
     }
   });
 
+  // A signed-out session (idle too long) answers a panel's request with the
+  // sign-in page: go there whole, rather than inside the panel.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var reached = event.detail.xhr && event.detail.xhr.responseURL;
+    if (reached && reached.indexOf("/accounts/login/") !== -1) {
+      event.detail.shouldSwap = false;
+      window.location.assign(reached);
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     syncKind(target);
