@@ -74,8 +74,7 @@ def calendar_invitation(appointment: Appointment, *, cancel: bool = False) -> by
 def _send(appointment: Appointment, template: str, context: dict, *, ics: str = "") -> None:
     """An e-mail to the client, in their language; with the invitation
     (ics="request") or its cancellation (ics="cancel") attached."""
-    assert appointment.client is not None
-    user = appointment.client.user
+    user = appointment.client.user  # _still_true checked the appointment has a client
     clinic = appointment.clinic
     dosing = appointment.kind == AppointmentKind.DOSING_SESSION
     instructions = dosing_settings(clinic) if dosing else None

@@ -166,7 +166,7 @@ def busy_descriptions(conflicts: list[Reservation], clinic: Clinic) -> list[str]
             "span": _span(reservation, zone),
             "kind": reservation.appointment.get_kind_display().lower(),
         }
-        if reservation.room_id:
+        if reservation.room is not None:
             sentences.append(
                 _("%(room)s is taken %(span)s (%(kind)s, cleaning included)")
                 % {**values, "room": reservation.room.name}
@@ -335,7 +335,7 @@ def room_day(*, clinic: Clinic, day: date, now: datetime | None = None) -> Board
         )
         moment += timedelta(hours=1)
 
-    by_room: dict[int, list[Reservation]] = {room.pk: [] for room in rooms}
+    by_room: dict[int | None, list[Reservation]] = {room.pk: [] for room in rooms}
     for reservation in reservations:
         by_room[reservation.room_id].append(reservation)
 
@@ -432,13 +432,13 @@ def room_week(*, clinic: Clinic, week_start: date) -> BoardWeek:
     zone = clinic.zone
     rooms = list(clinic_rooms(clinic=clinic))
     days = [week_start + timedelta(days=i) for i in range(7)]
-    start, _ = _day_bounds(days[0], zone)
-    _, end = _day_bounds(days[-1], zone)
+    start, _first_end = _day_bounds(days[0], zone)
+    _last_start, end = _day_bounds(days[-1], zone)
     reservations = _room_reservations(rooms=rooms, start=start, end=end)
-    cells: dict[tuple[int, date], list[Block]] = {}
+    cells: dict[tuple[int | None, date], list[Block]] = {}
     for reservation in reservations:
         day = timezone.localtime(reservation.appointment.start, zone).date()
-        opens, _ = _day_bounds(day, zone)
+        opens, _closes = _day_bounds(day, zone)
         cells.setdefault((reservation.room_id, day), []).append(_block(reservation, opens, zone))
     rows = [
         WeekRow(room=room, cells=[WeekCell(day, cells.get((room.pk, day), [])) for day in days])

@@ -157,8 +157,7 @@ def booking_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         course = data["client"]
-        start = form.start()
-        assert start is not None
+        start = form.start()  # a valid form has its day and time
         try:
             if data["kind"] == AppointmentKind.DOSING_SESSION:
                 sessions = scheduling.dosing_sessions_book(
@@ -414,8 +413,7 @@ def appointment_move(request, appointment_uuid):
         form.add_error(None, _(scheduling.MSG_CHANGED))
     elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        start = form.start()
-        assert start is not None
+        start = form.start()  # a valid form has its day and time
         try:
             if appointment.kind == AppointmentKind.DOSING_SESSION:
                 scheduling.dosing_session_move(
