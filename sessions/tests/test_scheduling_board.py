@@ -404,3 +404,16 @@ def test_a_superuser_without_a_clinic_role_reads_but_does_not_book(
     response = web.post(NEW, form(room, course_in_dosing, therapist, medical_practitioner), **HTMX)
     assert scheduling.MSG_NOT_PERMITTED in response.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_a_free_cell_of_a_room_that_is_not_for_dosing_proposes_a_preparatory_session(
+    staff_login, coordinator, consult_room
+):
+    body = board_day(staff_login(coordinator)).content.decode()
+    assert f"kind=preparatory_session&amp;room={consult_room.pk}&amp;" in body
+    panel = staff_login(coordinator).get(
+        NEW,
+        {"clinic": "montreal", "kind": "preparatory_session", "room": consult_room.pk},
+        **HTMX,
+    )
+    assert '<option value="preparatory_session" selected>' in panel.content.decode()
