@@ -251,3 +251,32 @@ def test_control_without_lock_or_constraint_the_resource_is_booked_twice(
         assert len(outcomes["booked"]) == 2, (
             f"the race did not show: the control proves nothing {outcomes}"
         )
+
+
+def test_two_first_bookings_of_one_client_s_series_at_once_plan_one_series(
+    clinic_qc, coordinator, monkeypatch
+):
+    """Two coordinators start the same client's series at the same moment, in
+    two rooms with two teams, the lock gone: the database's one series per
+    course refuses the second, and its person reads a sentence, not a 500."""
+    from sessions.models import DosingSeries
+
+    gate = threading.Barrier(2, timeout=30)
+
+    def no_lock(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait()  # both read "no series yet" before either writes one
+
+    monkeypatch.setattr(calendar, "calendar_lock", no_lock)
+    rooms = [RoomFactory(clinic=clinic_qc, name=f"Salle {i}") for i in range(2)]
+    (t1, m1), (t2, m2) = clinic_people(clinic_qc, 2)
+    course = in_stage(client_create(clinic=clinic_qc), Stage.DOSING)
+    outcomes = race(
+        dosing(course, rooms[0], t1, m1, coordinator),
+        dosing(course, rooms[1], t2, m2, coordinator, start=NINE + timedelta(days=7)),
+    )
+    assert outcomes["crashed"] == [], outcomes["crashed"]
+    assert len(outcomes["booked"]) == 1, outcomes
+    assert outcomes["refused"] == ["This time is no longer free. Please choose another time."]
+    assert DosingSeries.objects.filter(course=course).count() == 1
+    assert booked_appointments() == 1
