@@ -59,7 +59,10 @@ def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
             .values_list("pk")
         )
     if room_id is not None:
-        list(Room.objects.select_for_update().filter(pk=room_id).values_list("pk"))
+        # No ordering: Room's default one joins Clinic, and FOR UPDATE would
+        # then lock the clinic's row too, queueing every booking of a room
+        # behind every other in the clinic.
+        list(Room.objects.select_for_update().filter(pk=room_id).order_by().values_list("pk"))
     if client_id is not None:
         list(ClientProfile.objects.select_for_update().filter(pk=client_id).values_list("pk"))
 

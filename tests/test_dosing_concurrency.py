@@ -190,6 +190,24 @@ def without_the_lock(monkeypatch):
     monkeypatch.setattr(calendar, "appointment_book", book_together)
 
 
+@pytest.fixture
+def meet_before_the_write(monkeypatch):
+    """Both bookings wait for each other just before the calendar's write,
+    their checks done. When the lock works, the second is still waiting for
+    it: the first goes on alone after a few seconds and commits, and the
+    second then finds the time taken. When a booking skips a lock it
+    needed, both meet here, neither sees the other, and the test fails."""
+    gate = threading.Barrier(2, timeout=5)
+    book = calendar.appointment_book
+
+    def meet_then_book(**kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            gate.wait()
+        return book(**kwargs)
+
+    monkeypatch.setattr(calendar, "appointment_book", meet_then_book)
+
+
 @contextlib.contextmanager
 def without_the_constraint(resource: str):
     name = f"reservation_{resource}_no_overlap"
@@ -212,7 +230,9 @@ def booked_appointments():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_two_bookings_of_one_resource_at_once_exactly_one_is_made(request, case):
+def test_two_bookings_of_one_resource_at_once_exactly_one_is_made(
+    request, case, meet_before_the_write
+):
     _resource, attempts = request.getfixturevalue(case)
     outcomes = race(*attempts)
     assert outcomes["crashed"] == []
@@ -232,7 +252,7 @@ def test_control_without_the_lock_the_constraint_still_admits_one(request, case,
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_the_lock_alone_admits_exactly_one(request, case):
+def test_the_lock_alone_admits_exactly_one(request, case, meet_before_the_write):
     resource, attempts = request.getfixturevalue(case)
     with without_the_constraint(resource):
         outcomes = race(*attempts)
@@ -280,3 +300,28 @@ def test_two_first_bookings_of_one_client_s_series_at_once_plan_one_series(
     assert outcomes["refused"] == ["This time is no longer free. Please choose another time."]
     assert DosingSeries.objects.filter(course=course).count() == 1
     assert booked_appointments() == 1
+
+
+def test_bookings_of_different_rooms_and_people_do_not_wait_for_each_other(
+    clinic_qc, coordinator, monkeypatch
+):
+    """The lock holds the people, the room and the client a booking needs,
+    nothing wider: two sessions in two rooms with two teams and two clients
+    both reach the calendar's write while the other is still open."""
+    gate = threading.Barrier(2, timeout=10)
+    book = calendar.appointment_book
+
+    def meet_then_book(**kwargs):
+        gate.wait()  # raises if the other booking never comes
+        return book(**kwargs)
+
+    monkeypatch.setattr(calendar, "appointment_book", meet_then_book)
+    rooms = [RoomFactory(clinic=clinic_qc, name=f"Salle {i}") for i in range(2)]
+    (t1, m1), (t2, m2) = clinic_people(clinic_qc, 2)
+    a = in_stage(client_create(clinic=clinic_qc), Stage.DOSING)
+    b = in_stage(client_create(clinic=clinic_qc), Stage.DOSING)
+    outcomes = race(
+        dosing(a, rooms[0], t1, m1, coordinator), dosing(b, rooms[1], t2, m2, coordinator)
+    )
+    assert sorted(outcomes["booked"]) == [0, 1], outcomes
+    assert booked_appointments() == 2
