@@ -128,7 +128,6 @@ def test_a_coordinator_books_a_dosing_session_on_the_board_and_a_conflict_is_ref
         panel.get_by_test_id("booking-submit").click()
         expect(panel.get_by_test_id("form-error")).to_contain_text(text["refused"])
     assert Appointment.objects.count() == 1
-    page.screenshot(path=f"test-results/board-{language}.png", full_page=True)
     context.close()
 
 
