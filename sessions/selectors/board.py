@@ -4,6 +4,7 @@ fixed number of queries whatever the number of rooms and bookings."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from math import ceil
 from urllib.parse import urlencode
 
@@ -200,9 +201,23 @@ class Block:
 
     is_free = False
 
-    @property
+    @cached_property
     def kind_label(self) -> str:
-        return self.appointment.get_kind_display()
+        return str(self.appointment.get_kind_display())
+
+    # Formatted once here rather than through filters in the template: the
+    # day view shows each booking twice (the grid and the list).
+    @cached_property
+    def times(self) -> str:
+        return f"{_clock(self.start)}–{_clock(self.end)}"
+
+    @cached_property
+    def buffer_until(self) -> str:
+        return _clock(self.buffer_end) if self.buffer_end else ""
+
+    @cached_property
+    def staff_names(self) -> str:
+        return ", ".join(person.get_full_name() or person.email for person in self.staff)
 
 
 @dataclass
@@ -212,6 +227,15 @@ class FreeCell:
     span: int
     bookable: bool  # ahead of now
 
+    @cached_property
+    def query(self) -> str:
+        """The booking form's day and time for this cell."""
+        return f"date={self.start:%Y-%m-%d}&time={self.start:%H:%M}"
+
+    @cached_property
+    def clock(self) -> str:
+        return _clock(self.start)
+
 
 @dataclass
 class FreeRange:
@@ -219,6 +243,24 @@ class FreeRange:
     end: datetime  # local
     bookable_from: datetime | None  # local first half-hour still ahead, if any
     is_free = True
+
+    @cached_property
+    def times(self) -> str:
+        return f"{_clock(self.start)}–{_clock(self.end)}"
+
+    @cached_property
+    def query(self) -> str:
+        moment = self.bookable_from
+        return f"date={moment:%Y-%m-%d}&time={moment:%H:%M}" if moment else ""
+
+    @cached_property
+    def clock(self) -> str:
+        return _clock(self.bookable_from) if self.bookable_from else ""
+
+
+def _clock(moment: datetime) -> str:
+    """A local time as the person's language writes it: 9:30 a.m., 9 h 30."""
+    return time_format(moment, "TIME_FORMAT")
 
 
 @dataclass
@@ -229,6 +271,17 @@ class RoomRow:
     # The list view (small screens, the printed day sheet): blocks and free
     # ranges in time order.
     items: list[Block | FreeRange] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """What a free cell of this room proposes to book."""
+        if self.room.is_dosing_room:
+            return AppointmentKind.DOSING_SESSION
+        return AppointmentKind.PREPARATORY_SESSION
+
+    @property
+    def room_id(self) -> str:
+        return str(self.room.pk)
 
 
 @dataclass
