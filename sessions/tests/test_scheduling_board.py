@@ -417,3 +417,24 @@ def test_a_free_cell_of_a_room_that_is_not_for_dosing_proposes_a_preparatory_ses
         **HTMX,
     )
     assert '<option value="preparatory_session" selected>' in panel.content.decode()
+
+
+@pytest.mark.parametrize("day", ["2026-11-01", "2027-03-14"])
+def test_the_board_of_a_daylight_saving_change_day_keeps_its_hours(
+    staff_login, coordinator, course_in_dosing, dosing_team, clock, day
+):
+    """On the 25-hour and the 23-hour day, 9:00 is still 9:00 and the axis
+    still runs 7:00 to 21:00 (the change happens at 2:00, before the day)."""
+    from datetime import date, datetime
+
+    from sessions.tests.conftest import MTL
+
+    local = date.fromisoformat(day)
+    start = datetime(local.year, local.month, local.day, 9, 0, tzinfo=MTL)
+    book_dosing(course_in_dosing, [start], dosing_team, coordinator)
+    body = board_day(staff_login(coordinator), day=day).content.decode()
+    assert "board-cols-56" in body
+    ticks = re.findall(r'<span class="board-tick gs-(\d+) gn-4">([^<]+)</span>', body)
+    assert ticks[0] == ("1", "7:00 a.m.") and ticks[-1] == ("53", "8:00 p.m.")
+    assert "9:00 a.m.–12:00 p.m. · " in body
+    assert 'class="board-block kind-dosing_session status-booked gs-9 gn-12"' in body
