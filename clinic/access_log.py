@@ -6,7 +6,12 @@ each carries the hash of the one before it, so a changed or removed entry
 breaks the chain (`manage.py verify_access_log`)."""
 
 import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -109,3 +114,83 @@ def access_log_record_many(
             entries.append(entry)
         AccessLogEntry.objects.bulk_create(entries)
     return entries
+
+
+# --- Anchoring the head of the chain ---------------------------------------------------
+#
+# The chain shows a changed or removed entry, but not the newest entries
+# removed: the shorter chain is still a valid chain. So the head (the last
+# entry's id, its hash and how many entries there are up to it) is written at
+# intervals where the database role that writes the log cannot rewrite it: an
+# append-only file (ACCESS_LOG_ANCHOR_FILE; on its own volume, or `chattr +a`,
+# in production). A truncated tail then no longer matches the last checkpoint.
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    at: str
+    last_id: int
+    count: int
+    head_hash: str
+
+
+def _anchor_path() -> Path:
+    return Path(settings.ACCESS_LOG_ANCHOR_FILE)
+
+
+def checkpoint_write() -> Checkpoint | None:
+    """Append the current head of the chain to the anchor file (beat runs
+    this hourly); nothing when the log is empty or the head is unchanged."""
+    head = AccessLogEntry.objects.order_by("-pk").values_list("pk", "entry_hash").first()
+    if head is None:
+        return None
+    checkpoints = checkpoints_read()
+    if checkpoints and checkpoints[-1].last_id == head[0]:
+        return None
+    checkpoint = Checkpoint(
+        at=timezone.now().isoformat(),
+        last_id=head[0],
+        count=AccessLogEntry.objects.filter(pk__lte=head[0]).count(),
+        head_hash=head[1],
+    )
+    path = _anchor_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_APPEND: each line lands at the end whatever else writes the file.
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as anchor:
+        anchor.write(json.dumps(asdict(checkpoint)) + "\n")
+        anchor.flush()
+        os.fsync(anchor.fileno())
+    return checkpoint
+
+
+def checkpoints_read() -> list[Checkpoint]:
+    path = _anchor_path()
+    if not path.exists():
+        return []
+    return [
+        Checkpoint(**json.loads(line))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def verify_anchors() -> Checkpoint | None:
+    """The first checkpoint the log no longer matches (its last entry gone or
+    changed, or fewer entries up to it than were counted then), or None."""
+    checkpoints = checkpoints_read()
+    if not checkpoints:
+        return None
+    ids = [c.last_id for c in checkpoints]
+    heads = dict(
+        AccessLogEntry.objects.filter(pk__in=ids).values_list("pk", "entry_hash").iterator()
+    )
+    for checkpoint in checkpoints:
+        if heads.get(checkpoint.last_id) != checkpoint.head_hash:
+            return checkpoint
+    # Entries removed below the last head (the chain shows those too, but the
+    # count needs nothing else to be intact).
+    last = checkpoints[-1]
+    if AccessLogEntry.objects.filter(pk__lte=last.last_id).count() != last.count:
+        return last
+    return None

@@ -79,6 +79,17 @@ def staff_profile_create(
     return profile
 
 
+def other_sessions_end(*, user: User, keep_session_key: str | None = None) -> None:
+    """End every session of `user` but the one named (signing out on one
+    device, using a two-factor invitation). Password changes need no call:
+    Django checks each session against the password's hash."""
+    from allauth.usersessions.models import UserSession
+
+    for session in UserSession.objects.purge_and_list(user):
+        if session.session_key != keep_session_key:
+            session.end()
+
+
 def user_from_activation(*, uidb64: str, token: str) -> User | None:
     """The user an account-activation link is for, if the link is genuine and
     unused (Django's password-reset token: it dies once a password is set)."""

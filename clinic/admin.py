@@ -1,12 +1,15 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from . import selectors
+from . import invitations, selectors
 from .access_log import access_log_record, access_log_record_many
 from .forms import CourseTransitionForm
 from .models import (
@@ -21,6 +24,7 @@ from .models import (
     OutboxMessage,
     Reservation,
     Room,
+    StaffInvitation,
     StaffProfile,
     User,
 )
@@ -31,19 +35,16 @@ from .views import admin_login
 # rate limits and two-factor steps as everywhere else: its own login form
 # (no rate limit, no MFA step) is never shown.
 admin.site.login = admin_login
-admin.site.site_header = _("Ketamine-Assisted Therapy Clinic")
+admin.site.site_header = admin.site.site_title = _("Ketamine-Assisted Therapy Clinic")
 
 
-class HealthDataAdminMixin:
-    """Admin pages that show a client's health data: a staff member sees the
-    rows of their own clinics only (`clinic_lookup`, the path to the row's
-    clinic), and each read is logged (the object opened, every row a list
-    shows), as is each change saved."""
+class ClinicScopedAdminMixin:
+    """A staff member sees the rows of their own clinics only
+    (`clinic_lookup`, the path to the row's clinic): in the list, in the CSV
+    an action exports (actions read the same queryset), and by id (another
+    clinic's row is "not found")."""
 
     clinic_lookup: str | None = None
-
-    def client_of(self, obj):
-        raise NotImplementedError
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -52,6 +53,15 @@ class HealthDataAdminMixin:
         return queryset.filter(
             **{f"{self.clinic_lookup}__in": selectors.staff_clinic_ids(user=request.user)}
         )
+
+
+class HealthDataAdminMixin(ClinicScopedAdminMixin):
+    """Admin pages that show a client's health data: a staff member sees the
+    rows of their own clinics only, and each read is logged (the object
+    opened, every row a list shows), as is each change saved."""
+
+    def client_of(self, obj):
+        raise NotImplementedError
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
@@ -106,6 +116,17 @@ class ClinicianReadAdminMixin:
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
@@ -135,13 +156,125 @@ class ClinicAdmin(admin.ModelAdmin):
     inlines = [RoomInline]
 
 
+def may_send_invitations(request) -> bool:
+    return request.user.is_superuser or is_privacy_officer(request.user)
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "profession", "registration_number", "criminal_record_check_on"]
+    """Superusers manage staff profiles. A privacy officer sees those of
+    their clinics (read-only) to send two-factor invitations and resets."""
+
+    list_display = [
+        "user",
+        "role",
+        "profession",
+        "registration_number",
+        "criminal_record_check_on",
+        "has_authenticator",
+    ]
     list_filter = ["role", "clinics"]
     list_select_related = ["user"]
     search_fields = ["user__email", "user__last_name", "registration_number"]
     autocomplete_fields = ["user"]
+    actions = ["send_invitation", "send_reset"]
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or may_send_invitations(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or may_send_invitations(request)
+
+    def has_invite_permission(self, request):
+        return may_send_invitations(request)
+
+    def get_queryset(self, request):
+        authenticators = Authenticator.objects.filter(user=OuterRef("user")).exclude(
+            type=Authenticator.Type.RECOVERY_CODES
+        )
+        queryset = super().get_queryset(request).annotate(_has_authenticator=Exists(authenticators))
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            pk__in=StaffProfile.objects.filter(
+                clinics__in=selectors.staff_clinic_ids(user=request.user)
+            ).values("pk")
+        )
+
+    @admin.display(description=_("two-factor set up"), boolean=True)
+    def has_authenticator(self, obj):
+        return obj._has_authenticator
+
+    def _invite(self, request, queryset, purpose):
+        sent = 0
+        for profile in queryset.select_related("user"):
+            try:
+                invitations.staff_invitation_issue(
+                    user=profile.user, actor=request.user, purpose=purpose
+                )
+            except invitations.InvitationError as error:
+                self.message_user(request, f"{profile.user}: {error}", messages.WARNING)
+                continue
+            sent += 1
+            self.log_change(
+                request,
+                profile,
+                [{"changed": {"fields": [str(StaffInvitation.Purpose(purpose).label)]}}],
+            )
+        if sent:
+            self.message_user(
+                request,
+                ngettext("%(count)d invitation sent.", "%(count)d invitations sent.", sent)
+                % {"count": sent},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Send a two-factor invitation"), permissions=["invite"])
+    def send_invitation(self, request, queryset):
+        self._invite(request, queryset, StaffInvitation.Purpose.ENROL)
+
+    @admin.action(
+        description=_("Reset the authenticator (send an invitation)"), permissions=["invite"]
+    )
+    def send_reset(self, request, queryset):
+        self._invite(request, queryset, StaffInvitation.Purpose.RESET)
+
+
+@admin.register(StaffInvitation)
+class StaffInvitationAdmin(ReadOnlyAdmin):
+    """The record of two-factor invitations: who invited whom, when, and
+    when each was used. Read by superusers and privacy officers (their
+    clinics' staff); invitations are sent from the staff profiles' list."""
+
+    list_display = [
+        "user",
+        "purpose",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "replaced_at",
+    ]
+    list_filter = ["purpose"]
+    list_select_related = ["user", "created_by"]
+    search_fields = ["user__email", "user__last_name"]
+    exclude = ["token_hash"]
+
+    def has_module_permission(self, request):
+        return may_send_invitations(request)
+
+    def has_view_permission(self, request, obj=None):
+        return may_send_invitations(request)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            user__in=StaffProfile.objects.filter(
+                clinics__in=selectors.staff_clinic_ids(user=request.user)
+            ).values("user")
+        )
 
 
 @admin.register(ClientProfile)
@@ -243,17 +376,6 @@ class CourseAdmin(HealthDataAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/clinic/course/transition.html", context)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(JourneyEvent)
 class JourneyEventAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
     clinic_lookup = "course__clinic"
@@ -266,8 +388,11 @@ class JourneyEventAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(ReadOnlyAdmin):
-    """Read by the privacy officer (and superusers); nobody changes it."""
+class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
+    """Read by the privacy officer (and superusers), for their own clinics'
+    clients; nobody changes it."""
+
+    clinic_lookup = "client__clinic"
 
     def has_module_permission(self, request):
         return request.user.is_superuser or is_privacy_officer(request.user)
@@ -279,13 +404,13 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Export the selected entries (CSV)"))
     def export_csv(self, request, queryset):
-        import csv
-
         from django.http import HttpResponse
+
+        from . import csv_safe
 
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
-        writer = csv.writer(response)
+        writer = csv_safe.writer(response)
         writer.writerow(
             [
                 _("at"),
@@ -375,22 +500,43 @@ class PrivacyOfficerAdminMixin:
 
 @admin.register(ConfidentialityIncident)
 class ConfidentialityIncidentAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
-    """The privacy officer's register (Law 25). Entries can be completed as
-    notifications are made, never deleted."""
+    """The privacy officer's register (Law 25), one per clinic: an officer
+    reads and records their own clinics' incidents. Entries can be completed
+    as notifications are made, never deleted. An entry from before the
+    register was kept per clinic (no clinic) shows to whoever recorded it,
+    who names its clinic when completing it."""
 
     list_display = [
         "discovered_on",
+        "clinic",
         "risk",
         "people_affected",
         "commission_notified_on",
         "people_notified_on",
     ]
-    list_filter = ["risk"]
+    list_filter = ["risk", "clinic"]
+    list_select_related = ["clinic"]
     date_hierarchy = "discovered_on"
     exclude = ["recorded_by"]
 
     def has_add_permission(self, request):
         return is_privacy_officer(request.user)
+
+    def get_queryset(self, request):
+        clinic_ids = selectors.staff_clinic_ids(user=request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(clinic__in=clinic_ids) | Q(clinic__isnull=True, recorded_by=request.user))
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic":
+            # One of the officer's own clinics: another's id is "not a valid choice".
+            kwargs["queryset"] = Clinic.objects.filter(
+                pk__in=selectors.staff_clinic_ids(user=request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -399,8 +545,13 @@ class ConfidentialityIncidentAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AccountClosureRequest)
-class AccountClosureRequestAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
-    """Clients' requests to close their account, for the privacy officer."""
+class AccountClosureRequestAdmin(
+    ClinicScopedAdminMixin, PrivacyOfficerAdminMixin, admin.ModelAdmin
+):
+    """Clients' requests to close their account, for the privacy officer of
+    the client's clinic."""
+
+    clinic_lookup = "client__clinic"
 
     list_display = ["client", "requested_at", "status", "handled_at"]
     list_filter = ["status"]

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from . import accounts, journey
@@ -109,3 +110,74 @@ class ClosureRequestForm(forms.Form):
     confirm = forms.BooleanField(
         error_messages={"required": _("Tick “I want to close my account.” to send the request.")}
     )
+
+
+MSG_WRONG_PASSWORD = gettext_noop("This password is not the one of this account.")
+MSG_TOO_MANY_TRIES = gettext_noop("Too many attempts. Wait a few minutes, then try again.")
+MSG_WRONG_CODE = gettext_noop(
+    "This code is not right. Check that your phone’s clock is set automatically, "
+    "and enter the code the app shows now."
+)
+
+
+class InvitationSignInForm(forms.Form):
+    """The invited person's password, on the invitation page: with the link
+    from their inbox, it is what proves they are who the invitation is for.
+    Failed attempts count against the same limit as the sign-in page."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, request, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user = user
+
+    def clean_password(self):
+        from allauth.account.adapter import get_adapter
+
+        password = self.cleaned_data["password"]
+        try:
+            user = get_adapter(self.request).authenticate(
+                self.request, email=self.user.email, password=password
+            )
+        except forms.ValidationError:
+            raise forms.ValidationError(gettext(MSG_TOO_MANY_TRIES)) from None
+        if user is None or user.pk != self.user.pk:
+            raise forms.ValidationError(gettext(MSG_WRONG_PASSWORD))
+        self.user = user
+        return password
+
+
+class InvitationCodeForm(forms.Form):
+    """The code the new authenticator shows: proof it was set up right
+    before it replaces anything."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, request, secret, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.secret = secret
+
+    def clean_code(self):
+        from allauth.core import ratelimit
+        from allauth.mfa.totp.internal.auth import validate_totp_code
+
+        code = self.cleaned_data["code"].replace(" ", "")
+        key = f"mfa-auth-user-{self.request.user.pk}"
+        if not ratelimit.consume(self.request, action="login_failed", key=key):
+            raise forms.ValidationError(gettext(MSG_TOO_MANY_TRIES))
+        if not validate_totp_code(self.secret, code):
+            raise forms.ValidationError(gettext(MSG_WRONG_CODE))
+        ratelimit.clear(self.request, action="login_failed", key=key)
+        return code

@@ -1,5 +1,6 @@
 """The journey's rules: which stage may follow which, and the hooks stage apps
-plug into (guards on a transition, the client's next step in a stage).
+plug into (guards on a transition, the client's next step in a stage, and
+where each condition of a stage stands).
 
 The core never imports a stage app. An app registers its conditions from its
 AppConfig.ready(): eligibility guards CONNECT -> PREPARE with "an eligible
@@ -10,6 +11,8 @@ and so on.
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse_lazy
@@ -84,10 +87,48 @@ _next_step_providers: dict[str, list[NextStepProvider]] = defaultdict(list)
 
 
 def register_next_step(stage: str, provider: NextStepProvider) -> None:
-    """Stage apps say what the client should do next in their stage; the
-    first provider with an answer wins, then the core's default."""
+    """A stage one app owns says what the client should do next in it; the
+    first provider with an answer wins, then the core's default. (A stage
+    whose conditions belong to several apps uses register_stage_tasks.)"""
     if provider not in _next_step_providers[stage]:
         _next_step_providers[stage].append(provider)
+
+
+class TaskState(StrEnum):
+    TODO = "todo"  # the client's move
+    WAITING = "waiting"  # the clinic's move, or a date to come
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class StageTask:
+    """One condition of a stage as the client reads it: what it is, where it
+    stands, and the next step it offers while it is not done."""
+
+    label: str
+    status: str
+    state: TaskState
+    step: NextStep | None = None
+    # Among the open tasks offering a step, the client's moves come first,
+    # then the lowest urgency (a clinician's question before a booking).
+    urgency: int = 50
+
+
+TaskProvider = Callable[[Course], list[StageTask]]
+_task_providers: dict[str, list[TaskProvider]] = defaultdict(list)
+
+
+def register_stage_tasks(stage: str, provider: TaskProvider) -> None:
+    """A stage whose conditions belong to several apps (connect: the intake
+    call, the screener), met in any order: each app says where its own part
+    stands, and the portal shows them all with the most pressing one's step
+    as the next step. The providers run in the order the apps are installed."""
+    if provider not in _task_providers[stage]:
+        _task_providers[stage].append(provider)
+
+
+def unregister_stage_tasks(stage: str, provider: TaskProvider) -> None:
+    _task_providers[stage].remove(provider)
 
 
 DEFAULT_NEXT_STEPS: dict[str, NextStep] = {
@@ -128,12 +169,46 @@ DEFAULT_NEXT_STEPS: dict[str, NextStep] = {
 }
 
 
-def next_step(course: Course) -> NextStep:
+# Every condition of the stage met, and the course not moved on yet (another
+# condition, or a clinician's hand, is awaited).
+ALL_TASKS_DONE = NextStep(
+    _("You are ready for the next stage"),
+    _("Your care team will move your course on and tell you what comes next."),
+)
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    next_step: NextStep
+    tasks: list[StageTask]  # empty for a stage whose app gives one next step
+
+
+def stage_progress(course: Course) -> StageProgress:
+    """The client's next step in the course's stage, and where each of the
+    stage's conditions stands when apps registered tasks for it."""
+    tasks = [
+        task for provider in _task_providers.get(course.stage, []) for task in provider(course)
+    ]
+    if tasks:
+        open_steps = [t for t in tasks if t.state != TaskState.DONE and t.step is not None]
+        if not open_steps:
+            done = all(t.state == TaskState.DONE for t in tasks)
+            return StageProgress(ALL_TASKS_DONE if done else _default(course), tasks)
+        first = min(open_steps, key=lambda t: (t.state != TaskState.TODO, t.urgency))
+        return StageProgress(cast(NextStep, first.step), tasks)  # open steps offer one
+    return StageProgress(_default(course), [])
+
+
+def _default(course: Course) -> NextStep:
     for provider in _next_step_providers.get(course.stage, []):
         step = provider(course)
         if step is not None:
             return step
     return DEFAULT_NEXT_STEPS[course.stage]
+
+
+def next_step(course: Course) -> NextStep:
+    return stage_progress(course).next_step
 
 
 # --- Moving a course -------------------------------------------------------------------
@@ -177,12 +252,25 @@ def _actor_may(actor: User | None, course: Course, from_stage: str, to_stage: st
     return client is not None and client.pk == course.client_id and to_stage == Stage.WITHDRAWN
 
 
+def _locked(course_pk: int) -> Course:
+    """The course, its row locked until the transaction ends: a second
+    transition of the same course waits here, then reads the stage the first
+    one left (and is refused as stale)."""
+    return Course.objects.select_for_update().select_related("client").get(pk=course_pk)
+
+
+def _apply(current: Course, changes: dict) -> bool:
+    """Write the change only if the stage is still the one read: the last
+    line, should two transitions ever read the same stage at once."""
+    return Course.objects.filter(pk=current.pk, stage=current.stage).update(**changes) == 1
+
+
 def _transition(
     *, course: Course, to_stage: Stage, actor: User | None, reason: str, check_actor: bool
 ) -> Course:
     seen_stage = course.stage
     with transaction.atomic():
-        current = Course.objects.select_for_update().select_related("client").get(pk=course.pk)
+        current = _locked(course.pk)
         if current.stage != seen_stage:
             raise JourneyError(gettext(MSG_STALE))
         if to_stage not in allowed_targets(current):
@@ -198,8 +286,7 @@ def _transition(
             changes["stage_before_hold"] = current.stage
         elif current.stage == Stage.ON_HOLD:
             changes["stage_before_hold"] = ""
-        updated = Course.objects.filter(pk=current.pk, stage=current.stage).update(**changes)
-        if updated != 1:  # pragma: no cover - the row lock makes this unreachable on PostgreSQL
+        if not _apply(current, changes):
             raise JourneyError(gettext(MSG_STALE))
         JourneyEvent.objects.create(
             course=current,
@@ -253,7 +340,7 @@ def course_advance(*, course: Course, cause: str, by: User | None = None) -> Adv
     try:
         with transaction.atomic():
             # The stage as it is now, whatever the caller read before its action.
-            fresh = Course.objects.select_for_update().get(pk=course.pk)
+            fresh = _locked(course.pk)
             if fresh.stage not in FORWARD:
                 return Advance(False)
             target = FORWARD[fresh.stage]

@@ -9,9 +9,37 @@ from django.utils import translation
 from .permissions import is_staff_member
 from .signals import MFA_ACTIVATED_SESSION_KEY
 
-# Pages that only staff use. Staff reach none of them until they have set up
-# two-factor authentication and used it in this session.
+# Pages that only staff use: always behind the gate, whatever their view says.
 STAFF_PREFIXES = ("/admin/", "/staff/")
+
+# What a staff member whose session has not passed two-factor authentication
+# may still open (besides public pages): signing out, the two-factor steps,
+# and the invitation pages.
+OPEN_BEFORE_MFA = frozenset(
+    {
+        "account_logout",
+        "mfa_authenticate",
+        "mfa_reauthenticate",
+        "set_language",
+        "staff_invitation",
+        "staff_invitation_enrol",
+        "staff_invitation_needed",
+    }
+)
+# allauth's own pages that add, remove or replace an authenticator. A staff
+# member's authenticators change only through an invitation: these pages
+# are closed to staff, whoever they are and whatever their session.
+AUTHENTICATOR_CHANGES = frozenset(
+    {
+        "mfa_activate_totp",
+        "mfa_deactivate_totp",
+        "mfa_generate_recovery_codes",
+        "mfa_add_webauthn",
+        "mfa_remove_webauthn",
+        "mfa_signup_webauthn",
+    }
+)
+INVITATION_SESSION_KEY = "clinic_staff_invitation"
 
 
 def staff_mfa_satisfied(request) -> bool:
@@ -25,24 +53,58 @@ def staff_mfa_satisfied(request) -> bool:
     )
 
 
+def _invitation_or_needed(request):
+    """Where a staff member without an authenticator goes: their invitation,
+    when they opened a valid one in this session; otherwise the page that
+    tells them to ask the privacy officer for one (never an enrolment page)."""
+    from .invitations import InvitationError, staff_invitation_get
+
+    try:
+        invitation = staff_invitation_get(invitation_id=request.session.get(INVITATION_SESSION_KEY))
+    except InvitationError:
+        return redirect("staff_invitation_needed")
+    if invitation.user_id != request.user.pk:
+        return redirect("staff_invitation_needed")
+    return redirect("staff_invitation_enrol")
+
+
 class StaffMFAMiddleware:
-    """allauth has no setting that makes MFA mandatory for some users: this is it."""
+    """allauth has no setting that makes MFA mandatory for some users: this is
+    it. A staff member whose session has not passed two-factor
+    authentication reaches nothing that needs a login (staff pages, admin,
+    account settings, allauth's MFA pages) but signing out and the
+    two-factor steps; with no authenticator, they are told to ask for an
+    invitation. Otherwise a stolen staff password would let a stranger sign
+    in and enrol their own authenticator, or change the account's e-mail
+    address before an invitation is sent to it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        if (
-            request.path.startswith(STAFF_PREFIXES)
-            and is_staff_member(user)
-            and not staff_mfa_satisfied(request)
-        ):
-            if is_mfa_enabled(user):
-                # MFA set up but not used in this session (e.g. a login from before it).
-                return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
-            return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not is_staff_member(user):
+            return None
+        name = request.resolver_match.view_name if request.resolver_match else ""
+        if name in AUTHENTICATOR_CHANGES:
+            if is_mfa_enabled(user):
+                return redirect("staff_invitation_needed")
+            return _invitation_or_needed(request)
+        if name in OPEN_BEFORE_MFA:
+            return None
+        if not request.path.startswith(STAFF_PREFIXES) and not getattr(
+            view_func, "login_required", True
+        ):
+            return None  # a public page: the same for everyone
+        if staff_mfa_satisfied(request):
+            return None
+        if is_mfa_enabled(user):
+            # MFA set up but not used in this session (e.g. a login from before it).
+            return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
+        return _invitation_or_needed(request)
 
 
 class UserLanguageMiddleware:

@@ -608,6 +608,17 @@ class ConfidentialityIncident(models.Model):
         LOW = "low", _("low")
         SERIOUS = "serious", _("risk of serious injury")
 
+    # Null only on entries recorded before the register was kept per clinic
+    # (migration 0017): those show to the person who recorded them, who names
+    # the clinic when completing the entry. Every new entry names one.
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=False,
+        related_name="+",
+        verbose_name=_("clinic"),
+    )
     occurred_on = models.DateField(_("occurred on"), null=True, blank=True)
     discovered_on = models.DateField(_("discovered on"))
     nature = models.TextField(_("what happened"))
@@ -638,6 +649,7 @@ class ConfidentialityIncident(models.Model):
                 name="incident_occurs_before_discovery",
             ),
         ]
+        indexes = [models.Index(fields=["clinic", "-discovered_on"], name="incident_clinic_idx")]
 
     def __str__(self) -> str:
         return f"{self.discovered_on} · {self.get_risk_display()}"
@@ -678,3 +690,72 @@ class AccountClosureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} · {self.get_status_display()}"
+
+
+class StaffInvitation(models.Model):
+    """The only way a staff member's authenticator is set up or replaced: a
+    single-use link e-mailed to them, sent by an administrator (a superuser,
+    or a privacy officer of one of their clinics) or from the server's
+    command line. Without it, a staff password alone opens nothing.
+
+    Each row is also the audit record: who invited whom, when, for what, and
+    when it was used or replaced. Rows are never deleted. Only a hash of the
+    link's token is kept."""
+
+    class Purpose(models.TextChoices):
+        ENROL = "enrol", _("first authenticator")
+        RESET = "reset", _("authenticator reset")
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="staff_invitations",
+        verbose_name=_("staff member"),
+    )
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+        help_text=_("Empty: sent from the server's command line."),
+    )
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    replaced_at = models.DateTimeField(
+        _("replaced by a newer invitation at"), null=True, blank=True
+    )
+    authenticators_removed = models.PositiveSmallIntegerField(
+        _("authenticators removed when used"), default=0
+    )
+
+    class Meta:
+        verbose_name = _("two-factor invitation")
+        verbose_name_plural = _("two-factor invitations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Sending a new invitation replaces the open one: at most one link works.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(used_at__isnull=True, replaced_at__isnull=True),
+                name="staffinvitation_one_open_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="staffinvitation_expires_after_sent",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(replaced_at__isnull=True),
+                name="staffinvitation_used_or_replaced",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_purpose_display()} · {self.created_at:%Y-%m-%d}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Two-factor invitations are kept as a record."))

@@ -5,6 +5,8 @@ TRUSTED_PROXY_COUNT = n, the client's address is the n-th entry from the
 right of X-Forwarded-For (entries further left are whatever the client sent,
 and cannot be trusted). Used by the rate limits and the access log."""
 
+import ipaddress
+
 from django.conf import settings
 
 
@@ -19,3 +21,17 @@ def client_ip(request) -> str | None:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
+
+
+def rate_limit_address(request) -> str:
+    """The client's address as a rate limit counts it: an IPv6 address by
+    its /64, which one subscriber usually holds whole (allauth counts its own
+    per-address limits the same way)."""
+    ip = client_ip(request) or ""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+    return ip

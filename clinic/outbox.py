@@ -74,6 +74,28 @@ def outbox_enqueue_many(messages: list[dict]) -> None:
     OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+def outbox_forget(*, kind: str, fields: Iterable[str], keys: Iterable[str] | None = None) -> int:
+    """Drop `fields` from the payloads of the rows of `kind` with these keys
+    (without keys: of every row of `kind` no longer pending, e.g. given up
+    on): a secret a message carries only until it is sent (the token of a
+    link it e-mails) is not kept at rest after. Called from a handler, the
+    change commits with the row's own status, so a send that fails keeps it
+    for the retry. Returns how many rows changed."""
+    fields = set(fields)
+    messages = OutboxMessage.objects.filter(kind=kind, payload__has_any_keys=sorted(fields))
+    if keys is None:
+        messages = messages.exclude(status=OutboxMessage.Status.PENDING)
+    else:
+        messages = messages.filter(key__in=list(keys))
+    changed = 0
+    for message in messages:
+        kept = {name: value for name, value in message.payload.items() if name not in fields}
+        if kept != message.payload:
+            OutboxMessage.objects.filter(pk=message.pk).update(payload=kept)
+            changed += 1
+    return changed
+
+
 def fan_out(message: OutboxMessage, *, kind: str, people: Iterable[int | None]) -> None:
     """From inside a handler: one row of `kind` per person to tell (a user
     id, or None for the clinic's own inbox), so one failed e-mail is retried

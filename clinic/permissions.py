@@ -85,3 +85,16 @@ def is_privacy_officer(user) -> bool:
 
     profile = getattr(user, "staff_profile", None)
     return profile is not None and profile.role == StaffRole.PRIVACY_OFFICER
+
+
+def is_medical_practitioner_of(user, clinic_id: int) -> bool:
+    """A medical practitioner of this clinic: who sets dose plans, signs off
+    medical assessments and confirms a dose despite a raised blood pressure."""
+    from .models import StaffRole
+
+    profile = getattr(user, "staff_profile", None)
+    return (
+        profile is not None
+        and profile.role == StaffRole.MEDICAL_PRACTITIONER
+        and works_at(user, clinic_id)
+    )

@@ -1,15 +1,17 @@
 """Reads the core pages need, each with a fixed number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from . import journey
 from .models import (
     ACTIVE_STAGES,
     JOURNEY_STAGES,
     AccountClosureRequest,
+    Appointment,
+    AppointmentKind,
     ClientProfile,
     Clinic,
     Course,
@@ -34,6 +36,8 @@ class PortalOverview:
     steps: list[StageStep]
     percent: int
     next_step: journey.NextStep | None
+    # Where each of the stage's conditions stands, when several apps own them.
+    tasks: list[journey.StageTask] = field(default_factory=list)
 
 
 def _steps(course: Course) -> tuple[list[StageStep], int]:
@@ -94,7 +98,32 @@ def client_portal_overview(*, user: User) -> PortalOverview | None:
     if course is None:
         return PortalOverview(client, None, [StageStep(s, "todo") for s in JOURNEY_STAGES], 0, None)
     steps, percent = _steps(course)
-    return PortalOverview(client, course, steps, percent, journey.next_step(course))
+    progress = journey.stage_progress(course)
+    return PortalOverview(client, course, steps, percent, progress.next_step, progress.tasks)
+
+
+def client_offered_intake_booking(*, user: User) -> bool:
+    """Whether the site offers this client to book an intake call: yes with
+    no course in progress, or in connect with no intake call booked or held
+    on the course; no once the course is past connect or on hold. One query."""
+    calls = Appointment.objects.filter(
+        client_id=OuterRef("client_id"),
+        kind=AppointmentKind.INTAKE_CALL,
+        status__in=[Appointment.Status.BOOKED, Appointment.Status.HELD],
+        # This course's calls (booked once it was open): one held for an
+        # earlier, closed course does not count.
+        created_at__gte=OuterRef("opened_at"),
+    )
+    course = (
+        Course.objects.filter(client__user=user, stage__in=ACTIVE_STAGES)
+        .annotate(has_call=Exists(calls))
+        .values_list("stage", "has_call")
+        .first()
+    )
+    if course is None:
+        return True
+    stage, has_call = course
+    return stage == Stage.CONNECT and not has_call
 
 
 def public_team() -> QuerySet[StaffProfile]:
@@ -143,3 +172,16 @@ def staff_course_detail(*, user: User, course_uuid) -> Course | None:
         )
         .first()
     )
+
+
+def recovery_codes(*, user: User, authenticator_id: int | None) -> list[str] | None:
+    """The unused recovery codes of this person's recovery-codes
+    authenticator (by id, as the invitation page remembers it), or None."""
+    from allauth.mfa.models import Authenticator
+
+    if not authenticator_id or not user.is_authenticated:
+        return None
+    authenticator = Authenticator.objects.filter(
+        pk=authenticator_id, user=user, type=Authenticator.Type.RECOVERY_CODES
+    ).first()
+    return authenticator.wrap().get_unused_codes() if authenticator else None

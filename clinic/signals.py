@@ -5,6 +5,7 @@ from allauth.mfa.signals import authenticator_added
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
+from .accounts import other_sessions_end
 from .emails import WELCOME
 from .outbox import outbox_enqueue
 
@@ -30,11 +31,7 @@ def end_other_sessions(sender, request, user, **kwargs):
     shared or lost device must not outlive the person's decision to leave.
     (Changing the password already ends the other sessions: Django checks
     each session against the password's hash.)"""
-    from allauth.usersessions.models import UserSession
-
     if user is None:
         return
     current = request.session.session_key if request is not None else None
-    for session in UserSession.objects.purge_and_list(user):
-        if session.session_key != current:
-            session.end()
+    other_sessions_end(user=user, keep_session_key=current)

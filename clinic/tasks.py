@@ -13,3 +13,13 @@ def outbox_sweep() -> dict:
         "retried": result.retried,
         "failed": result.failed,
     }
+
+
+@shared_task
+def access_log_checkpoint() -> int | None:
+    """Beat runs this hourly: the head of the access log's chain goes to the
+    append-only anchor file."""
+    from .access_log import checkpoint_write
+
+    checkpoint = checkpoint_write()
+    return checkpoint.last_id if checkpoint else None

@@ -46,6 +46,24 @@ urlpatterns = [
         views.account_activate,
         name="account_activate",
     ),
+    # The two-factor invitation e-mailed to a staff member (the fixed paths
+    # before the token's).
+    path(
+        "accounts/invitation/set-up/",
+        views.staff_invitation_enrol,
+        name="staff_invitation_enrol",
+    ),
+    path(
+        "accounts/invitation/recovery-codes/",
+        views.staff_invitation_done,
+        name="staff_invitation_done",
+    ),
+    path(
+        "accounts/invitation/needed/",
+        views.staff_invitation_needed,
+        name="staff_invitation_needed",
+    ),
+    path("accounts/invitation/<str:token>/", views.staff_invitation, name="staff_invitation"),
     path("welcome/", views.home_after_login, name="home_after_login"),
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("healthz", views.healthz, name="healthz"),

@@ -2,6 +2,7 @@ import logging
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -13,17 +14,27 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language
 
-from . import accounts, journey, privacy, selectors
+from . import accounts, invitations, journey, privacy, selectors
 from .access_log import access_log_record, access_log_record_many
-from .forms import ClosureRequestForm, CourseTransitionForm, LanguageForm, SharingForm
+from .forms import (
+    ClosureRequestForm,
+    CourseTransitionForm,
+    InvitationCodeForm,
+    InvitationSignInForm,
+    LanguageForm,
+    SharingForm,
+)
 from .health import broker_status
+from .middleware import INVITATION_SESSION_KEY
 from .models import ClientProfile
 from .permissions import client_required, is_care_team, is_staff_member, staff_required
+from .signals import MFA_ACTIVATED_SESSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 def _public(template: str):
     @login_not_required
-    @require_GET
+    @require_safe
     def view(request):
         return render(request, f"public/{template}.html", {"clinics": selectors.public_clinics()})
 
@@ -48,7 +59,7 @@ faq = _public("faq")
 
 
 @login_not_required
-@require_GET
+@require_safe
 def team(request):
     return render(request, "public/team.html", {"team": selectors.public_team()})
 
@@ -65,7 +76,7 @@ Disallow: /book/manage/
 
 
 @login_not_required
-@require_GET
+@require_safe
 def robots_txt(request):
     """Crawlers may read the public site; nothing behind sign-in or a
     bearer link is theirs (those pages are not reachable to them anyway)."""
@@ -179,6 +190,121 @@ def account_activate(request, uidb64, token):
         messages.success(request, _("Your password is set. Welcome!"))
         return redirect("portal:home")
     return render(request, "account/activate.html", {"form": form, "activated_user": user})
+
+
+# --- Two-factor invitations (staff) --------------------------------------------
+# The link in the e-mail opens the invitation (its token goes into the
+# session, and out of the address bar); the person signs in with their
+# password if they are not signed in, enrols an authenticator app with a code
+# it shows, and sees their recovery codes. See clinic/invitations.py.
+
+_ENROLMENT_TOTP = "clinic_invitation_totp"
+_INVITATION_CODES = "clinic_invitation_recovery_codes"
+
+
+def _invitation_refused(request, message: str, status: int = 400):
+    return render(
+        request, "account/staff_invitation_invalid.html", {"message": message}, status=status
+    )
+
+
+@login_not_required
+@never_cache
+def staff_invitation(request, token):
+    try:
+        invitation = invitations.staff_invitation_find(token=token)
+    except invitations.InvitationError as error:
+        return _invitation_refused(request, str(error))
+    request.session[INVITATION_SESSION_KEY] = invitation.pk
+    request.session.pop(_ENROLMENT_TOTP, None)
+    return redirect("staff_invitation_enrol")
+
+
+@login_not_required
+@never_cache
+def staff_invitation_enrol(request):
+    try:
+        invitation = invitations.staff_invitation_get(
+            invitation_id=request.session.get(INVITATION_SESSION_KEY)
+        )
+    except invitations.InvitationError as error:
+        return _invitation_refused(request, str(error))
+    if not request.user.is_authenticated:
+        form = InvitationSignInForm(request.POST or None, request=request, user=invitation.user)
+        if request.method == "POST" and form.is_valid():
+            # Password and the e-mailed link: enough to enrol, nothing more
+            # (the MFA gate keeps every other page closed until then).
+            login(request, form.user)
+            return redirect("staff_invitation_enrol")
+        return render(
+            request,
+            "account/staff_invitation_sign_in.html",
+            {"form": form, "invitation": invitation},
+        )
+    if request.user.pk != invitation.user_id:
+        return _invitation_refused(request, gettext(invitations.MSG_OTHER_USER), status=403)
+    secret = request.session.get(_ENROLMENT_TOTP) or generate_totp_secret()
+    request.session[_ENROLMENT_TOTP] = secret
+    form = InvitationCodeForm(request.POST or None, request=request, secret=secret)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = invitations.staff_invitation_redeem(
+                invitation=invitation,
+                user=request.user,
+                totp_secret=secret,
+                keep_session_key=request.session.session_key,
+            )
+        except invitations.InvitationError as error:
+            return _invitation_refused(request, str(error))
+        for key in (INVITATION_SESSION_KEY, _ENROLMENT_TOTP):
+            request.session.pop(key, None)
+        # The code just proved the new authenticator: this session has passed
+        # two-factor authentication.
+        request.session[MFA_ACTIVATED_SESSION_KEY] = True
+        request.session[_INVITATION_CODES] = codes.pk
+        return redirect("staff_invitation_done")
+    return render(
+        request,
+        "account/staff_invitation_enrol.html",
+        {"form": form, "invitation": invitation, "secret": secret, **totp_picture(request, secret)},
+    )
+
+
+@never_cache
+def staff_invitation_done(request):
+    """The recovery codes of the authenticator just enrolled, then on to work."""
+    codes = selectors.recovery_codes(
+        user=request.user, authenticator_id=request.session.get(_INVITATION_CODES)
+    )
+    if codes is None:
+        return redirect("home_after_login")
+    return render(request, "account/staff_invitation_done.html", {"codes": codes})
+
+
+def staff_invitation_needed(request):
+    """Where a staff member without an authenticator lands (and one who tries
+    allauth's own enrolment or removal pages): only an invitation helps."""
+    if not is_staff_member(request.user):
+        return redirect("home_after_login")
+    return render(
+        request,
+        "account/staff_invitation_needed.html",
+        {"has_authenticator": invitations.has_authenticator(request.user)},
+    )
+
+
+def totp_picture(request, secret: str) -> dict:
+    """The QR code an authenticator app scans (an inline SVG image)."""
+    import base64
+
+    from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+
+    adapter = get_mfa_adapter()
+    url = adapter.build_totp_url(request.user, secret)
+    svg = adapter.build_totp_svg(url)
+    return {
+        "totp_svg_data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    }
 
 
 @login_not_required

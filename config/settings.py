@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.apps.ClinicAdminConfig",  # django.contrib.admin on the clinic's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -158,7 +159,13 @@ if CELERY_BROKER_URL == "filesystem://":
 else:
     # A short connect timeout: nothing in a request publishes, but a beat or a
     # health check must not hang on a dead broker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+    # visibility_timeout: a task taken by a worker that dies (acks late) goes
+    # back to the queue after this long; longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -171,7 +178,36 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
         "options": {"expires": 60},
     },
+    "access-log-checkpoint": {
+        "task": "clinic.tasks.access_log_checkpoint",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    # Visitors' requests whose e-mailed link expired (intake.services.expired_requests_purge).
+    "intake-purge-expired-requests": {
+        "task": "intake.tasks.purge_expired_requests",
+        "schedule": env.float("INTAKE_PURGE_SECONDS", default=3600.0),
+        "options": {"expires": 600},
+    },
+    # Session recordings past their retention date are queued for deletion
+    # (each clinic's own midnight passes at a different hour), and the
+    # queued ones (also those of a withdrawn filming consent) are deleted.
+    "recordings-retention": {
+        "task": "sessions.tasks.recordings_retention",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "recordings-delete": {
+        "task": "sessions.tasks.recordings_delete",
+        "schedule": env.float("RECORDINGS_DELETE_SECONDS", default=300.0),
+        "options": {"expires": 240},
+    },
 }
+# Where the access log's head is anchored (clinic/access_log.py): a file the
+# database role cannot rewrite; in production, its own volume, append-only.
+ACCESS_LOG_ANCHOR_FILE = env.str(
+    "ACCESS_LOG_ANCHOR_FILE", default=str(VAR_DIR / "anchors" / "access-log.jsonl")
+)
 
 # --- Accounts ---------------------------------------------------------------
 
@@ -210,6 +246,19 @@ USERSESSIONS_TRACK_ACTIVITY = False
 # Re-authentication (before security changes) by password or second factor,
 # never by a code e-mailed: an open inbox must not be enough to turn MFA off.
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# Failed sign-ins (counted by the database cache, CACHES["default"]). The
+# "key" of "login_failed" is the e-mail and the address together
+# (clinic.adapters): a stranger's wrong passwords use up their own budget,
+# not the owner's. Per address: 10 a minute and 100 an hour across accounts.
+# Per account whatever the address: a ceiling of 100 an hour, far above what
+# one address can spend on it (15), against a guess spread over many.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,100/h/ip,5/5m/key,15/h/key",
+    "login_failed_account": "100/h/key",
+}
+# A staff member's authenticator is set up (or replaced) only through an
+# e-mailed, single-use invitation; the link works for this many hours.
+STAFF_INVITATION_HOURS = env.int("STAFF_INVITATION_HOURS", default=72)
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -241,6 +290,46 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Films of dosing sessions: a storage of their own, never under a served path
+# and never with a URL; only sessions.views.recordings streams them (a
+# dedicated permission, re-authentication, the access log). On the file
+# system by default; in production any object store through django-storages
+# (pip install '.[s3]'), configured from the environment (README, "Recordings").
+RECORDINGS_STORAGE = env.str("RECORDINGS_STORAGE", default="filesystem")
+if RECORDINGS_STORAGE == "filesystem":
+    STORAGES["recordings"] = {
+        "BACKEND": "clinic.storage.PrivateFileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("RECORDINGS_ROOT", default=str(VAR_DIR / "private" / "recordings"))
+        },
+    }
+elif RECORDINGS_STORAGE == "s3":
+    STORAGES["recordings"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("RECORDINGS_S3_BUCKET"),
+            "location": env.str("RECORDINGS_S3_PREFIX", default="recordings"),
+            "endpoint_url": env.str("RECORDINGS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("RECORDINGS_S3_REGION", default=None),
+            # Unset: boto3 finds credentials itself (instance role, ~/.aws, AWS_* variables).
+            "access_key": env.str("RECORDINGS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("RECORDINGS_S3_SECRET_ACCESS_KEY", default=None),
+            # A random name never collides, and nothing may replace a stored film.
+            "file_overwrite": False,
+            # The bucket's own policy (private, public access blocked) decides:
+            # no public-read ACL is ever sent.
+            "default_acl": None,
+            "querystring_auth": True,
+            "object_parameters": (
+                {"ServerSideEncryption": env.str("RECORDINGS_S3_ENCRYPTION")}
+                if env.str("RECORDINGS_S3_ENCRYPTION", default="")
+                else {}
+            ),
+        },
+    }
+else:
+    raise ImproperlyConfigured("RECORDINGS_STORAGE must be 'filesystem' or 's3'.")
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -324,6 +413,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # With the counter's Redis down, booking goes on without a limit rather than
 # refusing everyone (django-ratelimit would otherwise fail closed).
 RATELIMIT_FAIL_OPEN = True
+
+# backup_database encrypts with this key when it is set, and restore_database
+# needs it for an encrypted file (32 random bytes, URL-safe base64; see README).
+BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
 
 # The address people reach the site at, for links in e-mails sent by the worker.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -55,17 +55,6 @@ class DecisionForm(forms.Form):
     )
 
 
-class DecisionInline(admin.TabularInline):
-    model = Decision
-    extra = 0
-    can_delete = False
-    fields = ["at", "kind", "clinician", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Screening)
 class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdmin):
     clinic_lookup = "clinic"  # clinicians of the screening's clinic only
@@ -82,7 +71,8 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
     list_filter = ["outcome", "crisis_flag", "status", WaitingFilter, "clinic"]
     list_select_related = ["course__client__user", "clinic"]
     ordering = ["-crisis_flag", "submitted_at"]  # flagged first, then the oldest waiting
-    inlines = [DecisionInline]
+    # The decisions are listed by the review itself, each with the
+    # submission it was made on (selectors.screening_review).
     change_form_template = "admin/eligibility/screening/change_form.html"
     fields = ["status", "clinic", "screener_version", "rules_version", "submitted_at"]
     readonly_fields = fields

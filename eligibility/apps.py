@@ -12,12 +12,12 @@ class EligibilityConfig(AppConfig):
         from clinic.navigation import register_staff_page
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
-        from .selectors import client_export, connect_next_step
+        from .selectors import client_export, connect_tasks
         from .services import eligible_decision_guard
 
         register_staff_page("eligibility:staff_list", _("Screenings"), order=30)
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, eligible_decision_guard)
-        journey.register_next_step(Stage.CONNECT, connect_next_step)
+        journey.register_stage_tasks(Stage.CONNECT, connect_tasks)
         from .models import Decision, Screening
 
         exports.register(
@@ -28,6 +28,9 @@ class EligibilityConfig(AppConfig):
                 "started_at": _("Started"),
                 "submitted_at": _("Sent"),
                 "status": _("Status"),
+                "answers_in_progress": _("Your answers not sent yet"),
+                "submissions": _("Each time you sent it"),
+                "number": _("Sending"),
                 "answers": _("Your answers"),
                 "automatic_outcome": _("First reading of your answers"),
                 "reasons": _("Why"),

@@ -6,8 +6,9 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import ClientProfile, Clinic, Course
@@ -16,13 +17,20 @@ from clinic.models import ClientProfile, Clinic, Course
 class ScreeningQuerySet(models.QuerySet):
     def with_decided(self):
         """Annotates `decided`: a clinician has decided on the answers as last
-        sent (see DecisionQuerySet.on_last_sent_answers)."""
+        sent (see DecisionQuerySet.on_latest_submission)."""
         return self.annotate(
-            decided=Exists(Decision.objects.on_last_sent_answers().filter(screening=OuterRef("pk")))
+            decided=Exists(Decision.objects.on_latest_submission().filter(screening=OuterRef("pk")))
         )
 
 
 class Screening(models.Model):
+    """A client's screening. While a draft, `answers` is the copy the client
+    edits step by step; each time it is sent, what was sent is kept as a
+    ScreeningSubmission that never changes. The outcome, scores and
+    `submitted_at` here repeat the latest submission's, for the review queue
+    (its order and filters); "more information" turns it back into a draft
+    that starts from the answers last sent."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("in progress")
         SUBMITTED = "submitted", _("submitted")
@@ -90,12 +98,85 @@ class Screening(models.Model):
         return f"{self.course.client} · {self.get_status_display()}"
 
 
+class ScreeningSubmission(models.Model):
+    """One sending of a screening, exactly as it was sent: the answers, the
+    automatic outcome under the rules in force then, the scores, whether a
+    risk of self-harm had been signalled. Never changed or deleted (on
+    PostgreSQL a trigger refuses it): a resubmission after "more information"
+    is a new row pointing to the one before, and each decision points to the
+    submission it was made on.
+
+    `answers` is empty (NULL) only for sendings made before submissions were
+    kept, whose answers were overwritten by a later sending: the decisions
+    made on them still show which sending they were about."""
+
+    screening = models.ForeignKey(
+        Screening, on_delete=models.PROTECT, related_name="submissions", verbose_name=_("screening")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    previous = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next",
+        verbose_name=_("previous submission"),
+    )
+    answers = models.JSONField(_("answers"), null=True, blank=True)
+    rules_version = models.CharField(_("rules version"), max_length=20)
+    outcome = models.CharField(
+        _("automatic outcome"), max_length=20, choices=Screening.Outcome.choices, blank=True
+    )
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    phq9_score = models.PositiveSmallIntegerField(_("PHQ-9 score"), null=True, blank=True)
+    gad7_score = models.PositiveSmallIntegerField(_("GAD-7 score"), null=True, blank=True)
+    crisis_flag = models.BooleanField(_("risk of self-harm signalled when sent"), default=False)
+    submitted_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("screening submission")
+        verbose_name_plural = _("screening submissions")
+        ordering = ["screening", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening", "number"], name="screening_submission_number_unique"
+            ),
+            # The first has no previous one; every later one has.
+            models.CheckConstraint(
+                condition=Q(number=1, previous__isnull=True)
+                | Q(number__gt=1, previous__isnull=False),
+                name="screening_submission_chain",
+            ),
+            models.CheckConstraint(
+                condition=Q(answers__isnull=True) | Q(submitted_at__isnull=False, outcome__gt=""),
+                name="screening_submission_sent_has_outcome",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("Submission %(number)s") % {"number": self.number}
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(
+                _("A sent screening cannot be changed: it is sent again instead.")
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("A sent screening cannot be deleted."))
+
+    @property
+    def answers_kept(self) -> bool:
+        return self.answers is not None
+
+
 class DecisionQuerySet(models.QuerySet):
-    def on_last_sent_answers(self):
-        """Decisions on the answers as last sent: one made before a
-        resubmission (after "more information") was about the earlier
-        answers, and a draft has none."""
-        return self.filter(at__gte=F("screening__submitted_at"))
+    def on_latest_submission(self):
+        """Decisions on the answers as last sent: a decision on an earlier
+        submission (before "more information" and a resubmission) was about
+        earlier answers. The latest submission is the one no other follows."""
+        return self.filter(submission__next__isnull=True)
 
 
 class Decision(models.Model):
@@ -114,6 +195,12 @@ class Decision(models.Model):
     screening = models.ForeignKey(
         Screening, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("screening")
     )
+    submission = models.ForeignKey(
+        ScreeningSubmission,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("made on submission"),
+    )
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -130,6 +217,11 @@ class Decision(models.Model):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["at", "pk"]
+        constraints = [
+            # One decision per sending of the answers: the decision service
+            # locks the screening first, this is the last line under a race.
+            models.UniqueConstraint(fields=["submission"], name="decision_one_per_submission"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.at:%Y-%m-%d})"
@@ -138,6 +230,10 @@ class Decision(models.Model):
         if self.pk is not None:
             raise ValidationError(_("A recorded decision cannot be changed: record a new one."))
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.submission_id is not None and self.submission.screening_id != self.screening_id:
+            raise ValidationError(_("A decision is made on a submission of its own screening."))
 
     @property
     def note_for_client(self) -> str:

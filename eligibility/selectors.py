@@ -2,16 +2,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from clinic.journey import NextStep
+from clinic.journey import NextStep, StageTask, TaskState
 from clinic.selectors import staff_clinic_ids
 
 from . import rules, screener
-from .models import Decision, Screening
+from .models import Decision, Screening, ScreeningSubmission
 from .questionnaires import GAD7, PHQ9
+
+# Sendings made before each one was kept: a later sending overwrote them.
+ANSWERS_NOT_KEPT = gettext_noop(
+    "Not kept: these answers were replaced when the screening was sent again."
+)
 
 
 def is_current(screening: Screening, now: datetime | None = None) -> bool:
@@ -22,31 +30,131 @@ def is_current(screening: Screening, now: datetime | None = None) -> bool:
     return now - screening.submitted_at <= timedelta(days=screening.clinic.screening_valid_days)
 
 
-def connect_next_step(course):
-    """The portal's next step in connect, once no intake call is waiting."""
-    latest = course.screenings.order_by("-started_at").first()
+def connect_tasks(course) -> list[StageTask]:
+    """The screener's part of connect, as the client reads it in the portal:
+    not started, in progress, more information asked, sent and waiting, or
+    decided. The screener is open in connect whether or not the intake call
+    has taken place. Two queries."""
+    label = _("Eligibility screener")
+    latest = course.screenings.select_related("clinic").order_by("-started_at", "-pk").first()
+    screener_url = reverse("eligibility:screener")
     if latest is None or latest.status == Screening.Status.DRAFT:
-        return NextStep(
-            _("Fill in the eligibility screener"),
-            _(
-                "A few questions about your health and what brings you here. Your answers are saved as you go."
-            ),
-            reverse("eligibility:screener"),
-            _("Continue the screener") if latest else _("Start the screener"),
-        )
-    if current_decision(latest) is None:
-        return NextStep(
-            _("We are reviewing your answers"),
-            _(
-                "A clinician reads every screening. We will write to you with the outcome and the next steps."
-            ),
-        )
-    return None
+        asked = information_requested(latest) if latest is not None else None
+        if asked is not None:
+            return [
+                StageTask(
+                    label,
+                    _("A clinician asks for more information"),
+                    TaskState.TODO,
+                    NextStep(
+                        _("Our clinical team asks for more information"),
+                        _(
+                            "A clinician read your answers and would like to know more. "
+                            "Their message is in the screener, with your answers to change "
+                            "and send again."
+                        ),
+                        screener_url,
+                        _("Answer in the screener"),
+                    ),
+                    urgency=10,
+                )
+            ]
+        started = latest is not None and bool(latest.current_step)
+        return [
+            StageTask(
+                label,
+                _("In progress: your answers are saved") if started else _("Not started"),
+                TaskState.TODO,
+                NextStep(
+                    _("Fill in the eligibility screener"),
+                    _(
+                        "A few questions about your health and what brings you here. Your answers are saved as you go."
+                    ),
+                    screener_url,
+                    _("Continue the screener") if started else _("Start the screener"),
+                ),
+                urgency=30,
+            )
+        ]
+    if not is_current(latest):
+        return [
+            StageTask(
+                label,
+                _("Your last answers are too old: please fill in the screener again"),
+                TaskState.TODO,
+                NextStep(
+                    _("Fill in the eligibility screener again"),
+                    _(
+                        "Your last screening is more than a few months old. Health and mood change: "
+                        "please answer again."
+                    ),
+                    screener_url,
+                    _("Start the screener"),
+                ),
+                urgency=30,
+            )
+        ]
+    sent_on = date_format(
+        timezone.localtime(latest.submitted_at, latest.clinic.zone), "DATE_FORMAT"
+    )
+    decision = current_decision(latest)
+    if decision is None:
+        return [
+            StageTask(
+                label,
+                _("Sent on %(day)s: a clinician is reviewing your answers") % {"day": sent_on},
+                TaskState.WAITING,
+                NextStep(
+                    _("We are reviewing your answers"),
+                    _(
+                        "A clinician reads every screening. We will write to you with the outcome and the next steps."
+                    ),
+                    reverse("eligibility:submitted"),
+                    _("See what you sent"),
+                ),
+                urgency=50,
+            )
+        ]
+    if decision.kind == Decision.Kind.ELIGIBLE:
+        status = _("Eligible: a clinician confirmed that the program can suit you")
+    else:
+        status = _("Decided: %(decision)s") % {"decision": decision.get_kind_display()}
+    return [StageTask(label, status, TaskState.DONE)]
 
 
 def current_decision(screening: Screening) -> Decision | None:
-    """The latest decision on the answers as last sent, if any."""
-    return screening.decisions.on_last_sent_answers().order_by("-at", "-pk").first()
+    """The decision on the answers as last sent (the latest submission), if any."""
+    return Decision.objects.on_latest_submission().filter(screening=screening).first()
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One question with its answer as the person chose it; `before` is what
+    the previous submission said when the answer changed since."""
+
+    label: str
+    shown: str
+    before: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before is not None
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    """A submission as a page shows it: its answers by step (changes since
+    the one before marked), the decision made on it, how many answers changed."""
+
+    submission: ScreeningSubmission
+    sections: list[tuple[screener.Step, list[AnswerRow]]]
+    decision: Decision | None
+    changes: list[tuple[screener.Step, AnswerRow]]
+    compared: bool  # False for the first one, or when the one before was not kept
+
+    @property
+    def anchor(self) -> str:
+        return f"submission-{self.submission.number}"
 
 
 @dataclass(frozen=True)
@@ -54,11 +162,39 @@ class SentScreening:
     screening: Screening
     reasons: list[tuple[str, str]]  # (code, sentence) under its rule version
     decision: Decision | None  # on the answers as last sent
+    submissions: list[SubmissionView]  # newest first
+
+
+def _submission_views(screening: Screening, decisions: list[Decision]) -> list[SubmissionView]:
+    """Each submission of the screening, oldest first, compared with the one
+    before. One query (the decisions are the caller's)."""
+    on = {d.submission_id: d for d in decisions}
+    views: list[SubmissionView] = []
+    previous = None
+    for submission in screening.submissions.order_by("number"):
+        before = previous.answers if previous is not None else None
+        sections = (
+            answer_sections(screening.screener_version, submission.answers or {}, before=before)
+            if submission.answers_kept
+            else []
+        )
+        views.append(
+            SubmissionView(
+                submission,
+                sections,
+                on.get(submission.pk),
+                [(step, row) for step, rows in sections for row in rows if row.changed],
+                before is not None and submission.answers_kept,
+            )
+        )
+        previous = submission
+    return views
 
 
 def client_screening_status(*, user) -> SentScreening | None:
     """The client's latest sent screening, what the automatic check found and
-    the clinician's decision on it, for their "sent" page."""
+    the clinician's decision on it, with every time they sent it, for their
+    "sent" page."""
     screening = (
         Screening.objects.filter(course__client__user=user, status=Screening.Status.SUBMITTED)
         .select_related("clinic")
@@ -67,27 +203,76 @@ def client_screening_status(*, user) -> SentScreening | None:
     )
     if screening is None:
         return None
+    decisions = list(screening.decisions.order_by("at", "pk"))
+    views = _submission_views(screening, decisions)
+    latest = views[-1] if views else None
     return SentScreening(
         screening,
         rules.explain(screening.reasons, screening.rules_version),
-        current_decision(screening),
+        latest.decision if latest is not None else None,
+        list(reversed(views)),
     )
 
 
+def _band(questionnaire, score) -> str:
+    return questionnaire.band(score).label if score is not None else ""
+
+
 def screening_review(screening: Screening) -> dict:
-    """What a clinician reads to decide: the answers step by step, the
-    automatic outcome's reasons, the scores' bands, whether it is current."""
-    return {
-        "sections": answer_sections(screening),
-        "reasons": rules.explain(screening.reasons, screening.rules_version),
-        "phq9_band": PHQ9.band(screening.phq9_score).label
-        if screening.phq9_score is not None
-        else "",
-        "gad7_band": GAD7.band(screening.gad7_score).label
-        if screening.gad7_score is not None
-        else "",
+    """What a clinician reads to decide: the answers as last sent, step by
+    step, with what changed since the submission before marked; the
+    automatic outcome's reasons and the scores' bands of that submission;
+    whether it is current; every decision with the submission it was made
+    on, and each earlier submission's answers. A draft never sent shows the
+    answers saved so far; a draft reopened by "more information" also shows
+    what the client has changed since, not sent yet. A fixed number of
+    queries, however many submissions and decisions."""
+    decisions = list(
+        screening.decisions.select_related("clinician", "submission").order_by("at", "pk")
+    )
+    views = _submission_views(screening, decisions)
+    latest = views[-1] if views else None
+    version = screening.screener_version
+    context: dict[str, object] = {
+        "submission": latest.submission if latest else None,
+        "latest": latest,
+        "earlier": list(reversed(views[:-1])),
+        "decisions": decisions,
         "current": is_current(screening),
+        "draft_changes": [],
     }
+    if latest is None:
+        context.update(
+            sections=answer_sections(version, screening.answers),
+            reasons=[],
+            phq9_band="",
+            gad7_band="",
+        )
+        return context
+    sent = latest.submission
+    context.update(
+        sections=latest.sections,
+        reasons=rules.explain(sent.reasons, sent.rules_version),
+        phq9_band=_band(PHQ9, sent.phq9_score),
+        gad7_band=_band(GAD7, sent.gad7_score),
+    )
+    if screening.status == Screening.Status.DRAFT and sent.answers_kept:
+        context["draft_changes"] = [
+            (step, row)
+            for step, rows in answer_sections(version, screening.answers, before=sent.answers)
+            for row in rows
+            if row.changed
+        ]
+    return context
+
+
+def draft_sections(screening: Screening) -> list[tuple[screener.Step, list[AnswerRow]]]:
+    """The draft's answers for the client to check before sending; once sent
+    before (reopened by "more information"), each answer changed since is
+    marked with what was sent. One query."""
+    last = screening.submissions.order_by("-number").first()
+    before = last.answers if last is not None else None
+    return answer_sections(screening.screener_version, screening.answers, before=before)
 
 
 def latest_screening(*, client) -> Screening | None:
@@ -95,26 +280,33 @@ def latest_screening(*, client) -> Screening | None:
     return Screening.objects.filter(course__client=client).order_by("-started_at", "-pk").first()
 
 
-def answer_sections(screening: Screening) -> list[tuple]:
-    """Each step's questions with the answers as the client chose them."""
+def _shown(field, value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if hasattr(field, "choices"):
+        labels = {str(k): v for k, v in field.choices}
+        return ", ".join(
+            str(labels.get(str(v), v)) for v in (value if isinstance(value, list) else [value])
+        )
+    return str(value)
+
+
+def answer_sections(
+    version: int, answers: dict, *, before: dict | None = None
+) -> list[tuple[screener.Step, list[AnswerRow]]]:
+    """Each step's questions with the answers as the client chose them; with
+    `before` (an earlier submission's answers), each answer that differs
+    carries what it was."""
     sections = []
-    for s in screener.steps(screening.screener_version):
-        form = s.form(initial=screener.initial_for(s, screening.answers))
+    for step in screener.steps(version):
+        form = step.form(initial=screener.initial_for(step, answers))
+        earlier = screener.initial_for(step, before) if before is not None else None
         rows = []
         for name, field in form.fields.items():
-            value = form.initial.get(name)
-            if value in (None, "", []):
-                shown = "—"
-            elif hasattr(field, "choices"):
-                labels = dict((str(k), v) for k, v in field.choices)
-                shown = ", ".join(
-                    str(labels.get(str(v), v))
-                    for v in (value if isinstance(value, list) else [value])
-                )
-            else:
-                shown = value
-            rows.append((field.label, shown))
-        sections.append((s, rows))
+            shown = _shown(field, form.initial.get(name))
+            was = _shown(field, earlier.get(name)) if earlier is not None else None
+            rows.append(AnswerRow(field.label, shown, was if was not in (None, shown) else None))
+        sections.append((step, rows))
     return sections
 
 
@@ -150,26 +342,43 @@ def information_requested(screening: Screening):
 
 
 def client_export(client) -> list[dict]:
-    """The client's screenings, scores and decisions, for their own data export."""
+    """The client's screenings, each time they sent one (answers, outcome,
+    scores and the decisions on it), and the answers of a draft not sent yet,
+    for their own data export. Three queries."""
     screenings = (
         Screening.objects.filter(course__client=client)
-        .prefetch_related("decisions")
+        .prefetch_related(
+            Prefetch(
+                "submissions",
+                queryset=ScreeningSubmission.objects.order_by("number").prefetch_related(
+                    "decisions"
+                ),
+            )
+        )
         .order_by("started_at")
     )
-    return [
-        {
-            "started_at": s.started_at.isoformat(),
-            "submitted_at": s.submitted_at.isoformat() if s.submitted_at else None,
-            "status": s.status,
-            "answers": s.answers,
-            "automatic_outcome": s.outcome,
-            "reasons": [sentence for _code, sentence in rules.explain(s.reasons, s.rules_version)],
-            "phq9_score": s.phq9_score,
-            "gad7_score": s.gad7_score,
-            "decisions": [
-                {"at": d.at.isoformat(), "decision": d.kind, "note": d.note}
-                for d in s.decisions.all()
-            ],
-        }
-        for s in screenings
-    ]
+    data = []
+    for s in screenings:
+        entry = {"started_at": s.started_at.isoformat(), "status": s.status}
+        if s.status == Screening.Status.DRAFT:
+            entry["answers_in_progress"] = s.answers
+        entry["submissions"] = [
+            {
+                "number": sent.number,
+                "submitted_at": sent.submitted_at.isoformat() if sent.submitted_at else None,
+                "answers": sent.answers if sent.answers_kept else _(ANSWERS_NOT_KEPT),
+                "automatic_outcome": sent.outcome,
+                "reasons": [
+                    sentence for _code, sentence in rules.explain(sent.reasons, sent.rules_version)
+                ],
+                "phq9_score": sent.phq9_score,
+                "gad7_score": sent.gad7_score,
+                "decisions": [
+                    {"at": d.at.isoformat(), "decision": d.kind, "note": d.note}
+                    for d in sent.decisions.all()
+                ],
+            }
+            for sent in s.submissions.all()
+        ]
+        data.append(entry)
+    return data

@@ -3,7 +3,7 @@ transaction each; follow-ups are outbox rows in the same transaction."""
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -21,7 +21,7 @@ from clinic.permissions import is_clinician_of
 from clinic.selectors import active_course
 
 from . import rules, screener, selectors
-from .models import Decision, QuestionnaireResponse, Screening
+from .models import Decision, QuestionnaireResponse, Screening, ScreeningSubmission
 from .questionnaires import GAD7, PHQ9
 from .selectors import is_current
 
@@ -184,8 +184,10 @@ def screening_save_step(
 
 
 def screening_submit(*, screening: Screening, now: datetime | None = None) -> Screening:
-    """Score the draft under its rule version and send it for review. A
-    double submit finds it already sent and changes nothing."""
+    """Score the draft under its rule version and send it for review: a new
+    submission that keeps the answers as sent (a resubmission after "more
+    information" points to the one before). A double submit finds it
+    already sent and changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         current = (
@@ -222,6 +224,22 @@ def screening_submit(*, screening: Screening, now: datetime | None = None) -> Sc
         current.submitted_at = now
         current.full_clean()
         current.save()
+        # What was sent, kept as sent: the draft may be reopened and edited
+        # after "more information", this row never is.
+        previous = current.submissions.order_by("-number").first()
+        ScreeningSubmission.objects.create(
+            screening=current,
+            number=previous.number + 1 if previous else 1,
+            previous=previous,
+            answers=answers,
+            rules_version=current.rules_version,
+            outcome=current.outcome,
+            reasons=current.reasons,
+            phq9_score=current.phq9_score,
+            gad7_score=current.gad7_score,
+            crisis_flag=current.crisis_flag,
+            submitted_at=now,
+        )
         for questionnaire, score in ((PHQ9, current.phq9_score), (GAD7, current.gad7_score)):
             QuestionnaireResponse.objects.create(
                 client=current.course.client,
@@ -238,6 +256,17 @@ def screening_submit(*, screening: Screening, now: datetime | None = None) -> Sc
             payload={"screening": str(current.uuid)},
         )
     return current
+
+
+def screening_lock(screening: Screening) -> Screening:
+    """The screening, with its clinic and course, locked until the caller's
+    transaction ends: two clinicians deciding at once, or a decision and a
+    resubmission, take turns."""
+    return (
+        Screening.objects.select_for_update()
+        .select_related("clinic", "course")
+        .get(pk=screening.pk)
+    )
 
 
 def decision_record(
@@ -259,14 +288,11 @@ def decision_record(
     if not note.strip():
         raise ScreeningError(_(MSG_NOTE_REQUIRED))
     with transaction.atomic():
-        current = (
-            Screening.objects.select_for_update()
-            .select_related("clinic", "course")
-            .get(pk=screening.pk)
-        )
+        current = screening_lock(screening)
         if current.status != Screening.Status.SUBMITTED:
             raise ScreeningError(_(MSG_NOT_SUBMITTED))
-        if selectors.current_decision(current) is not None:
+        submission = current.submissions.order_by("-number").first()
+        if submission is None or submission.decisions.exists():
             raise ScreeningError(_(MSG_ALREADY_DECIDED))
         if kind == Decision.Kind.ELIGIBLE and not is_current(current):
             raise ScreeningError(_(MSG_NOT_CURRENT))
@@ -281,9 +307,21 @@ def decision_record(
             latest = course.screenings.order_by("-started_at", "-pk").values_list("pk").first()
             if latest != (current.pk,):
                 raise ScreeningError(_(MSG_REOPEN_NEWER_SCREENING))
-        decision = Decision(screening=current, clinician=clinician, kind=kind, note=note.strip())
-        decision.full_clean()
-        decision.save()
+        decision = Decision(
+            screening=current,
+            submission=submission,
+            clinician=clinician,
+            kind=kind,
+            note=note.strip(),
+        )
+        decision.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                decision.save()
+        except IntegrityError as exc:
+            # Only without the lock above (a shell, a future caller): the
+            # database's one-decision-per-submission constraint still holds.
+            raise ScreeningError(_(MSG_ALREADY_DECIDED)) from exc
         message = _("The decision is recorded.")
         if kind == Decision.Kind.ELIGIBLE and course.stage == Stage.CONNECT:
             advance = journey.course_advance(
@@ -312,8 +350,13 @@ def decision_record(
                 raise ScreeningError(_(MSG_NOT_DECLINED) % {"why": exc}) from exc
             message = _("The decision is recorded and the course is closed as not eligible.")
         elif kind == Decision.Kind.MORE_INFORMATION:
+            # The client edits a copy of the answers they sent; the
+            # submission keeps the originals.
             Screening.objects.filter(pk=current.pk).update(
-                status=Screening.Status.DRAFT, outcome="", submitted_at=None
+                status=Screening.Status.DRAFT,
+                outcome="",
+                submitted_at=None,
+                answers=submission.answers,
             )
         outbox_enqueue(
             kind=DECISION_EMAIL, key=f"decision:{decision.pk}", payload={"decision": decision.pk}

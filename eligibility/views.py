@@ -169,7 +169,7 @@ def review(request):
             "screening": screening,
             "missing": missing,
             "error": error,
-            "sections": selectors.answer_sections(screening),
+            "sections": selectors.draft_sections(screening),
             "request_for_information": selectors.information_requested(screening),
             "percent": _progress(
                 screening.screener_version, len(screener.steps(screening.screener_version))
@@ -184,7 +184,12 @@ def submitted(request):
     sent = selectors.client_screening_status(user=request.user)
     if sent is None:
         return redirect("eligibility:screener")
-    context = {"screening": sent.screening, "reasons": sent.reasons, "decision": sent.decision}
+    context = {
+        "screening": sent.screening,
+        "reasons": sent.reasons,
+        "decision": sent.decision,
+        "submissions": sent.submissions,
+    }
     return render(request, "eligibility/submitted.html", context)
 
 

@@ -1,12 +1,15 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
+from clinic.permissions import is_clinician
 
 from .models import (
     AvailabilityException,
     AvailabilityWindow,
     BookingRules,
     IntakeCall,
+    IntakeCallOutcome,
     InterestRegistration,
 )
 
@@ -48,11 +51,41 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
 
 
+class IntakeCallOutcomeInline(admin.TabularInline):
+    """The call's outcome and every correction, oldest first: read-only, as
+    the records are (they are made on the staff call page)."""
+
+    model = IntakeCallOutcome
+    fk_name = "call"
+    extra = 0
+    fields = ["at", "by", "outcome", "notes", "corrects", "reason"]
+    readonly_fields = fields
+    ordering = ["pk"]
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by", "corrects")
+
+    def has_view_permission(self, request, obj=None):
+        return is_clinician(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(IntakeCall)
 class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdmin):
     """Read-only here: calls are booked, moved and recorded through the services.
     The concern and the notes are clinical: as on the staff call page,
     coordinators see the call there, without them."""
+
+    inlines = [IntakeCallOutcomeInline]
 
     clinic_lookup = "appointment__clinic"
     list_display = ["appointment", "course", "language"]
@@ -65,9 +98,6 @@ class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.Model
         "language",
         "phone",
         "consent_to_contact",
-        "notes",
-        "outcome_by",
-        "outcome_at",
         "created_at",
     ]
     fields = readonly_fields
@@ -76,9 +106,69 @@ class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.Model
         return obj.course.client
 
 
+class InterestStatusFilter(admin.SimpleListFilter):
+    """Only confirmed registrations count (double opt-in): the list shows
+    them unless asked for the ones still waiting, or for all."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("waiting for confirmation")), ("all", _("all"))]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("confirmed"),
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.pending()
+        if self.value() == "all":
+            return queryset
+        return queryset.confirmed()
+
+
 @admin.register(InterestRegistration)
 class InterestRegistrationAdmin(admin.ModelAdmin):
-    list_display = ["email", "concern", "clinic", "language", "created_at"]
-    list_filter = ["concern", "clinic"]
+    """Registrations come from the public form and are confirmed by their
+    owner's link: read-only here, with their record of consent. Deleting
+    one is how the clinic forgets someone who asks."""
+
+    list_display = ["email", "concern", "clinic", "language", "confirmed", "created_at"]
+    list_filter = [InterestStatusFilter, "concern", "clinic"]
     # The clinic is optional (a nullable key), which the admin does not join by itself.
     list_select_related = ["clinic"]
+    search_fields = ["email"]
+    fields = [
+        "name",
+        "email",
+        "concern",
+        "clinic",
+        "language",
+        "consent_to_contact",
+        "created_at",
+        "consent_page",
+        "consent_wording",
+        "expires_at",
+        "confirmed_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(boolean=True, description=_("confirmed"), ordering="confirmed_at")
+    def confirmed(self, obj):
+        return obj.is_confirmed
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

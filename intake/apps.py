@@ -16,8 +16,13 @@ class IntakeConfig(AppConfig):
         from clinic.models import Stage
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
-        from .models import AvailabilityException, AvailabilityWindow, BookingRules
-        from .selectors import client_export, connect_next_step
+        from .models import (
+            AvailabilityException,
+            AvailabilityWindow,
+            BookingRules,
+            IntakeCallOutcome,
+        )
+        from .selectors import client_export, connect_tasks
         from .services import held_intake_call_guard
 
         def availability_changed(sender, **kwargs):
@@ -38,7 +43,7 @@ class IntakeConfig(AppConfig):
 
         register_staff_page("intake:staff_day", _("Intake calls"), order=20)
         journey.register_guard(Stage.CONNECT, Stage.PREPARE, held_intake_call_guard)
-        journey.register_next_step(Stage.CONNECT, connect_next_step)
+        journey.register_stage_tasks(Stage.CONNECT, connect_tasks)
         from clinic.models import Appointment, Concern, Language
 
         exports.register(
@@ -51,11 +56,16 @@ class IntakeConfig(AppConfig):
                 "concern": _("What you would like help with"),
                 "language": _("Language for the call"),
                 "consent_to_contact": _("Agreed to be contacted about the call"),
-                "notes": _("Notes"),
                 "booked_at": _("Booked"),
+                "outcomes": _("What the clinician recorded, and each correction"),
+                "recorded_at": _("Recorded"),
+                "outcome": _("Outcome"),
+                "notes": _("Notes"),
+                "correction_reason": _("Why it was corrected"),
             },
             values={
                 "status": dict(Appointment.Status.choices),
+                "outcome": dict(IntakeCallOutcome.Outcome.choices),
                 "concern": dict(Concern.choices),
                 "language": dict(Language.choices),
             },

@@ -21,7 +21,7 @@ from clinic.models import Appointment, StaffProfile, StaffRole, User
 from clinic.sms import normalise_phone, send_sms
 
 from . import selectors, services
-from .models import IntakeCall
+from .models import BookingRequest, IntakeCall, InterestRegistration
 
 
 def _call(message) -> IntakeCall | None:
@@ -259,22 +259,61 @@ def send_staff_notice(message) -> bool:
 
 @outbox.handler(services.CONFIRM_REQUEST)
 def send_confirm_request(message) -> bool:
-    """The link that turns a visitor's request into a booking."""
-    try:
-        booking = services.booking_request_load(message.payload["token"])
-    except services.BookingError:
-        return False  # expired before the worker got to it
-    visitor = booking["visitor"]
-    clinic = booking["clinic"]
-    send_templated(
-        to=visitor.email,
-        language=visitor.language,
-        template="intake/email/confirm_request",
-        context=lambda: {
-            "visitor": visitor,
-            "clinic": clinic,
-            "when": local_when(booking["start"], clinic),
-            "confirm_url": absolute(reverse("intake:confirm", args=[message.payload["token"]])),
-        },
+    """The link that turns a visitor's request into a booking. The raw token
+    travels in this row's payload only until the e-mail is sent: it is then
+    forgotten, in the transaction that marks the row done (see
+    services.booking_request)."""
+    token = message.payload.get("token")
+    request = (
+        BookingRequest.objects.select_related("clinic")
+        .filter(uuid=message.payload.get("request"), confirmed_at__isnull=True)
+        .first()
     )
-    return True
+    sent = False
+    # Expired (or purged) before the worker got to it: nothing to send.
+    if token and request is not None and request.expires_at > timezone.now():
+        clinic = request.clinic
+        send_templated(
+            to=request.email,
+            language=request.language,
+            template="intake/email/confirm_request",
+            context=lambda: {
+                "visitor": request,
+                "clinic": clinic,
+                "when": local_when(request.start, clinic),
+                "confirm_url": absolute(reverse("intake:confirm", args=[token])),
+            },
+        )
+        sent = True
+    outbox.outbox_forget(kind=message.kind, keys=[message.key], fields=["token"])
+    return sent
+
+
+@outbox.handler(services.INTEREST_CONFIRM)
+def send_interest_confirm(message) -> bool:
+    """The link that confirms an interest registration (double opt-in), in
+    the registrant's language. Nothing is sent for a registration confirmed,
+    replaced by a newer one or expired meanwhile; the raw token is forgotten
+    once the row is done, as for a booking request."""
+    token = message.payload.get("token")
+    registration = (
+        InterestRegistration.objects.pending()
+        .filter(uuid=message.payload.get("registration"), expires_at__gt=timezone.now())
+        .first()
+    )
+    sent = False
+    if token and registration is not None:
+        send_templated(
+            to=registration.email,
+            language=registration.language,
+            template="intake/email/interest_confirm",
+            context=lambda: {
+                "registration": registration,
+                "program": registration.get_concern_display(),
+                "days": services.INTEREST_MAX_AGE.days,
+                "confirm_url": absolute(reverse("intake:interest_confirm", args=[token])),
+            },
+        )
+        sent = True
+    outbox.outbox_forget(kind=message.kind, keys=[message.key], fields=["token"])
+    return sent

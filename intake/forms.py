@@ -109,12 +109,30 @@ class InterestForm(forms.Form):
     )
 
 
+OUTCOME_CHOICES = [("held", _("Held")), ("no_show", _("No-show"))]
+
+
 class CallOutcomeForm(forms.Form):
+    """The first record of what happened at the call."""
+
     outcome = forms.ChoiceField(
-        label=_("Outcome"),
-        choices=[("held", _("Held")), ("no_show", _("No-show"))],
-        widget=forms.RadioSelect,
+        label=_("Outcome"), choices=OUTCOME_CHOICES, widget=forms.RadioSelect
     )
     notes = forms.CharField(
         label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
+
+
+class CallCorrectionForm(CallOutcomeForm):
+    """A correction of the recorded outcome or its notes, with the reason.
+    `seen_outcome` is the record the clinician had in front of them: a
+    correction made meanwhile by someone else makes this one stale."""
+
+    reason = forms.CharField(
+        label=_("Why are you correcting it?"),
+        help_text=_("Kept with the correction in the call's history."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Please say why you are correcting the outcome.")},
+    )
+    seen_outcome = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -7,19 +7,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import BigIntegerField, Q
+from django.db.models import BigIntegerField, Prefetch, Q
 from django.db.models.functions import Cast, Extract
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from clinic.formatting import local_when
-from clinic.journey import DEFAULT_NEXT_STEPS, NextStep
-from clinic.models import Appointment, AppointmentKind, Clinic, Reservation, Stage
+from clinic.journey import DEFAULT_NEXT_STEPS, NextStep, StageTask, TaskState
+from clinic.models import Appointment, AppointmentKind, Clinic, JourneyEvent, Reservation, Stage
 from clinic.selectors import staff_clinic_ids
 
-from .models import AvailabilityException, AvailabilityWindow, BookingRules, IntakeCall
+from .models import (
+    AvailabilityException,
+    AvailabilityWindow,
+    BookingRules,
+    IntakeCall,
+    IntakeCallOutcome,
+    InterestRegistration,
+)
 
 
 @dataclass(frozen=True)
@@ -309,39 +317,107 @@ def staff_intake_call(*, user, call_uuid) -> IntakeCall | None:
     )
 
 
-def connect_next_step(course):
-    """The client's next step in connect while the intake call is ahead:
-    book it, or here is the booked call. Once it is held, later providers
-    (the screener) take over."""
+def connect_tasks(course) -> list[StageTask]:
+    """The intake call's part of connect, as the client reads it in the
+    portal: to book, booked (with the link to change it), or held. Two queries."""
     # services imports this module: the one import that has to wait.
     from .services import manage_token
 
+    label = _("Intake call")
+    held = (
+        IntakeCall.objects.filter(course=course, appointment__status=Appointment.Status.HELD)
+        .select_related("appointment__clinic")
+        .order_by("-appointment__start")
+        .first()
+    )
+    if held is not None:
+        day = timezone.localtime(held.appointment.start, held.appointment.clinic.zone)
+        return [
+            StageTask(
+                label,
+                _("Held on %(day)s") % {"day": date_format(day, "DATE_FORMAT")},
+                TaskState.DONE,
+            )
+        ]
     call = upcoming_intake_call(client_id=course.client_id)
     if call is not None:
-        return NextStep(
-            _("Your intake call is booked"),
-            _("We will call you on %(when)s (%(clinic)s time).")
-            % {
-                "when": local_when(call.appointment.start, call.appointment.clinic),
-                "clinic": call.appointment.clinic.name,
-            },
-            reverse("intake:manage", args=[manage_token(call)]),
-            _("Change or cancel"),
+        when = {
+            "when": local_when(call.appointment.start, call.appointment.clinic),
+            "clinic": call.appointment.clinic.name,
+        }
+        return [
+            StageTask(
+                label,
+                _("Booked for %(when)s (%(clinic)s time)") % when,
+                TaskState.WAITING,
+                NextStep(
+                    _("Your intake call is booked"),
+                    _("We will call you on %(when)s (%(clinic)s time).") % when,
+                    reverse("intake:manage", args=[manage_token(call)]),
+                    _("Change or cancel"),
+                ),
+                urgency=40,
+            )
+        ]
+    return [
+        StageTask(
+            label,
+            _("Not booked yet"),
+            TaskState.TODO,
+            DEFAULT_NEXT_STEPS[Stage.CONNECT],
+            urgency=20,
         )
-    if not has_held_intake_call(course):
-        return DEFAULT_NEXT_STEPS[Stage.CONNECT]
-    return None
+    ]
 
 
-def has_held_intake_call(course) -> bool:
-    """Whether an intake call of the course took place: a condition for leaving connect."""
-    return IntakeCall.objects.filter(
-        course=course, appointment__status=Appointment.Status.HELD
-    ).exists()
+def has_held_intake_call(course, *, other_than: IntakeCall | None = None) -> bool:
+    """Whether an intake call of the course took place (`other_than` one):
+    a condition for leaving connect."""
+    calls = IntakeCall.objects.filter(course=course, appointment__status=Appointment.Status.HELD)
+    if other_than is not None:
+        calls = calls.exclude(pk=other_than.pk)
+    return calls.exists()
+
+
+# Stages a course reaches only through the connect -> prepare gate.
+PAST_CONNECT = frozenset({Stage.PREPARE, Stage.DOSING, Stage.INTEGRATE, Stage.RECONNECT})
+
+
+def course_left_connect(course) -> bool:
+    """Whether the course went through the connect -> prepare gate: it is in
+    prepare or later, on hold from there, or ended (withdrawn) after it. The
+    journey has no step back, so what let it through stays spent."""
+    if course.stage in PAST_CONNECT or course.stage_before_hold in PAST_CONNECT:
+        return True
+    if course.stage != Stage.WITHDRAWN:
+        return False
+    return JourneyEvent.objects.filter(course=course, to_stage=Stage.PREPARE).exists()
+
+
+def intake_call_outcomes(call) -> list[IntakeCallOutcome]:
+    """The call's outcome records in the order they were made: the first
+    record, then each correction. The last one is the current outcome."""
+    return list(IntakeCallOutcome.objects.filter(call=call).select_related("by").order_by("pk"))
+
+
+def current_outcome(call) -> IntakeCallOutcome | None:
+    """The record no correction replaced (the chain's end), or None."""
+    return (
+        IntakeCallOutcome.objects.filter(call=call, correction__isnull=True)
+        .select_related("by")
+        .first()
+    )
 
 
 def client_export(client) -> list[dict]:
-    """The client's intake calls, for their own data export."""
+    """The client's intake calls, for their own data export: each with its
+    outcome and every correction of it (when, what, the notes, and why)."""
+    calls = (
+        IntakeCall.objects.filter(course__client=client)
+        .select_related("appointment__clinic")
+        .prefetch_related(Prefetch("outcomes", queryset=IntakeCallOutcome.objects.order_by("pk")))
+        .order_by("appointment__start")
+    )
     return [
         {
             "start": call.appointment.start.isoformat(),
@@ -351,10 +427,25 @@ def client_export(client) -> list[dict]:
             "language": call.language,
             "phone": call.phone,
             "consent_to_contact": call.consent_to_contact,
-            "notes": call.notes,
             "booked_at": call.created_at.isoformat(),
+            "outcomes": [
+                {
+                    "recorded_at": record.at.isoformat(),
+                    "outcome": record.outcome,
+                    "notes": record.notes,
+                    "correction_reason": record.reason if record.corrects_id else None,
+                }
+                for record in call.outcomes.all()
+            ],
         }
-        for call in IntakeCall.objects.filter(course__client=client).select_related(
-            "appointment__clinic"
-        )
+        for call in calls
     ]
+
+
+def interest_contacts(*, concern: str, clinic: Clinic | None = None) -> list[InterestRegistration]:
+    """The people to write to when a program opens: confirmed registrations
+    only (double opt-in), for this clinic or either clinic."""
+    registrations = InterestRegistration.objects.confirmed().filter(concern=concern)
+    if clinic is not None:
+        registrations = registrations.filter(Q(clinic=clinic) | Q(clinic__isnull=True))
+    return list(registrations.order_by("confirmed_at", "pk"))

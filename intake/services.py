@@ -1,5 +1,7 @@
 """Booking, rescheduling and cancelling intake calls. One transaction each."""
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,12 +25,18 @@ from clinic.models import (
     Stage,
     User,
 )
-from clinic.outbox import outbox_enqueue, outbox_enqueue_many
+from clinic.outbox import outbox_enqueue, outbox_enqueue_many, outbox_forget
 from clinic.permissions import is_clinician_of
 from clinic.selectors import active_course
 
 from . import selectors
-from .models import BookingRules, IntakeCall, InterestRegistration
+from .models import (
+    BookingRequest,
+    BookingRules,
+    IntakeCall,
+    IntakeCallOutcome,
+    InterestRegistration,
+)
 
 CONFIRMATION = "intake.confirmation"
 REMINDER_24H = "intake.reminder_24h"
@@ -122,11 +130,35 @@ def intake_call_from_token(token: str) -> IntakeCall:
     return call
 
 
+# --- Links e-mailed to prove an address --------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    """What the database keeps of a link's token: its SHA-256. Looking a
+    link up by this hash is an index lookup on a value the visitor cannot
+    steer, so there is no timing to compare."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_token() -> tuple[str, str]:
+    """A random token for a link (256 bits, URL-safe) and its digest."""
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
 # --- Booking requests (anonymous visitors) -------------------------------------------------
 
-REQUEST_SALT = "intake.request"
 REQUEST_MAX_AGE = timedelta(hours=24)
 CONFIRM_REQUEST = "intake.confirm_request"
+
+MSG_REQUEST_USED = gettext_noop(
+    "This link has already been used to confirm your call. To see, change or cancel it, "
+    "use the link in the confirmation e-mail we sent you."
+)
+MSG_REQUEST_LINK_UNKNOWN = gettext_noop(
+    "This confirmation link is not valid, or it has expired (links work for 24 hours). "
+    "Please choose a time again."
+)
 
 
 def booking_request(
@@ -137,56 +169,148 @@ def booking_request(
     concern: str,
     consent_to_contact: bool,
     submission: uuid.UUID,
+    now: datetime | None = None,
 ) -> None:
     """A visitor who is not signed in asks for a call: nothing is booked and
     no account is looked at until they open the link e-mailed to the address
     they gave (so a stranger can neither book for someone else nor learn
     whether an address has an account). Sending the form twice sends one
-    e-mail."""
+    e-mail.
+
+    The request waits here, server-side, and the link carries only a random
+    token, so nothing about the visitor travels in it (nor reaches a web
+    server's access log). Where the raw token lives: the request row keeps
+    only its hash; the raw token goes into the outbox row that e-mails it,
+    because the e-mail may be retried and must carry the same link each
+    time (a token drawn by the handler at send time would differ on each
+    retry, and one whose hash was rolled back after the mail left would be a
+    dead link). The handler blanks it from the payload in the transaction
+    that marks the row sent (clinic.outbox.outbox_forget), and the purge
+    blanks any left behind by an e-mail that never went; so the raw token is
+    at rest only while its e-mail waits to be sent, normally seconds."""
     if concern in CONCERNS_UNDER_DEVELOPMENT:
         raise BookingError(_(MSG_UNDER_DEVELOPMENT))
     if selectors.intake_slot_at(clinic=clinic, start=start) is None:
         raise BookingError(_(MSG_SLOT_UNAVAILABLE))
-    token = signing.dumps(
-        {
-            "clinic": clinic.pk,
-            "start": start.isoformat(),
-            "concern": concern,
-            "consent": consent_to_contact,
-            "submission": str(submission),
-            "visitor": [
-                visitor.first_name,
-                visitor.last_name,
-                visitor.email.lower(),
-                visitor.phone,
-                visitor.language,
-            ],
-        },
-        salt=REQUEST_SALT,
-        compress=True,
+    if BookingRequest.objects.filter(submission=submission).exists():
+        return  # the same form sent again: its e-mail is on its way
+    now = now or timezone.now()
+    token, digest = _new_token()
+    request = BookingRequest(
+        clinic=clinic,
+        start=start,
+        first_name=visitor.first_name,
+        last_name=visitor.last_name,
+        email=visitor.email.strip().lower(),
+        phone=visitor.phone,
+        language=visitor.language,
+        concern=concern,
+        consent_to_contact=consent_to_contact,
+        submission=submission,
+        token_hash=digest,
+        created_at=now,
+        expires_at=now + REQUEST_MAX_AGE,
     )
-    with transaction.atomic():
-        outbox_enqueue(kind=CONFIRM_REQUEST, key=str(submission), payload={"token": token})
-
-
-def booking_request_load(token: str) -> dict:
-    """The booking a confirmation link stands for, as intake_call_book's arguments."""
+    # The form checked each field; the unique submission is the database's
+    # to enforce (the same form sent twice at once).
+    request.full_clean(exclude=["clinic"], validate_unique=False)
     try:
-        data = signing.loads(token, salt=REQUEST_SALT, max_age=REQUEST_MAX_AGE)
-        clinic = Clinic.objects.get(pk=data["clinic"])
-        first, last, email, phone, language = data["visitor"]
-        return {
-            "clinic": clinic,
-            "start": datetime.fromisoformat(data["start"]),
-            "concern": data["concern"],
-            "consent_to_contact": bool(data["consent"]),
-            "submission": uuid.UUID(data["submission"]),
-            "visitor": Visitor(first, last, email, phone, language),
-        }
-    except signing.SignatureExpired as exc:
-        raise BookingError(_(MSG_REQUEST_EXPIRED)) from exc
-    except (signing.BadSignature, Clinic.DoesNotExist, KeyError, ValueError, TypeError) as exc:
-        raise BookingError(_(MSG_LINK_INVALID)) from exc
+        with transaction.atomic():
+            request.save()
+            outbox_enqueue(
+                kind=CONFIRM_REQUEST,
+                key=str(request.uuid),
+                payload={"request": str(request.uuid), "token": token},
+            )
+    except IntegrityError:
+        return  # the same form, sent twice at once: the first send's e-mail goes
+
+
+def _request_for_token(token: str, *, now: datetime) -> BookingRequest:
+    request = (
+        BookingRequest.objects.select_related("clinic")
+        .filter(token_hash=token_digest(token))
+        .first()
+    )
+    if request is None:
+        raise BookingError(_(MSG_REQUEST_LINK_UNKNOWN))
+    if request.confirmed_at is not None:
+        raise BookingError(_(MSG_REQUEST_USED))
+    if request.expires_at <= now:
+        raise BookingError(_(MSG_REQUEST_EXPIRED))
+    return request
+
+
+def booking_request_pending(*, token: str, now: datetime | None = None) -> BookingRequest:
+    """The request a confirmation link stands for, while it can still be
+    confirmed; else BookingError saying why (unknown, used, expired)."""
+    return _request_for_token(token, now=now or timezone.now())
+
+
+def _booking_of(request: BookingRequest) -> dict:
+    return {
+        "clinic": request.clinic,
+        "start": request.start,
+        "visitor": Visitor(
+            request.first_name, request.last_name, request.email, request.phone, request.language
+        ),
+        "concern": request.concern,
+        "consent_to_contact": request.consent_to_contact,
+        "submission": request.submission,
+    }
+
+
+def booking_request_confirm(*, token: str, now: datetime | None = None) -> IntakeCall:
+    """The person opened the link: the address is theirs, so book the call
+    they asked for and spend the link. The booking carries the request's
+    submission id, so the link sent twice at once books once: intake_call_book
+    gives the second send the booking the first made. When the booking is
+    refused (the time was taken meanwhile) the link stays usable until it
+    expires."""
+    now = now or timezone.now()
+    request = _request_for_token(token, now=now)
+    with transaction.atomic():
+        call = intake_call_book(**_booking_of(request), now=now)
+        BookingRequest.objects.filter(pk=request.pk, confirmed_at__isnull=True).update(
+            confirmed_at=now
+        )
+    return call
+
+
+@dataclass
+class PurgeResult:
+    booking_requests: int = 0
+    interest_registrations: int = 0
+
+
+def expired_requests_purge(*, now: datetime | None = None) -> PurgeResult:
+    """Forget what visitors asked for by e-mail link once the link has
+    expired: booking requests (confirmed ones too: the booking lives on as
+    its intake call, and the request only duplicated the visitor's details).
+    Interest registrations nobody confirmed in time go too (a confirmed one
+    stays until its owner asks us to forget it). Tokens still sitting in
+    the payloads of e-mails that never went out (a failed send, an outage)
+    are blanked as well. Run by beat (intake.tasks.purge_expired_requests)."""
+    now = now or timezone.now()
+    result = PurgeResult()
+    with transaction.atomic():
+        result.booking_requests = _purge(
+            CONFIRM_REQUEST, BookingRequest.objects.filter(expires_at__lte=now)
+        )
+        result.interest_registrations = _purge(
+            INTEREST_CONFIRM, InterestRegistration.objects.pending().filter(expires_at__lte=now)
+        )
+    return result
+
+
+def _purge(kind: str, expired) -> int:
+    """Delete the expired rows and blank the tokens of their e-mails (and of
+    any e-mail of this kind given up on), and say how many rows went."""
+    keys = [str(key) for key in expired.values_list("uuid", flat=True)]
+    outbox_forget(kind=kind, keys=keys, fields=["token"])
+    outbox_forget(kind=kind, fields=["token"])
+    _total, by_model = expired.delete()
+    return by_model.get(expired.model._meta.label, 0)
 
 
 # --- Booking ------------------------------------------------------------------------------
@@ -413,20 +537,123 @@ def intake_call_reschedule(
     return intake_call
 
 
+# --- Interest in programs under development (double opt-in) -------------------------------
+
+INTEREST_MAX_AGE = timedelta(days=7)
+INTEREST_CONFIRM = "intake.interest_confirm"
+
+MSG_INTEREST_LINK_UNKNOWN = gettext_noop(
+    "This link is not valid, or it has expired. Please register again: we will send you a new link."
+)
+MSG_INTEREST_EXPIRED = gettext_noop(
+    "This link has expired (links work for 7 days). Please register again: we will send you a new link."
+)
+
+
+class InterestError(Exception):
+    """A confirmation link that cannot be used; `str()` is a sentence for the person."""
+
+
 def interest_register(
-    *, name: str, email: str, concern: str, clinic: Clinic | None, language: str, consent: bool
-) -> InterestRegistration:
-    """Remember someone who wants to hear when a program opens (once per program)."""
-    registration, _created = InterestRegistration.objects.update_or_create(
-        email=email.lower(),
+    *,
+    name: str,
+    email: str,
+    concern: str,
+    clinic: Clinic | None,
+    language: str,
+    consent: bool,
+    consent_page: str,
+    consent_wording: str,
+    now: datetime | None = None,
+) -> None:
+    """Someone asks to hear when a program opens. The registration is
+    pending until the owner of the address opens the link we e-mail to it
+    (double opt-in): a stranger typing someone else's address changes
+    nothing that counts.
+
+    One registration per address (in any case) and program. A confirmed one
+    is never changed by a later registration; a pending one is replaced by
+    the newer one, whose link is the only one that works. Whatever happens,
+    the caller shows the same page, so it reveals nothing about who has
+    registered. The raw token travels as a booking request's does (see
+    booking_request): hashed here, in the outbox row only until sent."""
+    if not consent:
+        raise ValueError("a registration needs the person's consent to be e-mailed")
+    now = now or timezone.now()
+    email = email.strip().lower()
+    token, digest = _new_token()
+    registration = InterestRegistration(
+        name=name.strip(),
+        email=email,
         concern=concern,
-        defaults={
-            "name": name,
-            "clinic": clinic,
-            "language": language,
-            "consent_to_contact": consent,
-        },
+        clinic=clinic,
+        language=language,
+        consent_to_contact=True,
+        created_at=now,
+        consent_page=consent_page[:300],
+        consent_wording=consent_wording,
+        token_hash=digest,
+        expires_at=now + INTEREST_MAX_AGE,
     )
+    registration.full_clean(exclude=["clinic"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            existing = (
+                InterestRegistration.objects.select_for_update()
+                .filter(email=email, concern=concern)
+                .first()
+            )
+            if existing is not None and existing.is_confirmed:
+                return
+            if existing is not None:
+                existing.delete()
+            registration.save()
+            outbox_enqueue(
+                kind=INTEREST_CONFIRM,
+                key=str(registration.uuid),
+                payload={"registration": str(registration.uuid), "token": token},
+            )
+    except IntegrityError:
+        # Another registration of the address committed meanwhile: it stands.
+        return
+
+
+def _registration_for_token(token: str, *, now: datetime) -> InterestRegistration:
+    registration = InterestRegistration.objects.filter(token_hash=token_digest(token)).first()
+    if registration is None:
+        raise InterestError(_(MSG_INTEREST_LINK_UNKNOWN))
+    if not registration.is_confirmed and registration.expires_at <= now:
+        raise InterestError(_(MSG_INTEREST_EXPIRED))
+    return registration
+
+
+def interest_registration_for_link(
+    *, token: str, now: datetime | None = None
+) -> InterestRegistration:
+    """The registration a confirmation link stands for, confirmed or still
+    confirmable; else InterestError saying why."""
+    return _registration_for_token(token, now=now or timezone.now())
+
+
+def interest_confirm(*, token: str, now: datetime | None = None) -> InterestRegistration:
+    """The owner of the address opened the link: the registration counts
+    from now (`confirmed_at`, the CASL record of the confirmation). A link
+    opened again finds it confirmed and changes nothing."""
+    now = now or timezone.now()
+    registration = _registration_for_token(token, now=now)
+    if registration.is_confirmed:
+        return registration
+    confirmed = InterestRegistration.objects.filter(
+        pk=registration.pk, confirmed_at__isnull=True
+    ).update(confirmed_at=now)
+    if not confirmed:
+        # Replaced by a newer registration (this link died with it) or
+        # confirmed by the same link a moment ago.
+        current = InterestRegistration.objects.filter(pk=registration.pk).first()
+        if current is None:
+            raise InterestError(_(MSG_INTEREST_LINK_UNKNOWN))
+        return current
+    registration.confirmed_at = now
     return registration
 
 
@@ -436,44 +663,170 @@ MSG_NOT_STARTED = gettext_noop(
 MSG_CLINICIANS_ONLY = gettext_noop(
     "Only a clinician of this clinic can record the outcome of an intake call."
 )
-
-
 MSG_OUTCOME_RECORDED = gettext_noop(
     "The outcome of this call is already recorded. Reload the page to see it."
 )
+MSG_CALL_CANCELLED = gettext_noop("This call was cancelled: it has no outcome to record.")
+MSG_NO_OUTCOME_YET = gettext_noop(
+    "No outcome is recorded for this call yet: record it before correcting it."
+)
+MSG_CORRECTION_REASON = gettext_noop("Please say why you are correcting the outcome.")
+MSG_CORRECTION_STALE = gettext_noop(
+    "Someone else changed the outcome of this call while you were looking at it. "
+    "Reload the page to see it, then correct it again if needed."
+)
+MSG_CORRECTION_UNCHANGED = gettext_noop(
+    "This correction changes nothing: change the outcome or the notes."
+)
+MSG_HELD_CALL_MOVED_COURSE = gettext_noop(
+    "This call cannot become a no-show: it is the held intake call that let the course "
+    "move on from connect, and the journey has no step back. You can correct the notes "
+    "instead (the outcome stays held), and if the client should not go on, put the course "
+    "on hold with a reason from the course page."
+)
 # The journey event's reason when a held call completes the connect stage.
 EVENT_CALL_HELD = gettext_noop("Intake call held")
+EVENT_CALL_HELD_CORRECTED = gettext_noop("Intake call outcome corrected to held")
+
+Outcome = IntakeCallOutcome.Outcome
+
+
+def _outcome_status(outcome: str) -> str:
+    if outcome not in Outcome.values:
+        raise ValueError(f"unknown intake call outcome {outcome!r}")
+    # The appointment's statuses and the outcomes share their codes.
+    return Appointment.Status(outcome)
+
+
+def _lock_for_outcome(intake_call: IntakeCall) -> tuple[IntakeCall, Course]:
+    """Lock the call's row, then its course's: every write about a call's
+    outcome takes both, in this order, so a record and a correction of one
+    call queue behind each other, and so do corrections of two calls of one
+    course (each checks that the other's held call still stands)."""
+    call = IntakeCall.objects.select_for_update().get(pk=intake_call.pk)
+    course = Course.objects.select_for_update().get(pk=call.course_id)
+    return call, course
 
 
 def intake_call_record_outcome(
     *, intake_call: IntakeCall, outcome: str, notes: str, actor: User, now: datetime | None = None
-) -> IntakeCall:
+) -> IntakeCallOutcome:
     """A clinician marks the call held or no-show, with notes, once; who did
-    it and when is kept with them. A held call is one of the conditions for
-    leaving the connect stage: when it is the last one met, the course moves
-    on to prepare in the same transaction."""
+    it and when is kept with them. A second record (another clinician
+    sending the form at the same time, or an old page) is refused: changing
+    a recorded outcome is a correction (`intake_call_correct_outcome`).
+
+    A held call is one of the conditions for leaving the connect stage: when
+    it is the last one met, the course moves on to prepare in the same
+    transaction."""
     now = now or timezone.now()
     appointment = intake_call.appointment
+    status = _outcome_status(outcome)
     if not is_clinician_of(actor, appointment.clinic_id):
         raise BookingError(_(MSG_CLINICIANS_ONLY))
     if appointment.start > now:
         raise BookingError(_(MSG_NOT_STARTED))
-    status = {"held": Appointment.Status.HELD, "no_show": Appointment.Status.NO_SHOW}[outcome]
     try:
         with transaction.atomic():
-            calendar.appointment_mark(appointment=appointment, status=status, now=now)
-            IntakeCall.objects.filter(pk=intake_call.pk).update(
-                notes=notes.strip(), outcome_by=actor, outcome_at=now
+            call, course = _lock_for_outcome(intake_call)
+            if IntakeCallOutcome.objects.filter(call=call).exists():
+                raise BookingError(_(MSG_OUTCOME_RECORDED))
+            if appointment.status == Appointment.Status.CANCELLED:
+                raise BookingError(_(MSG_CALL_CANCELLED))
+            calendar.appointment_mark(
+                appointment=appointment, status=status, now=now, was=Appointment.Status.BOOKED
             )
+            record = IntakeCallOutcome(
+                call=call, outcome=outcome, notes=notes.strip(), by=actor, at=now
+            )
+            record.full_clean(exclude=["call", "by", "corrects"], validate_constraints=False)
+            record.save()
             if status == Appointment.Status.HELD:
-                journey.course_advance(
-                    course=intake_call.course, cause=_(EVENT_CALL_HELD), by=actor
-                )
-    except calendar.CalendarConflict as exc:
+                journey.course_advance(course=course, cause=_(EVENT_CALL_HELD), by=actor)
+    except (calendar.CalendarConflict, IntegrityError) as exc:
+        # The mark's conditional update, or the one-first-record constraint
+        # behind it: someone recorded the outcome in the meantime.
         raise BookingError(_(MSG_OUTCOME_RECORDED)) from exc
-    intake_call.refresh_from_db()
     intake_call.appointment.refresh_from_db()
-    return intake_call
+    return record
+
+
+def intake_call_correct_outcome(
+    *,
+    intake_call: IntakeCall,
+    outcome: str,
+    notes: str,
+    reason: str,
+    actor: User,
+    seen_outcome_id: int | None,
+    now: datetime | None = None,
+) -> IntakeCallOutcome:
+    """A clinician of the call's clinic corrects its recorded outcome (held
+    that was a no-show, or the reverse) or only its notes, saying why. The
+    correction is a new record pointing to the one it corrects; nothing is
+    overwritten.
+
+    `seen_outcome_id` is the record the clinician was looking at: when it is
+    no longer the current one (someone corrected it meanwhile) the correction
+    is refused as stale rather than silently replacing theirs. The call's row
+    is locked first (`_lock_for_outcome`), so two corrections of one call
+    queue and the second sees the first.
+
+    The journey has no step back: a held call that let the course leave
+    connect (prepare or later, on hold from there, or ended after) cannot
+    become a no-show unless another held intake call of the course still
+    stands. The course row is locked too, so two corrections of the course's
+    two held calls at once cannot both take that last condition away. A
+    no-show corrected to held may complete the connect stage, as a first
+    record would."""
+    now = now or timezone.now()
+    appointment = intake_call.appointment
+    _outcome_status(outcome)
+    if not is_clinician_of(actor, appointment.clinic_id):
+        raise BookingError(_(MSG_CLINICIANS_ONLY))
+    reason, notes = reason.strip(), notes.strip()
+    if not reason:
+        raise BookingError(_(MSG_CORRECTION_REASON))
+    try:
+        with transaction.atomic():
+            call, course = _lock_for_outcome(intake_call)
+            current = selectors.current_outcome(call)
+            if current is None:
+                raise BookingError(_(MSG_NO_OUTCOME_YET))
+            if current.pk != seen_outcome_id:
+                raise BookingError(_(MSG_CORRECTION_STALE))
+            if outcome == current.outcome and notes == current.notes:
+                raise BookingError(_(MSG_CORRECTION_UNCHANGED))
+            if (
+                (current.outcome, outcome) == (Outcome.HELD, Outcome.NO_SHOW)
+                and selectors.course_left_connect(course)
+                and not selectors.has_held_intake_call(course, other_than=call)
+            ):
+                raise BookingError(_(MSG_HELD_CALL_MOVED_COURSE))
+            # `was`: the appointment must still say what the current record
+            # says, the last line if anything changed it outside this lock.
+            calendar.appointment_mark(
+                appointment=appointment, status=outcome, now=now, was=current.outcome
+            )
+            correction = IntakeCallOutcome(
+                call=call,
+                outcome=outcome,
+                notes=notes,
+                by=actor,
+                at=now,
+                corrects=current,
+                reason=reason,
+            )
+            correction.full_clean(exclude=["call", "by", "corrects"], validate_constraints=False)
+            correction.save()
+            if (current.outcome, outcome) == (Outcome.NO_SHOW, Outcome.HELD):
+                journey.course_advance(course=course, cause=_(EVENT_CALL_HELD_CORRECTED), by=actor)
+    except (calendar.CalendarConflict, IntegrityError) as exc:
+        # The appointment's status moved, or the record was corrected by a
+        # concurrent correction (one correction per record: a database rule).
+        raise BookingError(_(MSG_CORRECTION_STALE)) from exc
+    intake_call.appointment.refresh_from_db()
+    return correction
 
 
 def held_intake_call_guard(course: Course) -> list[str]:

@@ -8,6 +8,7 @@ urlpatterns = [
     # Public: choosing a time, booking, and the links e-mailed to the person.
     path("book/", views.start, name="start"),
     path("book/interest/", views.interest, name="interest"),
+    path("book/interest/confirm/<str:token>/", views.interest_confirm, name="interest_confirm"),
     path("book/confirm/<str:token>/", views.confirm, name="confirm"),
     path("book/booked/<str:token>/", views.booked, name="booked"),
     path("book/manage/<str:token>/", views.manage, name="manage"),

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_ratelimit.decorators import ratelimit
 
 from clinic import calendar
@@ -19,7 +19,7 @@ from clinic.models import Clinic
 from clinic.permissions import is_clinician, staff_required
 
 from . import selectors, services
-from .forms import BookingForm, CallOutcomeForm, InterestForm
+from .forms import BookingForm, CallCorrectionForm, CallOutcomeForm, InterestForm
 
 
 def _asked_week(request) -> date | None:
@@ -34,13 +34,13 @@ def _week_context(request, clinic: Clinic) -> dict:
 
 
 @login_not_required
-@require_GET
+@require_safe
 def start(request):
     return render(request, "intake/start.html", {"clinics": core_selectors.public_clinics()})
 
 
 @login_not_required
-@require_GET
+@require_safe
 def slots(request, clinic_slug):
     clinic = get_object_or_404(Clinic, slug=clinic_slug)
     asked = _asked_week(request)
@@ -147,13 +147,13 @@ def book(request, clinic_slug, slot_key):
 def confirm(request, token):
     """The e-mailed link: the person proved the address, now book for real."""
     try:
-        booking = services.booking_request_load(token)
+        booking = services.booking_request_pending(token=token)
     except services.BookingError as exc:
         return render(request, "intake/link_problem.html", {"error": str(exc)}, status=400)
     error = existing_token = None
     if request.method == "POST":
         try:
-            call = services.intake_call_book(**booking)
+            call = services.booking_request_confirm(token=token)
         except services.BookingError as exc:
             error = str(exc)
             if exc.intake_call is not None:
@@ -163,7 +163,13 @@ def confirm(request, token):
     return render(
         request,
         "intake/confirm.html",
-        {**booking, "error": error, "existing_token": existing_token},
+        {
+            "clinic": booking.clinic,
+            "start": booking.start,
+            "visitor": booking,
+            "error": error,
+            "existing_token": existing_token,
+        },
     )
 
 
@@ -176,7 +182,7 @@ def _call_from_token(request, token):
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def booked(request, token):
     call, error = _call_from_token(request, token)
     if call is None:
@@ -241,16 +247,37 @@ def interest(request):
             clinic=data["clinic"],
             language=data["language"],
             consent=data["consent"],
+            # The record of consent: on which page, and the words as the person read them.
+            consent_page=request.get_full_path(),
+            consent_wording=str(form.fields["consent"].label),
         )
+        # The same page whatever the address: it tells nobody who has registered.
         return render(request, "intake/interest_done.html", {"concern": data["concern"]})
     return render(request, "intake/interest.html", {"form": form})
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def interest_confirm(request, token):
+    """The link e-mailed to a registrant. Opening it shows a button rather
+    than confirming at once: mail filters that open every link in a message
+    must not confirm on the owner's behalf."""
+    try:
+        if request.method == "POST":
+            services.interest_confirm(token=token)
+            return redirect("intake:interest_confirm", token=token)
+        registration = services.interest_registration_for_link(token=token)
+    except services.InterestError as exc:
+        return render(request, "intake/interest_confirm.html", {"error": str(exc)}, status=400)
+    return render(request, "intake/interest_confirm.html", {"registration": registration})
 
 
 # --- Staff ----------------------------------------------------------------------------
 
 
 @staff_required
-@require_GET
+@require_safe
 def staff_day(request):
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
@@ -287,22 +314,66 @@ def staff_call(request, call_uuid):
     # (coordinators see the name and phone; clinicians also the concern and notes).
     access_log_record(actor=request.user, client=call.course.client, obj=call, request=request)
     day_url = selectors.staff_day_url(call.appointment)
-    form = CallOutcomeForm(request.POST or None, initial={"notes": call.notes})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.intake_call_record_outcome(
-                intake_call=call,
-                outcome=form.cleaned_data["outcome"],
-                notes=form.cleaned_data["notes"],
-                actor=request.user,
-            )
-        except services.BookingError as exc:
-            form.add_error(None, str(exc))
+    # The outcome's notes and history are clinical: read for clinicians only.
+    history = selectors.intake_call_outcomes(call) if clinician else []
+    current = history[-1] if history else None
+    form = action = None
+    if clinician:
+        posted = request.POST if request.method == "POST" else None
+        # The form the person sent, whatever happened since they loaded the
+        # page: a first record sent after someone else's is refused, not
+        # silently read as a correction.
+        action = posted.get("action") if posted is not None else None
+        if action not in ("record", "correct"):
+            action = "record" if current is None else "correct"
+        if action == "record":
+            form = CallOutcomeForm(posted)
         else:
-            messages.success(request, _("The outcome of the call is recorded."))
-            return redirect(day_url)
+            form = CallCorrectionForm(
+                posted,
+                initial={
+                    "outcome": current.outcome if current else None,
+                    "notes": current.notes if current else "",
+                    "seen_outcome": current.pk if current else None,
+                },
+            )
+        if posted is not None and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "record":
+                    services.intake_call_record_outcome(
+                        intake_call=call,
+                        outcome=data["outcome"],
+                        notes=data["notes"],
+                        actor=request.user,
+                    )
+                else:
+                    services.intake_call_correct_outcome(
+                        intake_call=call,
+                        outcome=data["outcome"],
+                        notes=data["notes"],
+                        reason=data["reason"],
+                        actor=request.user,
+                        seen_outcome_id=data["seen_outcome"],
+                    )
+            except services.BookingError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if action == "record":
+                    messages.success(request, _("The outcome of the call is recorded."))
+                    return redirect(day_url)
+                messages.success(request, _("The correction is recorded."))
+                return redirect("intake:staff_call", call_uuid=call.uuid)
     return render(
         request,
         "intake/staff_call.html",
-        {"call": call, "form": form, "is_clinician": clinician, "day_url": day_url},
+        {
+            "call": call,
+            "form": form,
+            "action": action,
+            "history": history,
+            "current": current,
+            "is_clinician": clinician,
+            "day_url": day_url,
+        },
     )

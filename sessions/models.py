@@ -411,6 +411,8 @@ class AssessmentSignOff(AppendOnlyRecord):
         verbose_name=_("corrects"),
     )
     reason = models.TextField(_("why it was corrected"), blank=True)
+    # The form's one-time token: the same form sent twice records once.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("assessment sign-off")
@@ -420,6 +422,13 @@ class AssessmentSignOff(AppendOnlyRecord):
             models.CheckConstraint(
                 condition=Q(corrects__isnull=True) | ~Q(reason=""),
                 name="signoff_correction_has_reason",
+            ),
+            # One first conclusion per assessment; each later one corrects the
+            # one before (`corrects` is one-to-one): a single line of history.
+            models.UniqueConstraint(
+                fields=["assessment"],
+                condition=Q(corrects__isnull=True),
+                name="signoff_one_first_per_assessment",
             ),
         ]
 
@@ -466,6 +475,8 @@ class DosePlan(AppendOnlyRecord):
         related_name="replaced_by",
         verbose_name=_("replaces"),
     )
+    # The form's one-time token: the same form sent twice records once.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("dose plan")
@@ -473,6 +484,13 @@ class DosePlan(AppendOnlyRecord):
         ordering = ["at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(dose_mg__gt=0), name="dose_plan_positive"),
+            # One first plan per course; each change replaces the one before
+            # (`replaces` is one-to-one): a single line of history, one in force.
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(replaces__isnull=True),
+                name="dose_plan_one_first_per_course",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -549,10 +567,30 @@ class DosingSession(models.Model):
     )
     outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
     deferral_reason = models.TextField(_("why it was deferred"), blank=True)
+    deferred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("deferred by"),
+    )
 
     class Meta:
         verbose_name = _("dosing session")
         verbose_name_plural = _("dosing sessions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="", outcome_at__isnull=True)
+                | (~Q(outcome="") & Q(outcome_at__isnull=False)),
+                name="session_outcome_has_a_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="deferred")
+                | (Q(deferred_by__isnull=False) & ~Q(deferral_reason="")),
+                name="session_deferral_has_who_and_why",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.appointment)
@@ -578,6 +616,8 @@ class _SessionEntry(AppendOnlyRecord):
         verbose_name=_("corrects"),
     )
     correction_reason = models.TextField(_("why it was corrected"), blank=True)
+    # The form's one-time token: the same form sent twice records once.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         abstract = True
@@ -645,12 +685,15 @@ class VitalsOverride(AppendOnlyRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
+    # The form's one-time token: the same form sent twice records once.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("blood pressure confirmation")
         verbose_name_plural = _("blood pressure confirmations")
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="override_has_reason"),
+            models.UniqueConstraint(fields=["reading"], name="override_once_per_reading"),
         ]
 
     def __str__(self) -> str:
@@ -683,6 +726,12 @@ class Administration(_SessionEntry):
             models.CheckConstraint(
                 condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
                 name="administration_correction_has_reason",
+            ),
+            # One dose per session: a change is a correction of it.
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(corrects__isnull=True),
+                name="administration_one_per_session",
             ),
         ]
 
@@ -769,6 +818,8 @@ class Discharge(AppendOnlyRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
+    # The form's one-time token: the same form sent twice records once.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("discharge")
@@ -795,7 +846,14 @@ class Discharge(AppendOnlyRecord):
 class Recording(models.Model):
     """A film of a dosing session, taken only with the client's active
     consent, kept in private storage (STORAGES["recordings"]) until its
-    retention date or the consent's withdrawal, then deleted by a worker."""
+    retention date or the consent's withdrawal, then deleted by a worker.
+
+    The row stays after the file is deleted: when, why, and the checksum of
+    what was kept (services/recordings.py)."""
+
+    class DeletionCause(models.TextChoices):
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("filming consent withdrawn")
+        RETENTION = "retention", _("retention period over")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(
@@ -820,7 +878,9 @@ class Recording(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     retain_until = models.DateField(_("kept until"))
     deletion_due_at = models.DateTimeField(_("deletion queued at"), null=True, blank=True)
-    deletion_cause = models.CharField(_("why it is deleted"), max_length=30, blank=True)
+    deletion_cause = models.CharField(
+        _("why it is deleted"), max_length=30, choices=DeletionCause.choices, blank=True
+    )
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     class Meta:
@@ -833,7 +893,37 @@ class Recording(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="recording_kept_until_idx",
             ),
+            models.Index(
+                fields=["deletion_due_at"],
+                condition=Q(deleted_at__isnull=True, deletion_due_at__isnull=False),
+                name="recording_deletion_due_idx",
+            ),
+        ]
+        constraints = [
+            # The same film twice for one session is one recording (a double
+            # submit, or the same file chosen again), while it is kept.
+            models.UniqueConstraint(
+                fields=["session", "sha256"],
+                condition=Q(deleted_at__isnull=True),
+                name="recording_once_per_session",
+            ),
+            # Deleted only once queued, and always with its cause.
+            models.CheckConstraint(
+                condition=Q(deletion_due_at__isnull=True, deletion_cause="")
+                | (Q(deletion_due_at__isnull=False) & ~Q(deletion_cause="")),
+                name="recording_deletion_has_cause",
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True) | Q(deletion_due_at__isnull=False),
+                name="recording_deleted_once_queued",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.session} · {self.uploaded_at:%Y-%m-%d}"
+
+    @property
+    def is_kept(self) -> bool:
+        """Still in storage and not queued for deletion: the only state in
+        which anyone may watch it."""
+        return self.deleted_at is None and self.deletion_due_at is None

@@ -5,6 +5,7 @@
 
 import os
 import shutil
+import sys
 
 import pytest
 
@@ -36,3 +37,34 @@ def browser_context_args(browser_context_args):
 def page(page):
     page.set_default_timeout(10_000)
     return page
+
+
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker: hand the fuzzing counts to the controller."""
+    fuzz = sys.modules.get("tests.test_fuzz_forms")
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None and fuzz is not None:
+        output["fuzz_reached"] = fuzz.REACHED
+
+
+def pytest_testnodedown(node, error):
+    """In the controller: gather each worker's fuzzing counts."""
+    reached = getattr(node, "workeroutput", {}).get("fuzz_reached")
+    if reached:
+        node.config.stash.setdefault(FUZZ_REACHED, {}).update(reached)
+
+
+FUZZ_REACHED = pytest.StashKey[dict]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """How many fuzzing examples got through to each form (tests/test_fuzz_forms.py)."""
+    fuzz = sys.modules.get("tests.test_fuzz_forms")
+    reached = config.stash.get(FUZZ_REACHED, None) or (fuzz.REACHED if fuzz else None)
+    if not reached:
+        return
+    terminalreporter.section("fuzzing: examples that reached each form")
+    for form, (got_there, total, refused) in sorted(reached.items()):
+        terminalreporter.write_line(
+            f"{form}: {got_there} of {total} reached the form, {refused} refused (nothing changed)"
+        )

@@ -1,18 +1,19 @@
 """A client and a clinician, each in a real browser: the client signs in and
-sees their journey; the clinician signs in with two-factor authentication,
-sets it up on first sign-in, and moves the client's course forward, after
-which the client's portal shows the new stage."""
+sees their journey; the clinician, whose password alone opens nothing, sets
+up two-factor authentication through the invitation the privacy officer
+sends, and moves the client's course forward, after which the client's
+portal shows the new stage."""
 
 import re
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.utils import timezone
 from playwright.sync_api import expect
 
+from clinic.invitations import invitation_link, staff_invitation_issue
 from clinic.models import Course, Stage
 from eligibility.tests.factories import eligible_decision
 from intake.tests.factories import held_intake_call
+from tests.test_browser_staff_invitation import TEXT, enrol_through_invitation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a-long-test-passphrase"
@@ -35,24 +36,24 @@ def test_a_client_signs_in_and_sees_their_stage_and_next_step(live_server, page,
 
 
 def test_a_clinician_sets_up_two_factor_and_moves_a_course_forward(
-    live_server, page, browser, client_a, therapist
+    live_server, page, browser, client_a, therapist, privacy_officer
 ):
     held_intake_call(client_a.courses.get(), therapist)
     eligible_decision(client_a.courses.get(), therapist)
-    sign_in(page, live_server.url, therapist.email)
 
-    # First staff sign-in: the gate sends them to set up an authenticator.
+    # The password alone opens nothing: the gate says to ask for an invitation.
+    sign_in(page, live_server.url, therapist.email)
     page.goto(live_server.url + "/staff/")
-    if "/accounts/reauthenticate/" in page.url:
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
-    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
-    secret = page.get_by_label(re.compile("Authenticator secret", re.I)).input_value()
-    code = format_hotp_value(hotp_value(secret, int(timezone.now().timestamp()) // 30))
-    page.get_by_label(re.compile("Authenticator code", re.I)).fill(code)
-    page.get_by_role("button", name=re.compile("Activate", re.I)).click()
-    # Wait for the activation to be answered: going on at once could cancel the POST.
-    expect(page).not_to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    expect(page.get_by_role("heading", name="Your account needs an invitation")).to_be_visible()
+    page.goto(live_server.url + "/accounts/2fa/totp/activate/")
+    expect(page).to_have_url(re.compile(r"/accounts/invitation/needed/$"))
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/invitation/needed/$"))
+
+    # The privacy officer sends one; through it, the clinician sets up two-factor.
+    _invitation, token = staff_invitation_issue(user=therapist, actor=privacy_officer)
+    enrol_through_invitation(page, live_server.url, invitation_link(token), TEXT["en"])
+    page.get_by_role("link", name=TEXT["en"]["saved"]).click()
 
     page.goto(live_server.url + "/staff/")
     expect(page.get_by_role("heading", name="Courses")).to_be_visible()

@@ -86,21 +86,82 @@ FORMS = {
         "client",
     ),
     "staff_course": ("course", ["to_stage", "reason"], "therapist"),
-    "staff_call": ("call", ["outcome", "notes"], "therapist"),
+    "staff_call": ("call", ["action", "outcome", "notes", "reason", "seen_outcome"], "therapist"),
     "manage_link": ("manage", ["action", "slot"], "anonymous"),
+    # The client's preparation (a course in prepare).
+    "module_read": ("module", ["version"], "preparing"),
+    "consent_treatment": (
+        "treatment",
+        ["action", "sha256", "language", "typed_name", "agree", "course"],
+        "preparing",
+    ),
+    "consent_filming": (
+        "filming",
+        ["action", "sha256", "language", "typed_name", "agree"],
+        "preparing",
+    ),
+    "filming_withdraw": ("/portal/preparation/filming/withdraw/", ["consent"], "preparing"),
+    "preferences": (
+        "/portal/preparation/preferences/",
+        ["eye_shades", "sound", "escort_name", "escort_phone", "notes"],
+        "preparing",
+    ),
 }
 
 
 def row_counts():
+    # Every stored row but the access log, which a staff page writes to on
+    # every read, refused form or not.
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"clinic", "intake", "eligibility"}
+        if m._meta.app_label in {"clinic", "intake", "eligibility", "dosing"}
+        and m._meta.label != "clinic.AccessLogEntry"
     }
 
 
+def refused(response) -> bool:
+    """The person was told their input was not accepted: a form shown again
+    with its errors, an error on the page, or an error message after a redirect."""
+    from django.contrib.messages import ERROR, get_messages
+    from django.forms import BaseForm
+
+    values = {}
+    for context in response.context or []:  # the test client's list of rendered contexts
+        values.update(context.flatten())
+    if any(isinstance(v, BaseForm) and v.is_bound and v.errors for v in values.values()):
+        return True
+    if values.get("error"):
+        return True
+    return any(m.level == ERROR for m in get_messages(response.wsgi_request))
+
+
+def reached_the_form(response) -> bool:
+    """The POST got as far as the form: not stopped by a rate limit, a
+    sign-in redirect or a refusal of the person."""
+    if getattr(response.wsgi_request, "limited", False) or response.status_code in (403, 404, 429):
+        return False
+    return not (response.status_code == 302 and "/accounts/login/" in response["Location"])
+
+
 @pytest.fixture
-def places(clinic_qc, client_a, therapist, staff_login):
+def no_rate_limits(settings):
+    """The limits are tested on their own (intake/tests/test_booking.py,
+    clinic/tests/test_login_limits.py); here they would stop the examples
+    before the form, and a second run within the hour would reach nothing."""
+    settings.RATELIMIT_ENABLE = False
+    settings.ACCOUNT_RATE_LIMITS = False
+
+
+# form -> [examples that reached the form, examples sent]; printed at the end of
+# the run (tests/conftest.py, pytest_terminal_summary).
+# form -> [examples that reached the form, examples sent, examples refused]; printed
+# at the end of the run (tests/conftest.py, pytest_terminal_summary).
+REACHED: dict[str, list[int]] = {}
+
+
+@pytest.fixture
+def places(clinic_qc, client_a, client_b, therapist, staff_login):
     from django.test import Client
 
     from intake import services
@@ -115,6 +176,13 @@ def places(clinic_qc, client_a, therapist, staff_login):
     signed_in = Client(HTTP_ACCEPT_LANGUAGE="en")
     signed_in.force_login(client_a.user)
     staff = staff_login(therapist)
+    from clinic.models import Course
+    from sessions import content
+
+    content.install()
+    Course.objects.filter(client=client_b).update(stage="prepare")
+    preparing = Client(HTTP_ACCEPT_LANGUAGE="en")
+    preparing.force_login(client_b.user)
     later = next(
         s for day in intake_slots(clinic=clinic_qc).values() for s in day if s.start > slot.start
     )
@@ -123,8 +191,17 @@ def places(clinic_qc, client_a, therapist, staff_login):
         "course": f"/staff/courses/{client_a.courses.get().uuid}/",
         "call": f"/staff/intake/calls/{call.uuid}/",
         "manage": f"/book/manage/{services.manage_token(call)}/",
+        "module": "/portal/preparation/modules/what-to-expect/",
+        "treatment": "/portal/preparation/consents/treatment/",
+        "filming": "/portal/preparation/consents/filming/",
     }
-    return {"anonymous": anonymous, "client": signed_in, "therapist": staff, "urls": urls}
+    return {
+        "anonymous": anonymous,
+        "client": signed_in,
+        "therapist": staff,
+        "preparing": preparing,
+        "urls": urls,
+    }
 
 
 FUZZ = settings(
@@ -135,22 +212,28 @@ FUZZ = settings(
 @pytest.mark.parametrize("form", sorted(FORMS))
 @FUZZ
 @given(data=st.data())
-def test_no_form_answers_with_a_server_error(places, form, data):
+def test_no_form_answers_with_a_server_error(places, no_rate_limits, form, data):
     url, fields, who = FORMS[form]
     url = places["urls"].get(url, url)
     payload = data.draw(st.fixed_dictionaries({}, optional={name: junk for name in fields}))
+    counts = REACHED.setdefault(form, [0, 0, 0])
     with transaction.atomic():
         before = row_counts()
         response = places[who].post(url, payload)
         assert response.status_code < 500, (form, payload)
-        if response.status_code == 200 and form not in {
-            "booking",
-            "booking_signed_in",
-            "my_data",
-            "staff_course",
-            "staff_call",
-            "manage_link",
-        }:
-            # A refused form (shown again) changed nothing.
-            assert row_counts() == before
+        counts[1] += 1
+        if reached_the_form(response):
+            counts[0] += 1
+        if refused(response):
+            counts[2] += 1
+            # A refused input changed nothing.
+            assert row_counts() == before, (form, payload)
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_the_fuzzing_reached_every_form(form):
+    """Runs after the fuzzing above (same module, later): most examples of
+    every form must have got past the limits and the sign-in to the form."""
+    reached, total, _refused = REACHED.get(form, (0, 0, 0))
+    assert total and reached >= total * 0.8, (form, reached, total)

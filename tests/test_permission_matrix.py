@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -18,6 +19,8 @@ from intake import services as intake_services
 from intake.selectors import intake_slots
 from intake.tests.factories import book_call, rules, weekly_availability
 from intake.tests.factories import visitor as make_visitor
+from sessions.models import Recording
+from sessions.tests.recording_factories import filming_signed
 
 ACTORS = (
     "anonymous",
@@ -65,6 +68,8 @@ PORTAL = rule(LOGIN, OK, AWAY, AWAY, AWAY)
 STAFF_PAGE = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK)
 STAFF_OBJECT_OF_A = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, MISSING)
 ADMIN = rule({LOGIN, AWAY}, {AWAY, FORBIDDEN}, ANY, ANY, ANY)
+# Clinical records: the clinic's therapists and medical practitioners only.
+CLINICAL_OBJECT_OF_A = {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN}
 
 POLICY = {
     # Public site and booking: open to all.
@@ -88,8 +93,15 @@ POLICY = {
     "intake:booked": everyone(OK),
     "intake:manage": everyone(OK),
     "intake:confirm": everyone(OK),
+    "intake:interest_confirm": everyone(OK),
     "account_activate": everyone(BAD),  # the link of a person who has a password already
     "set_language": everyone(NOT_ALLOWED),  # POST only
+    # A staff member's two-factor invitation: the link (here a wrong token),
+    # and its set-up page, which needs a link opened in this session.
+    "staff_invitation": everyone(BAD),
+    "staff_invitation_enrol": everyone(BAD),
+    "staff_invitation_done": rule(LOGIN, AWAY, AWAY, AWAY, AWAY),  # no codes just made
+    "staff_invitation_needed": rule(LOGIN, AWAY, OK, OK, OK),
     # The client portal.
     "portal:home": PORTAL,
     "portal:verify_email": rule(LOGIN, OK, OK, OK, OK),
@@ -109,6 +121,22 @@ POLICY = {
     "intake:staff_day": STAFF_PAGE,
     "intake:staff_call": STAFF_OBJECT_OF_A,
     "eligibility:staff_list": STAFF_PAGE,
+    # Preparation in the portal: each client's own course only.
+    "dosing:portal": PORTAL,
+    "dosing:module": PORTAL,
+    "dosing:consent": PORTAL,
+    "dosing:preferences": PORTAL,
+    "dosing:filming_withdraw": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
+    "dosing:consent_answer": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    # A course's consents and preferences: its clinic's clinicians, not coordinators.
+    "dosing:staff_preparation": {
+        **STAFF_OBJECT_OF_A,
+        "coordinator": FORBIDDEN,
+    },
+    # The session record.
+    "dosing:record_day": STAFF_PAGE,
+    "dosing:record_course": CLINICAL_OBJECT_OF_A,
+    "dosing:record_session": CLINICAL_OBJECT_OF_A,
     # The room board and scheduling: the care team, each at their own clinics.
     "dosing:board": STAFF_PAGE,
     "dosing:board_week": STAFF_PAGE,
@@ -118,6 +146,16 @@ POLICY = {
     "dosing:appointment": STAFF_OBJECT_OF_A,
     "dosing:appointment_move": STAFF_OBJECT_OF_A,
     "dosing:appointment_cancel": STAFF_OBJECT_OF_A,
+    # A dosing session's recordings: clinicians of the clinic, never coordinators.
+    "dosing:recordings": {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN},
+    # Watching one also needs the dedicated permission (the practitioner holds it
+    # here), then the password again: re-authentication sends them away first.
+    "dosing:recording_download": {
+        **STAFF_OBJECT_OF_A,
+        "therapist": FORBIDDEN,
+        "coordinator": FORBIDDEN,
+        "medical_practitioner": AWAY,
+    },
 }
 ALLAUTH = (
     "account_login",
@@ -208,15 +246,73 @@ def world(
         consent_to_contact=True,
         submission=uuid.uuid4(),
     )
+    intake_services.interest_register(
+        name="Sam",
+        email="sam@example.com",
+        concern="chronic_pain",
+        clinic=None,
+        language="en",
+        consent=True,
+        consent_page="/book/interest/",
+        consent_wording="I agree.",
+    )
     from clinic.models import OutboxMessage
+    from sessions import content
+    from sessions.models import Consent, ConsentDocument
 
+    content.install()
+    document = ConsentDocument.objects.get(kind="treatment", version=1, language="en")
+    consent = Consent.objects.create(
+        course=client_a.courses.get(),
+        document=document,
+        decision=Consent.Decision.SIGNED,
+        typed_name=client_a.user.get_full_name(),
+        text_sha256=document.sha256,
+        language="en",
+    )
+    # The raw tokens of the e-mailed links, read from their e-mails' rows before they are sent.
     confirm_token = OutboxMessage.objects.get(kind=intake_services.CONFIRM_REQUEST).payload["token"]
+    interest_token = OutboxMessage.objects.get(kind=intake_services.INTEREST_CONFIRM).payload[
+        "token"
+    ]
+    medical_practitioner.user_permissions.add(
+        Permission.objects.get(codename="download_recording", content_type__app_label="dosing")
+    )
+    people = {
+        "client_a": client_a.user,
+        "client_b": client_b.user,
+        "therapist": therapist,
+        "medical_practitioner": medical_practitioner,
+        "coordinator": coordinator,
+        "privacy_officer": privacy_officer,
+        "other_clinic_therapist": other_clinic_therapist,
+    }
+    from demo.dosing_record import dosing_session_book
+    from sessions.tests.record_factories import series_of
+
+    dosing_session = dosing_session_book(
+        series=series_of(client_a.courses.get(), 1, medical_practitioner),
+        start=slot.start + timedelta(days=1),
+        therapist=therapist,
+        practitioner=medical_practitioner,
+    )
+    # A recording of client A's dosing session (the row only).
+    recording = Recording.objects.create(
+        session=dosing_session,
+        consent=filming_signed(client_a.courses.get()),
+        storage_name="0" * 32 + ".mp4",
+        sha256="0" * 64,
+        size=1,
+        content_type="video/mp4",
+        uploaded_by=therapist,
+        retain_until=timezone.localdate() + timedelta(days=90),
+    )
     # Client A's preparatory session in a room of the clinic, on the room board.
     from clinic.models import AppointmentKind, Room
     from sessions.models import PreparationAppointment
 
     office = Room.objects.create(clinic=clinic_qc, name="Bureau 2")
-    session_start = slot.start + timedelta(days=1)
+    session_start = slot.start + timedelta(days=2)
     preparation = PreparationAppointment.objects.create(
         appointment=calendar.appointment_book(
             clinic=clinic_qc,
@@ -230,24 +326,19 @@ def world(
         course=client_a.courses.get(),
         booked_by=coordinator,
     )
-    people = {
-        "client_a": client_a.user,
-        "client_b": client_b.user,
-        "therapist": therapist,
-        "medical_practitioner": medical_practitioner,
-        "coordinator": coordinator,
-        "privacy_officer": privacy_officer,
-        "other_clinic_therapist": other_clinic_therapist,
-    }
     return {
         "people": people,
         "course": client_a.courses.get(),
         "call": call,
+        "dosing_session": dosing_session,
         "appointment": preparation.appointment,
         "slot": slot,
         "clinic": clinic_qc,
         "confirm": confirm_token,
+        "interest": interest_token,
         "login": staff_login,
+        "consent": consent,
+        "recording": recording,
     }
 
 
@@ -256,7 +347,12 @@ def concrete(pattern: str, world) -> str:
     replacements = {
         "<uuid:course_uuid>": str(world["course"].uuid),
         "<uuid:call_uuid>": str(world["call"].uuid),
+        "<uuid:consent_uuid>": str(world["consent"].uuid),
+        "<slug:module_slug>": "what-to-expect",
+        "<str:kind>": "treatment",
+        "<uuid:session_uuid>": str(world["dosing_session"].uuid),
         "<uuid:appointment_uuid>": str(world["appointment"].uuid),
+        "<uuid:recording_uuid>": str(world["recording"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",
@@ -269,6 +365,8 @@ def concrete(pattern: str, world) -> str:
     path = "/" + pattern
     if "book/confirm/<str:token>/" in pattern:
         path = path.replace("<str:token>", world["confirm"])
+    if "book/interest/confirm/<str:token>/" in pattern:
+        path = path.replace("<str:token>", world["interest"])
     for key, value in replacements.items():
         path = path.replace(key, value)
     path = path.replace("<str:token>", intake_services.manage_token(world["call"]))
@@ -341,6 +439,12 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
         f"/staff/intake/calls/{world['call'].uuid}/", {"outcome": "held", "notes": "x"}
     )
     assert response.status_code == 403
+    response = browser.post(
+        f"/staff/dosing/records/sessions/{world['dosing_session'].uuid}/",
+        {"action": "vitals", "vitals-moment": "pre_dose", "vitals-systolic": "120"},
+    )
+    assert response.status_code == 403
+    assert not world["dosing_session"].vitals.exists()
     appointment = world["appointment"]
     for action in ("cancel", "move"):
         response = browser.post(

@@ -11,7 +11,7 @@ from clinic.models import (
     Stage,
     User,
 )
-from intake.models import AvailabilityWindow, IntakeCall
+from intake.models import AvailabilityWindow, IntakeCall, IntakeCallOutcome
 from intake.selectors import intake_slots
 
 MODELS = (
@@ -23,6 +23,7 @@ MODELS = (
     Course,
     JourneyEvent,
     IntakeCall,
+    IntakeCallOutcome,
     AvailabilityWindow,
 )
 
@@ -46,6 +47,42 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
         assert course.events.order_by("-at", "-pk").first().to_stage == course.stage
     past_connect = Course.objects.exclude(stage__in=["connect", "declined"]).count()
     assert IntakeCall.objects.filter(appointment__status="held").count() >= past_connect
+    # Every held call has its outcome record, and one shows a correction with its reason.
+    held = IntakeCall.objects.filter(appointment__status="held")
+    assert held.filter(outcomes__isnull=True).count() == 0
+    assert IntakeCallOutcome.objects.exclude(corrects=None).exclude(reason="").exists()
+    # The medical practitioners may watch session recordings; no one else is granted it.
+    watchers = User.objects.filter(user_permissions__codename="download_recording")
+    assert set(watchers.values_list("staff_profile__role", flat=True)) == {
+        StaffRole.MEDICAL_PRACTITIONER
+    }
+    assert watchers.count() == StaffProfile.objects.filter(role="medical_practitioner").count()
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before
+
+
+def test_each_demo_staff_member_gets_an_invitation_link_printed_beside_their_login(db):
+    from io import StringIO
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from clinic.models import StaffInvitation
+    from demo.management.commands.seed_demo import STAFF
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    for email in [spec[0] for spec in STAFF] + ["admin@clinic.example"]:
+        line = printed[printed.index(email) :].splitlines()[1]
+        assert "http://testserver/accounts/invitation/" in line, email
+    assert StaffInvitation.objects.filter(used_at=None, replaced_at=None).count() == len(STAFF) + 1
+    # Someone who set up their authenticator gets no new link on the next run.
+    therapist = User.objects.get(email=STAFF[0][0])
+    TOTP.activate(therapist, generate_totp_secret())
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert Authenticator.objects.filter(user=therapist).count() == 1
+    line = out.getvalue()[out.getvalue().index(therapist.email) :].splitlines()[1]
+    assert "already set up" in line

@@ -11,3 +11,14 @@ def core_journey_only(monkeypatch):
     conditions stage apps add (a held intake call, an eligible decision...):
     each app tests its own guards."""
     monkeypatch.setattr(journey, "_guards", defaultdict(list))
+
+
+@pytest.fixture
+def privacy_officer_bc(clinic_bc):
+    """The Vancouver clinic's privacy officer (the root conftest's is Montreal's)."""
+    from clinic.models import StaffRole
+    from clinic.tests.factories import staff_create
+
+    return staff_create(
+        role=StaffRole.PRIVACY_OFFICER, clinics=[clinic_bc], email="privacy.bc@example.com"
+    )

@@ -157,3 +157,72 @@ def test_concurrent_writers_keep_one_unbroken_chain(client_a, therapist):
         thread.join(timeout=60)
     checked, broken = access_log.verify(AccessLogEntry.objects.order_by("pk"))
     assert (checked, broken) == (30, None)
+
+
+def _bypass_trigger(*statements):
+    """Someone with database access disables the append-only trigger."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE clinic_accesslogentry DISABLE TRIGGER clinic_access_log_append_only"
+        )
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        cursor.execute(
+            "ALTER TABLE clinic_accesslogentry ENABLE TRIGGER clinic_access_log_append_only"
+        )
+
+
+@pytest.fixture
+def anchor_file(settings, tmp_path):
+    settings.ACCESS_LOG_ANCHOR_FILE = str(tmp_path / "anchors" / "access-log.jsonl")
+    return tmp_path / "anchors" / "access-log.jsonl"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_hash_chain_shows_an_entry_removed_from_the_middle(client_a, therapist, anchor_file):
+    from django.core.management import CommandError, call_command
+
+    for _ in range(4):
+        access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    entries = list(AccessLogEntry.objects.order_by("pk"))
+    _bypass_trigger(("DELETE FROM clinic_accesslogentry WHERE id = %s", [entries[1].pk]))
+    # Every remaining entry still hashes right: only the link to the one before breaks.
+    with pytest.raises(CommandError, match=f"breaks at entry {entries[2].pk}"):
+        call_command("verify_access_log")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_newest_entries_removed_are_caught_by_the_anchored_head(
+    client_a, therapist, anchor_file
+):
+    from django.core.management import CommandError, call_command
+
+    for _ in range(5):
+        access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    checkpoint = access_log.checkpoint_write()
+    assert checkpoint.count == 5
+    assert oct(anchor_file.stat().st_mode & 0o777) == "0o600"
+    assert access_log.checkpoint_write() is None  # the head has not moved
+    newest = list(AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True)[:2])
+    _bypass_trigger(("DELETE FROM clinic_accesslogentry WHERE id = ANY(%s)", [newest]))
+
+    # Control: the shorter chain is still a valid chain on its own.
+    checked, broken = access_log.verify(AccessLogEntry.objects.order_by("pk"))
+    assert (checked, broken) == (3, None)
+    # The anchor remembers where it ended.
+    with pytest.raises(CommandError, match=f"ended at entry {checkpoint.last_id} after 5"):
+        call_command("verify_access_log")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_intact_log_passes_against_its_checkpoints(client_a, therapist, anchor_file):
+    from django.core.management import call_command
+
+    access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    access_log.checkpoint_write()
+    access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    access_log.checkpoint_write()
+    assert len(access_log.checkpoints_read()) == 2
+    call_command("verify_access_log")

@@ -32,7 +32,7 @@ def test_a_client_downloads_all_their_data_after_confirming_their_password(
     data = json.loads(response.content)
     assert data["account"]["email"] == client_a.user.email
     assert data["courses"][0]["stage"] == "connect"
-    assert data["screenings"][0]["answers"]["primary_concern"] == "ptsd"
+    assert data["screenings"][0]["submissions"][0]["answers"]["primary_concern"] == "ptsd"
     assert "intake_calls" in data
     assert "anxiety" not in response.content.decode()  # client B's answers are not in A's copy
     summary = client.get(reverse("portal:my_data_summary")).content.decode()

@@ -1,6 +1,7 @@
 """Every stage transition, allowed and refused, from the service (the shell's
 entry point), the staff page and the admin."""
 
+import contextlib
 import threading
 
 import pytest
@@ -222,6 +223,94 @@ def test_two_concurrent_transitions_of_one_course_cannot_both_apply(
     events = JourneyEvent.objects.filter(course=course).exclude(from_stage="")
     assert events.count() == 1
     assert events.get().to_stage == course.stage
+
+
+# Each protection on its own, and the race they stop (pretix's concurrency tests
+# do the same): the row lock and the conditional update each keep one
+# transition when the other is taken away, and with both taken away the same
+# race moves the course twice, so the tests can tell.
+
+
+def _race(monkeypatch, *, lock: bool, conditional_update: bool) -> dict[str, str]:
+    from clinic import journey
+
+    both_read = threading.Barrier(2)
+    if not lock:
+
+        def read_without_lock(course_pk):
+            course = Course.objects.select_related("client").get(pk=course_pk)
+            # Both transitions read before either writes (a lock would make
+            # the second wait here instead, so the wait is short).
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_read.wait(timeout=2)
+            return course
+
+        monkeypatch.setattr(journey, "_locked", read_without_lock)
+    if not conditional_update:
+
+        def write_whatever_the_stage(current, changes):
+            Course.objects.filter(pk=current.pk).update(**changes)
+            return True
+
+        monkeypatch.setattr(journey, "_apply", write_whatever_the_stage)
+    return _two_staff_at_once()
+
+
+def _two_staff_at_once() -> dict[str, str]:
+    course_id = Course.objects.get().pk
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def act(name, to_stage, actor):
+        translation.activate("en")
+        try:
+            course = Course.objects.get(pk=course_id)
+            start.wait(timeout=10)
+            course_transition(course=course, to_stage=to_stage, actor=actor, reason="at once")
+            outcomes[name] = "applied"
+        except JourneyError as exc:
+            outcomes[name] = str(exc)
+        finally:
+            connection.close()
+
+    from clinic.models import User
+
+    therapist = User.objects.get(email="therapist@example.com")
+    coordinator = User.objects.get(email="coordinator@example.com")
+    threads = [
+        threading.Thread(target=act, args=("forward", S.PREPARE, therapist)),
+        threading.Thread(target=act, args=("hold", S.ON_HOLD, coordinator)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_row_lock_alone_keeps_one_transition(monkeypatch, client_a, therapist, coordinator):
+    outcomes = _race(monkeypatch, lock=True, conditional_update=False)
+    assert list(outcomes.values()).count("applied") == 1, outcomes
+    assert JourneyEvent.objects.exclude(from_stage="").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_conditional_update_alone_keeps_one_transition(
+    monkeypatch, client_a, therapist, coordinator
+):
+    outcomes = _race(monkeypatch, lock=False, conditional_update=True)
+    assert list(outcomes.values()).count("applied") == 1, outcomes
+    assert JourneyEvent.objects.exclude(from_stage="").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_control_without_either_protection_the_course_moves_twice(
+    monkeypatch, client_a, therapist, coordinator
+):
+    outcomes = _race(monkeypatch, lock=False, conditional_update=False)
+    assert list(outcomes.values()) == ["applied", "applied"], outcomes
+    assert JourneyEvent.objects.exclude(from_stage="").count() == 2
 
 
 # --- The staff page and the admin go through the same rules ----------------------

@@ -1,8 +1,7 @@
 """Staff reach no staff page and no admin page until they have set up
-two-factor authentication and used it in the session."""
+two-factor authentication (through an invitation) and used it in the session."""
 
 import pytest
-from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.urls import reverse
 from django.utils import timezone
@@ -22,29 +21,13 @@ def superuser(db):
 
 
 @pytest.mark.parametrize("path", ["/staff/", "/admin/", "/admin/clinic/course/"])
-def test_staff_without_mfa_are_sent_to_set_it_up(client, therapist, path):
+def test_staff_without_mfa_are_told_to_ask_for_an_invitation(client, therapist, path):
+    """Never sent to an enrolment page: whoever has the password could enrol
+    their own authenticator there (clinic/tests/test_staff_invitations.py)."""
     client.post(reverse("account_login"), {"login": therapist.email, "password": PASSWORD})
     response = client.get(path)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("mfa_activate_totp"))
-
-
-@pytest.mark.django_db(transaction=True)
-def test_setting_up_totp_opens_the_staff_pages(client, therapist):
-    """Real commits: allauth announces the new authenticator on commit."""
-    client.post(reverse("account_login"), {"login": therapist.email, "password": PASSWORD})
-    # allauth asks for the password again before a security change.
-    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(
-        reverse("account_reauthenticate")
-    )
-    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
-    page = client.get(reverse("mfa_activate_totp"))
-    assert page.status_code == 200
-    secret = client.session["mfa.totp.secret"]
-    response = client.post(reverse("mfa_activate_totp"), {"code": current_code(secret)})
-    assert response.status_code == 302
-    assert Authenticator.objects.filter(user=therapist, type=Authenticator.Type.TOTP).exists()
-    assert client.get("/staff/").status_code == 200
+    assert response["Location"] == reverse("staff_invitation_needed")
 
 
 def test_staff_with_mfa_sign_in_with_their_code_and_reach_the_staff_pages(client, therapist):
@@ -81,7 +64,7 @@ def test_a_session_that_did_not_use_mfa_must_reauthenticate(client, therapist):
 
 def test_the_superuser_too_goes_through_mfa_for_the_admin(client, superuser):
     client.force_login(superuser)
-    assert client.get("/admin/")["Location"].startswith(reverse("mfa_activate_totp"))
+    assert client.get("/admin/")["Location"] == reverse("staff_invitation_needed")
 
 
 def test_admin_login_goes_through_allauth(client):

@@ -124,3 +124,13 @@ def test_robots_txt_keeps_crawlers_to_the_public_site():
     body = response.content.decode()
     for private in ("/portal/", "/staff/", "/admin/", "/book/manage/", "/book/confirm/"):
         assert f"Disallow: {private}" in body
+
+
+@pytest.mark.parametrize(
+    "name", ["public:home", "public:program", "public:faq", "public:team", "intake:start"]
+)
+def test_head_is_answered_wherever_get_is(db, name):
+    """Monitors and link checkers ask with HEAD: 200 and no body, not 405."""
+    response = Client().head(reverse(name))
+    assert response.status_code == 200
+    assert response.content == b""

@@ -23,7 +23,7 @@ from clinic.tests.factories import client_create
 from eligibility import services
 from eligibility.models import Decision, Screening
 from eligibility.screener import EXAMPLE_ANSWERS
-from eligibility.tests.factories import eligible_decision, submitted_screening
+from eligibility.tests.factories import decide, eligible_decision, submitted_screening
 from intake.tests.factories import held_intake_call
 
 CHANGELIST = reverse("admin:eligibility_screening_changelist")
@@ -47,7 +47,11 @@ def course_of(client_profile) -> Course:
 @pytest.fixture
 def screening(client_a):
     return submitted_screening(
-        course_of(client_a), answers=ANSWERS, outcome="needs_review", days_ago=2
+        course_of(client_a),
+        answers=ANSWERS,
+        outcome="needs_review",
+        reasons=["heart_disease"],
+        days_ago=2,
     )
 
 
@@ -64,7 +68,6 @@ def test_a_clinician_of_the_clinic_sees_the_list_and_the_screening(
     request, staff_login, screening, client_a, who
 ):
     clinician = request.getfixturevalue(who)
-    Screening.objects.filter(pk=screening.pk).update(reasons=["heart_disease"])
     web = staff_login(clinician)
 
     listing = web.get(CHANGELIST)
@@ -541,7 +544,7 @@ def test_the_sent_page_shows_the_note_only_of_decisions_written_for_the_client(
     """The decision form tells clinicians that only 'not eligible' and 'more
     information' notes reach the client."""
     note = "Blood pressure 150/95 at the call: recheck before dosing."
-    Decision.objects.create(screening=screening, clinician=therapist, kind=kind, note=note)
+    decide(screening, therapist, kind, note)
     web = Client(HTTP_ACCEPT_LANGUAGE="en")
     web.force_login(client_a.user)
     page = web.get(reverse("eligibility:submitted")).content.decode()
@@ -567,7 +570,7 @@ def test_the_journey_refuses_connect_to_prepare_without_an_eligible_decision(cli
 def test_only_an_eligible_decision_opens_the_gate(client_a, therapist, decision):
     held_intake_call(course_of(client_a), therapist)
     screening = submitted_screening(course_of(client_a))
-    Decision.objects.create(screening=screening, clinician=therapist, kind=decision, note="x")
+    decide(screening, therapist, decision)
     with pytest.raises(JourneyError, match="eligible decision"):
         journey.course_transition(
             course=course_of(client_a), to_stage=Stage.PREPARE, actor=therapist
@@ -642,7 +645,7 @@ def test_the_list_filters_by_outcome_and_by_waiting(staff_login, clinic_qc, ther
     )
     fresh = _client_with_screening(clinic_qc, "fresh@example.com", days_ago=1)
     decided = _client_with_screening(clinic_qc, "decided@example.com", days_ago=20)
-    Decision.objects.create(screening=decided, clinician=therapist, kind="eligible", note="x")
+    decide(decided, therapist)
     web = staff_login(therapist)
 
     def rows(query):
@@ -676,9 +679,7 @@ def test_the_lists_query_count_does_not_grow_with_the_screenings(staff_login, cl
 
 
 def test_a_decision_cannot_be_edited_or_deleted_in_the_admin(staff_login, screening, therapist):
-    decision = Decision.objects.create(
-        screening=screening, clinician=therapist, kind="eligible", note="x"
-    )
+    decision = decide(screening, therapist)
     web = staff_login(therapist)
     page = web.get(change_url(screening)).content.decode()
     assert 'name="decisions-0-note"' not in page

@@ -1,12 +1,14 @@
-from datetime import timedelta
-
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.tests.factories import client_create
-from eligibility.models import Decision
-from eligibility.tests.factories import submitted_screening
+from eligibility import services
+from eligibility.tests.factories import (
+    resent_after_more_information,
+    sent_screening,
+    submitted_screening,
+)
 
 
 def test_a_coordinator_sees_that_screenings_exist_but_not_their_answers(
@@ -50,22 +52,16 @@ def test_the_list_is_paginated_and_its_query_count_is_fixed(staff_login, clinic_
     assert "Page 1 of 2" in page.content.decode()
 
 
-def test_a_decision_made_before_the_answers_were_sent_again_is_not_shown_as_decided(
+def test_a_decision_on_the_answers_sent_before_is_not_shown_as_decided(
     staff_login, client_a, coordinator, therapist
 ):
-    screening = submitted_screening(client_a.courses.get(), days_ago=1)
-    # "More information" on the earlier answers, two days before they were sent again.
-    Decision.objects.create(
-        screening=screening,
-        clinician=therapist,
-        kind="more_information",
-        note="Tell us more.",
-        at=screening.submitted_at - timedelta(days=2),
-    )
+    screening = sent_screening(client_a)
+    # "More information" on the first answers; the client sends them again.
+    resent_after_more_information(screening, therapist, heart_disease="no")
     web = staff_login(coordinator)
     page = web.get(reverse("eligibility:staff_list")).content.decode()
     assert "<td>not yet</td>" in page and "<td>yes</td>" not in page
 
-    Decision.objects.create(screening=screening, clinician=therapist, kind="eligible", note="x")
+    services.decision_record(screening=screening, clinician=therapist, kind="eligible", note="x")
     page = web.get(reverse("eligibility:staff_list")).content.decode()
     assert "<td>yes</td>" in page and "<td>not yet</td>" not in page

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, Course, Reservation, User
 from intake import services
-from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+from intake.models import AvailabilityWindow, BookingRules, IntakeCall, IntakeCallOutcome
 
 
 def weekly_availability(clinic, staff: User, *, days=range(7), start=time(9), end=time(17)):
@@ -38,7 +38,7 @@ def held_intake_call(course: Course, clinician: User, *, days_ago: int = 1) -> I
         end=appointment.end,
         is_live=False,
     )
-    return IntakeCall.objects.create(
+    call = IntakeCall.objects.create(
         appointment=appointment,
         course=course,
         concern="depression",
@@ -47,6 +47,10 @@ def held_intake_call(course: Course, clinician: User, *, days_ago: int = 1) -> I
         consent_to_contact=True,
         submission=uuid.uuid4(),
     )
+    IntakeCallOutcome.objects.create(
+        call=call, outcome="held", notes="Held.", by=clinician, at=appointment.end
+    )
+    return call
 
 
 def visitor(email: str = "alex@example.com", language: str = "en") -> services.Visitor:

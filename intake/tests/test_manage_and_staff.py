@@ -10,7 +10,7 @@ from clinic.journey import course_transition
 from clinic.models import AccessLogEntry, Appointment, Course, Stage
 from eligibility.tests.factories import eligible_decision
 from intake import services
-from intake.models import IntakeCall
+from intake.models import IntakeCallOutcome
 from intake.selectors import Slot
 from intake.tests.conftest import NOW, THURSDAY_10
 from intake.tests.factories import book_call
@@ -162,7 +162,10 @@ def test_a_clinician_records_the_call_as_held_and_the_course_can_move_on(
     assert AccessLogEntry.objects.filter(actor=therapist, object_id=str(call.uuid)).exists()
     assert web.post(url, {"outcome": "held", "notes": "Good fit."}).status_code == 302
     call.refresh_from_db()
-    assert call.appointment.status == Appointment.Status.HELD and call.notes == "Good fit."
+    assert call.appointment.status == Appointment.Status.HELD
+    assert [(o.outcome, o.notes, o.by) for o in call.outcomes.all()] == [
+        ("held", "Good fit.", therapist)
+    ]
     with pytest.raises(Exception, match="eligible decision"):
         course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
     eligible_decision(course, therapist)
@@ -199,31 +202,6 @@ def test_the_days_link_is_the_clinics_local_day_not_the_utc_one(clinic_bc):
     assert staff_day_url(appointment).endswith("?clinic=vancouver&day=2026-06-04")
 
 
-def test_the_call_keeps_who_recorded_its_outcome_and_when(
-    call, therapist, medical_practitioner, coordinator, clock
-):
-    assert (call.outcome_by, call.outcome_at) == (None, None)
-    held_at = THURSDAY_10 + timedelta(minutes=40)
-    clock.move_to(held_at)
-    services.intake_call_record_outcome(
-        intake_call=call, outcome="held", notes="Good fit.", actor=therapist
-    )
-    assert (call.outcome_by, call.outcome_at) == (therapist, held_at)
-    with pytest.raises(services.BookingError, match="Only a clinician"):
-        services.intake_call_record_outcome(
-            intake_call=call, outcome="no_show", notes="", actor=coordinator
-        )
-    # An outcome is recorded once: a second one is refused and the first stands.
-    clock.move_to(held_at + timedelta(hours=1))
-    with pytest.raises(services.BookingError, match="already recorded"):
-        services.intake_call_record_outcome(
-            intake_call=call, outcome="no_show", notes="Note B", actor=medical_practitioner
-        )
-    call.refresh_from_db()
-    assert (call.outcome_by, call.outcome_at, call.notes) == (therapist, held_at, "Good fit.")
-    assert call.appointment.status == "held"
-
-
 def test_another_clinics_staff_cannot_open_the_call(staff_login, call, other_clinic_therapist):
     web = staff_login(other_clinic_therapist)
     assert web.get(reverse("intake:staff_call", args=[call.uuid])).status_code == 404
@@ -244,7 +222,9 @@ def test_the_portal_shows_the_booked_call_as_the_next_step(client, call):
     EmailAddress.objects.filter(user=user).update(verified=True)
     client.force_login(user)
     page = client.get(reverse("portal:home")).content.decode()
-    assert "Your intake call is booked" in page
+    # The screener is the next step meanwhile; the booked call is listed with its link.
+    assert "Fill in the eligibility screener" in page
+    assert "Booked for Thursday June 4, 2026, 10:00 a.m. (Montréal time)" in page
     assert manage_url(call) in page
 
 
@@ -315,7 +295,7 @@ def test_the_admin_keeps_the_concern_and_notes_from_whoever_is_not_a_clinician(
 
     from clinic.tests.factories import UserFactory
 
-    IntakeCall.objects.filter(pk=call.pk).update(notes="Private clinical note.")
+    IntakeCallOutcome.objects.create(call=call, outcome="held", notes="Private clinical note.")
     coordinator.user_permissions.add(Permission.objects.get(codename="view_intakecall"))
     root = UserFactory(email="root@example.com", is_staff=True, is_superuser=True)
     for person in (coordinator, root):

@@ -1,0 +1,1 @@
+"""Forms of the prepare and dosing stages, one module per area."""

@@ -28,7 +28,10 @@ from clinic.models import (
 )
 from clinic.selectors import staff_clinic_ids
 
-from ..models import DosingSeries, DosingSession, DosingSettings
+from ..models import DosingSeries, DosingSession
+
+# One read of a clinic's settings for the whole app (prepare's).
+from .prepare import dosing_settings  # noqa: F401  (scheduling and its e-mails read it here)
 
 # Which appointments the board books, and the stages a client's course may be
 # in for each. Dosing sessions: dosing only (the clinic's protocol; the gate
@@ -55,11 +58,6 @@ COLUMN_MINUTES = 15
 CELL_MINUTES = 30
 DAY_OPENS = time(7)
 DAY_CLOSES = time(21)
-
-
-def dosing_settings(clinic: Clinic) -> DosingSettings:
-    """The clinic's dosing settings, or the published defaults when it has none."""
-    return DosingSettings.objects.filter(clinic=clinic).first() or DosingSettings(clinic=clinic)
 
 
 def local_days_apart(a: datetime, b: datetime, zone) -> int:

@@ -5,7 +5,29 @@ import pytest
 import time_machine
 
 from clinic.models import Stage
+from sessions import content
 from sessions.tests.factories import dosing_room, in_stage, office, team
+
+# The session record's fixtures (a course in dosing, its dose plan, a session under way).
+from .record_factories import dose_plan, dosing_course, dosing_session  # noqa: F401
+
+# The recordings' fixtures (a course in dosing, its session, a filming consent, a private folder).
+from .recording_factories import (  # noqa: F401
+    filming_consent,
+    recording_course,
+    recording_session,
+    recordings_folder,
+)
+
+
+@pytest.fixture(autouse=True)
+def preparation_content(db):
+    """The modules and consents a clinic starts with. The migration installs
+    them, but a transactional test before this one may have flushed them."""
+    content.install()
+
+
+# --- Scheduling (the room board's tests) -----------------------------------------------
 
 MTL = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)  # a Monday morning, clear of DST changes

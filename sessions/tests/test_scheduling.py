@@ -348,9 +348,16 @@ def test_a_cancelled_place_is_filled_without_growing_the_plan(
     assert DosingSeries.objects.get().planned_sessions == 3
 
 
-def test_a_deferred_session_leaves_its_place_to_fill(course_in_dosing, dosing_team, coordinator):
+def test_a_deferred_session_leaves_its_place_to_fill(
+    course_in_dosing, dosing_team, coordinator, medical_practitioner
+):
     [session] = book_dosing(course_in_dosing, [THURSDAY_9], dosing_team, coordinator)
-    DosingSession.objects.filter(pk=session.pk).update(outcome="deferred")
+    DosingSession.objects.filter(pk=session.pk).update(
+        outcome="deferred",
+        outcome_at=timezone.now(),
+        deferred_by=medical_practitioner,
+        deferral_reason="Blood pressure 165/102.",
+    )
     book_dosing(course_in_dosing, [THURSDAY_9 + timedelta(days=1)], dosing_team, coordinator)
     assert DosingSeries.objects.get().planned_sessions == 1
 

