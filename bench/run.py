@@ -150,9 +150,17 @@ PAGES = [
     ("screener step", "/portal/screening/about/", "screening_client"),
     ("staff course list", "/staff/", "therapist"),
     ("staff intake day", "/staff/intake/", "therapist"),
+    (
+        "room board, 6 rooms, 30 sessions",
+        lambda ids: f"/staff/board/?clinic={ids['board_clinic']}&day={ids['board_day']}",
+        "coordinator",
+    ),
     ("screening review list (admin)", "/admin/eligibility/screening/", "therapist"),
 ]
-NOT_BUILT = ["room day grid", "group list", "invoice list", "PDF download"]
+NOT_BUILT = ["group list", "invoice list", "PDF download"]
+# The room board's day in the bench: a clinic's six rooms (four for dosing)
+# with thirty sessions, as seed_scale fills them (demo's fill_room_board).
+BOARD_ROOMS, BOARD_SESSIONS = 6, 30
 
 
 def ensure_scale_data(clients: int) -> dict:
@@ -190,12 +198,56 @@ def ensure_scale_data(clients: int) -> dict:
 
         user = User.objects.create_user(f"bench-screener@{clinic.slug}.example")
         screening_client = client_register(user=user, clinic=clinic)
+    coordinator, board_day = ensure_board_day(clinic)
     return {
         "clinic_slug": clinic.slug,
         "therapist": therapist.user,
         "client": client.user,
         "screening_client": screening_client.user,
+        "coordinator": coordinator,
+        "board_clinic": clinic.slug,
+        "board_day": board_day.isoformat(),
     }
+
+
+def ensure_board_day(clinic):
+    """The next weekday on the clinic's room board, six rooms and thirty
+    sessions (seed_scale fills them; a bench database seeded before it did
+    gets that day filled here)."""
+    from datetime import date as date_type
+
+    from django.utils import timezone
+
+    from clinic.models import Appointment, Course, Room, StaffProfile, StaffRole, Stage
+    from demo.management.commands.seed_scale import fill_room_board
+
+    day: date_type = timezone.localdate(timezone=clinic.zone) + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    for r in range(Room.objects.filter(clinic=clinic).count(), BOARD_ROOMS):
+        Room.objects.create(clinic=clinic, name=f"Room {r}", is_dosing_room=r < 4)
+    people = StaffProfile.objects.filter(clinics=clinic).select_related("user")
+    by_role: dict[str, list] = {}
+    for profile in people:
+        by_role.setdefault(profile.role, []).append(profile.user)
+    coordinator = by_role[StaffRole.COORDINATOR][0]
+    start = datetime.combine(day, clock_time.min, tzinfo=clinic.zone)
+    shown = Appointment.objects.filter(
+        clinic=clinic, room__isnull=False, start__gte=start, start__lt=start + timedelta(days=1)
+    )
+    if shown.count() < BOARD_SESSIONS:
+        fill_room_board(
+            clinic=clinic,
+            days=[day],
+            rooms=list(Room.objects.filter(clinic=clinic).order_by("name")[:BOARD_ROOMS]),
+            therapists=by_role[StaffRole.THERAPIST],
+            practitioners=by_role[StaffRole.MEDICAL_PRACTITIONER],
+            booker=coordinator,
+            dosing=list(Course.objects.filter(clinic=clinic, stage=Stage.DOSING)[:200]),
+            preparing=list(Course.objects.filter(clinic=clinic, stage=Stage.PREPARE)[:200]),
+            now=timezone.now(),
+        )
+    return coordinator, day
 
 
 def session_cookie(user, staff: bool) -> str:
@@ -603,6 +655,7 @@ def bench_pages(ids: dict) -> list[tuple]:
             "client": session_cookie(ids["client"], staff=False),
             "therapist": session_cookie(ids["therapist"], staff=True),
             "screening_client": session_cookie(ids["screening_client"], staff=False),
+            "coordinator": session_cookie(ids["coordinator"], staff=True),
         }
         rows = []
         floor = {}
@@ -741,6 +794,7 @@ def explain_pages(ids: dict) -> None:
         "client": session_cookie(ids["client"], staff=False),
         "therapist": session_cookie(ids["therapist"], staff=True),
         "screening_client": session_cookie(ids["screening_client"], staff=False),
+        "coordinator": session_cookie(ids["coordinator"], staff=True),
     }
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relkind = 'r'")

@@ -59,42 +59,113 @@ def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
             .values_list("pk")
         )
     if room_id is not None:
-        list(Room.objects.select_for_update().filter(pk=room_id).values_list("pk"))
+        # No ordering: Room's default one joins Clinic, and FOR UPDATE would
+        # then lock the clinic's row too, queueing every booking of a room
+        # behind every other in the clinic.
+        list(Room.objects.select_for_update().filter(pk=room_id).order_by().values_list("pk"))
     if client_id is not None:
         list(ClientProfile.objects.select_for_update().filter(pk=client_id).values_list("pk"))
 
 
-def calendar_busy(
-    *, start, end, staff_ids=(), room_id=None, client_id=None, exclude: Appointment | None = None
-) -> bool:
-    """Whether any of these resources holds a live reservation overlapping [start, end)."""
+def _overlapping(
+    *,
+    start,
+    end,
+    staff_ids=(),
+    room_id=None,
+    client_id=None,
+    room_end=None,
+    exclude: Appointment | None = None,
+):
+    """The live reservations of these resources that overlap their window:
+    [start, end) for the people, [start, room_end) for the room (a room's
+    cleaning buffer can be longer than the people's), None when nothing is asked."""
+    room_end = end if room_end is None else room_end
     held = Q()
     if staff_ids:
-        held |= Q(staff_id__in=list(staff_ids))
+        held |= Q(staff_id__in=list(staff_ids), start__lt=end)
     if room_id is not None:
-        held |= Q(room_id=room_id)
+        held |= Q(room_id=room_id, start__lt=room_end)
     if client_id is not None:
-        held |= Q(client_id=client_id)
+        held |= Q(client_id=client_id, start__lt=end)
     if not held:
-        return False
-    overlapping = Reservation.objects.filter(held, is_live=True, start__lt=end, end__gt=start)
+        return None
+    overlapping = Reservation.objects.filter(held, is_live=True, end__gt=start)
     if exclude is not None:
         overlapping = overlapping.exclude(appointment=exclude)
-    return overlapping.exists()
+    return overlapping
+
+
+def calendar_busy(
+    *,
+    start,
+    end,
+    staff_ids=(),
+    room_id=None,
+    client_id=None,
+    exclude: Appointment | None = None,
+    room_end=None,
+) -> bool:
+    """Whether any of these resources holds a live reservation overlapping
+    [start, end) (the room: [start, room_end) when given)."""
+    overlapping = _overlapping(
+        start=start,
+        end=end,
+        staff_ids=staff_ids,
+        room_id=room_id,
+        client_id=client_id,
+        room_end=room_end,
+        exclude=exclude,
+    )
+    return overlapping is not None and overlapping.exists()
+
+
+def calendar_conflicts(
+    *,
+    start,
+    end,
+    staff_ids=(),
+    room_id=None,
+    client_id=None,
+    exclude: Appointment | None = None,
+    room_end=None,
+) -> list[Reservation]:
+    """What calendar_busy finds, to say who or what is busy and when: each
+    overlapping reservation with its appointment, person and room, in time order."""
+    overlapping = _overlapping(
+        start=start,
+        end=end,
+        staff_ids=staff_ids,
+        room_id=room_id,
+        client_id=client_id,
+        room_end=room_end,
+        exclude=exclude,
+    )
+    if overlapping is None:
+        return []
+    return list(overlapping.select_related("appointment", "staff", "room").order_by("start", "pk"))
 
 
 def _reservations(
-    appointment: Appointment, staff: list[User], buffer: timedelta
+    appointment: Appointment,
+    staff: list[User],
+    buffer: timedelta,
+    room_buffer: timedelta | None = None,
 ) -> list[Reservation]:
     # The buffer follows the appointment (time to write notes, reset the room):
-    # back-to-back bookings then meet exactly at the buffer's end.
+    # back-to-back bookings then meet exactly at the buffer's end. A room may
+    # have a buffer of its own (cleaning after a dosing session holds the
+    # room, not the people, who are free for their next appointment).
     start, end = appointment.start, appointment.end + buffer
+    room_end = end if room_buffer is None else appointment.end + room_buffer
     rows = [
         Reservation(appointment=appointment, staff=person, start=start, end=end) for person in staff
     ]
     if appointment.room_id:
         rows.append(
-            Reservation(appointment=appointment, room_id=appointment.room_id, start=start, end=end)
+            Reservation(
+                appointment=appointment, room_id=appointment.room_id, start=start, end=room_end
+            )
         )
     if appointment.client_id:
         rows.append(
@@ -118,14 +189,17 @@ def appointment_book(
     client: ClientProfile | None = None,
     room: Room | None = None,
     buffer: timedelta = timedelta(0),
+    room_buffer: timedelta | None = None,
     locked: bool = False,
 ) -> Appointment:
     """Put an appointment on the calendar, or raise CalendarConflict.
 
     Locks the resources (unless the caller already did, `locked=True`),
     checks that none is busy, and writes the appointment and one reservation
-    per resource. On PostgreSQL an exclusion constraint backs the check; its
-    IntegrityError becomes the same CalendarConflict.
+    per resource. `buffer` follows the appointment for the people and the
+    room; `room_buffer`, when given, replaces it for the room alone. On
+    PostgreSQL an exclusion constraint backs the check; its IntegrityError
+    becomes the same CalendarConflict.
     """
     staff_ids = sorted(person.pk for person in staff)
     try:
@@ -142,6 +216,7 @@ def appointment_book(
                 staff_ids=staff_ids,
                 room_id=room.pk if room else None,
                 client_id=client.pk if client else None,
+                room_end=end + room_buffer if room_buffer is not None else None,
             ):
                 raise CalendarConflict(_(MSG_TIME_TAKEN))
             appointment = Appointment(
@@ -151,7 +226,7 @@ def appointment_book(
             # fresh: checking that they exist would cost a query each for nothing.
             appointment.full_clean(exclude=["clinic", "client", "room"], validate_unique=False)
             appointment.save()
-            Reservation.objects.bulk_create(_reservations(appointment, staff, buffer))
+            Reservation.objects.bulk_create(_reservations(appointment, staff, buffer, room_buffer))
             calendar_changed()
     except IntegrityError as exc:
         raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
@@ -175,6 +250,13 @@ def appointment_cancel(*, appointment: Appointment, version: int | None = None) 
     return appointment
 
 
+class _Keep:
+    """The appointment keeps its room (appointment_reschedule's default)."""
+
+
+KEEP_ROOM = _Keep()
+
+
 def appointment_reschedule(
     *,
     appointment: Appointment,
@@ -182,15 +264,17 @@ def appointment_reschedule(
     end: datetime,
     staff: list[User],
     buffer: timedelta = timedelta(0),
+    room: Room | None | _Keep = KEEP_ROOM,
+    room_buffer: timedelta | None = None,
 ) -> Appointment:
-    """Move a booked appointment to another time (and possibly other staff);
-    its version goes up so reminders and links for the old time go stale."""
+    """Move a booked appointment to another time (and possibly other staff,
+    another room); its version goes up so reminders and links for the old
+    time go stale."""
     staff_ids = sorted(person.pk for person in staff)
+    room_id = appointment.room_id if isinstance(room, _Keep) else (room.pk if room else None)
     try:
         with transaction.atomic():
-            calendar_lock(
-                staff_ids=staff_ids, room_id=appointment.room_id, client_id=appointment.client_id
-            )
+            calendar_lock(staff_ids=staff_ids, room_id=room_id, client_id=appointment.client_id)
             current = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if (
                 current.status != Appointment.Status.BOOKED
@@ -201,16 +285,18 @@ def appointment_reschedule(
                 start=start,
                 end=end + buffer,
                 staff_ids=staff_ids,
-                room_id=current.room_id,
+                room_id=room_id,
                 client_id=current.client_id,
                 exclude=current,
+                room_end=end + room_buffer if room_buffer is not None else None,
             ):
                 raise CalendarConflict(_(MSG_TIME_TAKEN))
             Reservation.objects.filter(appointment=current).delete()
             current.start, current.end, current.version = start, end, current.version + 1
+            current.room_id = room_id
             current.full_clean()
-            current.save(update_fields=["start", "end", "version"])
-            Reservation.objects.bulk_create(_reservations(current, staff, buffer))
+            current.save(update_fields=["start", "end", "version", "room"])
+            Reservation.objects.bulk_create(_reservations(current, staff, buffer, room_buffer))
             calendar_changed()
     except IntegrityError as exc:
         raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc

@@ -147,7 +147,8 @@ def dosing_session_book(
         staff=[therapist, practitioner],
         client=course.client,
         room=room,
-        buffer=timedelta(minutes=settings.cleaning_buffer_minutes),
+        # The cleaning holds the room, not the people (as the scheduling service books).
+        room_buffer=timedelta(minutes=settings.cleaning_buffer_minutes),
     )
     return DosingSession.objects.create(appointment=appointment, series=series)
 

@@ -13,6 +13,7 @@ class DosingConfig(AppConfig):
         from clinic.models import Stage
         from clinic.navigation import register_staff_page
 
+        from . import emails  # noqa: F401  (the scheduling reminders' outbox handlers)
         from .selectors import prepare
         from .services import prepare as prepare_services  # noqa: F401  (its outbox handler)
         from .services.record import series_complete_guard
@@ -21,6 +22,8 @@ class DosingConfig(AppConfig):
         # (selectors/prepare.py). Dosing -> integrate: the series complete.
         journey.register_guard(Stage.PREPARE, Stage.DOSING, prepare.prepare_gate_unmet)
         journey.register_guard(Stage.DOSING, Stage.INTEGRATE, series_complete_guard)
+        # The coordinator's main page: rooms over the day.
+        register_staff_page("dosing:board", _("Room board"), order=5)
         register_staff_page("dosing:record_day", _("Clinical records"), order=45)
         journey.register_next_step(Stage.PREPARE, prepare.prepare_next_step)
         journey.register_next_step(Stage.DOSING, prepare.dosing_next_step)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from clinic import calendar
 from clinic.models import Course, JourneyEvent, Stage
 from intake import services as intake_services
 from intake.selectors import intake_slots
@@ -136,6 +137,15 @@ POLICY = {
     "dosing:record_day": STAFF_PAGE,
     "dosing:record_course": CLINICAL_OBJECT_OF_A,
     "dosing:record_session": CLINICAL_OBJECT_OF_A,
+    # The room board and scheduling: the care team, each at their own clinics.
+    "dosing:board": STAFF_PAGE,
+    "dosing:board_week": STAFF_PAGE,
+    "dosing:booking_new": STAFF_PAGE,
+    "dosing:booking_check": STAFF_PAGE,
+    "dosing:client_options": STAFF_PAGE,
+    "dosing:appointment": STAFF_OBJECT_OF_A,
+    "dosing:appointment_move": STAFF_OBJECT_OF_A,
+    "dosing:appointment_cancel": STAFF_OBJECT_OF_A,
     # A dosing session's recordings: clinicians of the clinic, never coordinators.
     "dosing:recordings": {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN},
     # Watching one also needs the dedicated permission (the practitioner holds it
@@ -297,11 +307,31 @@ def world(
         uploaded_by=therapist,
         retain_until=timezone.localdate() + timedelta(days=90),
     )
+    # Client A's preparatory session in a room of the clinic, on the room board.
+    from clinic.models import AppointmentKind, Room
+    from sessions.models import PreparationAppointment
+
+    office = Room.objects.create(clinic=clinic_qc, name="Bureau 2")
+    session_start = slot.start + timedelta(days=2)
+    preparation = PreparationAppointment.objects.create(
+        appointment=calendar.appointment_book(
+            clinic=clinic_qc,
+            kind=AppointmentKind.PREPARATORY_SESSION,
+            start=session_start,
+            end=session_start + timedelta(hours=1),
+            staff=[therapist],
+            client=client_a,
+            room=office,
+        ),
+        course=client_a.courses.get(),
+        booked_by=coordinator,
+    )
     return {
         "people": people,
         "course": client_a.courses.get(),
         "call": call,
         "dosing_session": dosing_session,
+        "appointment": preparation.appointment,
         "slot": slot,
         "clinic": clinic_qc,
         "confirm": confirm_token,
@@ -321,6 +351,7 @@ def concrete(pattern: str, world) -> str:
         "<slug:module_slug>": "what-to-expect",
         "<str:kind>": "treatment",
         "<uuid:session_uuid>": str(world["dosing_session"].uuid),
+        "<uuid:appointment_uuid>": str(world["appointment"].uuid),
         "<uuid:recording_uuid>": str(world["recording"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
@@ -414,6 +445,15 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
     )
     assert response.status_code == 403
     assert not world["dosing_session"].vitals.exists()
+    appointment = world["appointment"]
+    for action in ("cancel", "move"):
+        response = browser.post(
+            f"/staff/board/appointments/{appointment.uuid}/{action}/",
+            {"version": 1, "date": "2030-01-01", "time": "09:00"},
+        )
+        assert response.status_code == 403
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.version) == ("booked", 1)
     assert Course.objects.get(pk=course.pk).stage == Stage.CONNECT
     assert JourneyEvent.objects.count() == before
     world["call"].appointment.refresh_from_db()

@@ -1,15 +1,17 @@
 """Set-up helpers for the prepare and dosing tests."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from clinic.calendar import appointment_book, appointment_mark
-from clinic.models import AppointmentKind, Course
+from clinic.models import AppointmentKind, Course, Room
+from clinic.tests.factories import RoomFactory
 from sessions.models import AssessmentSignOff, ConsentDocument, PreparationAppointment
 from sessions.selectors.gates import current_module_versions
 from sessions.selectors.prepare import document_in_force
 from sessions.services import prepare as services
+from sessions.services import scheduling
 
 
 def put_in_stage(course: Course, stage: str, before_hold: str = "") -> Course:
@@ -84,3 +86,32 @@ def new_consent_version(kind: str = ConsentDocument.Kind.TREATMENT, *, in_force_
             )
         )
     return documents
+
+
+# --- Scheduling (the room board's tests) -----------------------------------------------
+
+
+def in_stage(client, stage: str) -> Course:
+    """Test set-up: the client's course put straight into `stage` (the
+    journey's own tests cover how a course gets there)."""
+    course = client.courses.get()
+    Course.objects.filter(pk=course.pk).update(stage=stage)
+    return Course.objects.select_related("client__user", "clinic").get(pk=course.pk)
+
+
+def dosing_room(clinic, name: str = "Salle Fleuve") -> Room:
+    return RoomFactory(clinic=clinic, name=name, is_dosing_room=True)
+
+
+def office(clinic, name: str = "Bureau 2") -> Room:
+    return RoomFactory(clinic=clinic, name=name, is_dosing_room=False)
+
+
+def team(room, therapist, practitioner) -> scheduling.DosingTeam:
+    return scheduling.DosingTeam(room=room, therapist=therapist, practitioner=practitioner)
+
+
+def book_dosing(course, starts: list[datetime], dosing_team, actor):
+    return scheduling.dosing_sessions_book(
+        course=course, starts=starts, team=dosing_team, actor=actor
+    )

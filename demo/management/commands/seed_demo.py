@@ -211,6 +211,7 @@ class Command(BaseCommand):
 
         clinicians = {}
         practitioners = {}
+        coordinators = {}
         # Watching session recordings is granted person by person (README, "Recordings"):
         # the demo's medical practitioners hold it.
         download_recording = Permission.objects.get(
@@ -232,6 +233,8 @@ class Command(BaseCommand):
             if role == StaffRole.MEDICAL_PRACTITIONER:
                 practitioners[slugs[0]] = user
                 user.user_permissions.add(download_recording)
+            if role == StaffRole.COORDINATOR:
+                coordinators[slugs[0]] = user
 
         admin, _ = _user(
             "admin@clinic.example", "Admin", "Demo", "en", is_staff=True, is_superuser=True
@@ -288,6 +291,16 @@ class Command(BaseCommand):
                     course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
                     )
+                # What the room board shows ahead, booked as a coordinator would.
+                team = {
+                    StaffRole.THERAPIST: clinicians[slug],
+                    StaffRole.MEDICAL_PRACTITIONER: practitioners[slug],
+                    StaffRole.COORDINATOR: coordinators[slug],
+                }
+                if stage == Stage.PREPARE:
+                    _preparation_booked(course, team)
+                elif stage == Stage.DOSING:
+                    _series_planned(course, team)
 
         # Staff set up two-factor authentication only through an invitation
         # (clinic/invitations.py): each demo staff member without an
@@ -389,6 +402,69 @@ def _screened(course, clinician, *, eligible: bool) -> None:
         note="Demo: a good fit for the program."
         if eligible
         else "Demo: the program is not the right fit at present.",
+    )
+
+
+def _rooms(clinic) -> tuple[Room, Room]:
+    """The clinic's first dosing room and its first other room."""
+    rooms = list(Room.objects.filter(clinic=clinic).order_by("name"))
+    return (
+        next(r for r in rooms if r.is_dosing_room),
+        next(r for r in rooms if not r.is_dosing_room),
+    )
+
+
+def _weekday_at(days_ahead: int, clinic, hour: int, minute: int = 0):
+    """A weekday at least `days_ahead` days from today, at this local time."""
+    from datetime import datetime
+
+    day = timezone.localdate(timezone=clinic.zone) + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour, minute), tzinfo=clinic.zone)
+
+
+def _preparation_booked(course, team) -> None:
+    """The prepare client: a medical assessment, then a preparatory session,
+    booked through the scheduling services as on the room board."""
+    from sessions.services import scheduling
+
+    _dosing_room, office = _rooms(course.clinic)
+    coordinator = team[StaffRole.COORDINATOR]
+    scheduling.preparation_appointment_book(
+        course=course,
+        kind=AppointmentKind.MEDICAL_ASSESSMENT,
+        start=_weekday_at(1, course.clinic, 13),
+        staff_member=team[StaffRole.MEDICAL_PRACTITIONER],
+        room=office,
+        actor=coordinator,
+    )
+    scheduling.preparation_appointment_book(
+        course=course,
+        kind=AppointmentKind.PREPARATORY_SESSION,
+        start=_weekday_at(3, course.clinic, 14),
+        minutes=90,
+        staff_member=team[StaffRole.THERAPIST],
+        room=office,
+        actor=coordinator,
+    )
+
+
+def _series_planned(course, team) -> None:
+    """The dosing client: a whole series booked ahead, a session a week."""
+    from sessions.services import scheduling
+
+    dosing_room, _office = _rooms(course.clinic)
+    first = _weekday_at(2, course.clinic, 9)
+    scheduling.dosing_sessions_book(
+        course=course,
+        starts=scheduling.series_starts(clinic=course.clinic, first=first, count=6, every_days=7),
+        team=scheduling.DosingTeam(
+            room=dosing_room,
+            therapist=team[StaffRole.THERAPIST],
+            practitioner=team[StaffRole.MEDICAL_PRACTITIONER],
+        ),
+        actor=team[StaffRole.COORDINATOR],
     )
 
 

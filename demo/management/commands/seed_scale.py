@@ -5,11 +5,13 @@
 Four clinics, their staff and rooms, clients spread over every stage with
 their journey events, about twenty appointments each (200,000 for 10,000
 clients) with their reservations, intake calls, screenings with PHQ-9 and
-GAD-7, and due reminders in the outbox. Not for production databases."""
+GAD-7, and due reminders in the outbox; and each clinic's rooms full on six
+weeks of weekdays around today: dosing sessions in series, assessments and
+preparatory sessions (30 a day in six rooms). Not for production databases."""
 
 import random
 import uuid
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -35,6 +37,7 @@ from clinic.models import (
 from eligibility.models import QuestionnaireResponse, Screening, ScreeningSubmission
 from eligibility.screener import EXAMPLE_ANSWERS
 from intake.models import AvailabilityWindow, BookingRules, IntakeCall, IntakeCallOutcome
+from sessions.models import DosingSeries, DosingSession, PreparationAppointment
 
 STAGES = (
     [Stage.CONNECT] * 3
@@ -82,9 +85,9 @@ class Command(BaseCommand):
         )
         BookingRules.objects.bulk_create(BookingRules(clinic=c) for c in clinics)
         Room.objects.bulk_create(
-            Room(clinic=c, name=f"Room {r}", is_dosing_room=r < 3)
+            Room(clinic=c, name=f"Room {r}", is_dosing_room=r < 4)
             for c in clinics
-            for r in range(5)
+            for r in range(6)
         )
 
         staff_users = User.objects.bulk_create(
@@ -341,6 +344,31 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
+        # The room board's weeks: every clinic's rooms full on the weekdays
+        # from two weeks ago to four weeks ahead.
+        board_sessions = 0
+        today = timezone.localdate()
+        days = [today + timedelta(days=d) for d in range(-14, 29)]
+        for clinic in clinics:
+            people = StaffProfile.objects.filter(clinics=clinic).select_related("user")
+            by_role: dict[str, list[User]] = {}
+            for profile in people:
+                by_role.setdefault(profile.role, []).append(profile.user)
+            clinic_courses = [c for c in courses if c.clinic_id == clinic.pk]
+            board_sessions += fill_room_board(
+                clinic=clinic,
+                days=[d for d in days if d.weekday() < 5],
+                rooms=list(Room.objects.filter(clinic=clinic).order_by("name")),
+                therapists=by_role.get(StaffRole.THERAPIST, []),
+                practitioners=by_role.get(StaffRole.MEDICAL_PRACTITIONER, []),
+                booker=(by_role.get(StaffRole.COORDINATOR) or [staff_users[0]])[0],
+                # Whoever is in dosing or has been; whoever is preparing or may
+                # be assessed again (the scale data's stages fall unevenly
+                # over its clinics: some have no one in prepare, or in dosing).
+                dosing=[c for c in clinic_courses if c.stage in PAST_PREPARE],
+                preparing=[c for c in clinic_courses if c.stage in (Stage.PREPARE, Stage.DOSING)],
+                now=now,
+            )
         if connection.vendor == "postgresql":
             # Fresh statistics, as autovacuum would give a real database after
             # a while: without them the planner guesses a few rows per table
@@ -351,6 +379,137 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
-                f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings."
+                f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings, "
+                f"{board_sessions} sessions on the room boards."
             )
         )
+
+
+PAST_PREPARE = (Stage.DOSING, Stage.INTEGRATE, Stage.RECONNECT)
+# A dosing room's day: sessions of 3 hours and 30 minutes of cleaning, from 7:00.
+DOSING_STARTS = [time(7), time(10, 30), time(14), time(17, 30)]
+# Any other room's day: an assessment or a preparatory session each hour from 8:00.
+OFFICE_STARTS = [time(h) for h in range(8, 15)]
+
+
+def fill_room_board(
+    *,
+    clinic: Clinic,
+    days: list[date],
+    rooms: list[Room],
+    therapists: list[User],
+    practitioners: list[User],
+    booker: User,
+    dosing: list[Course],
+    preparing: list[Course],
+    now: datetime,
+) -> int:
+    """Fill the clinic's rooms on each local day, with bulk inserts: four
+    dosing sessions in each dosing room (a series per client in dosing),
+    seven assessments or preparatory sessions in each other room (30 a day
+    in four dosing rooms and two others). The rooms' reservations are live
+    and never overlap; people and clients are spread over the sessions but
+    their reservations are not live (the scale data's other appointments
+    hold them at random times)."""
+    if not (therapists and practitioners and dosing and preparing):
+        return 0
+    zone = clinic.zone
+    appointments, details = [], []
+    n = 0
+    for day in days:
+        for room in rooms:
+            starts = DOSING_STARTS if room.is_dosing_room else OFFICE_STARTS
+            for start_time in starts:
+                n += 1
+                start = datetime.combine(day, start_time, tzinfo=zone)
+                if room.is_dosing_room:
+                    kind, length, course = (
+                        AppointmentKind.DOSING_SESSION,
+                        timedelta(hours=3),
+                        dosing[n % len(dosing)],
+                    )
+                    staff = [therapists[n % len(therapists)], practitioners[n % len(practitioners)]]
+                else:
+                    kind = (
+                        AppointmentKind.MEDICAL_ASSESSMENT
+                        if n % 2
+                        else AppointmentKind.PREPARATORY_SESSION
+                    )
+                    length, course = timedelta(hours=1), preparing[n % len(preparing)]
+                    staff = [
+                        practitioners[n % len(practitioners)]
+                        if n % 2
+                        else therapists[n % len(therapists)]
+                    ]
+                appointments.append(
+                    Appointment(
+                        clinic=clinic,
+                        kind=kind,
+                        start=start,
+                        end=start + length,
+                        client_id=course.client_id,
+                        room=room,
+                        status=Appointment.Status.HELD
+                        if start < now
+                        else Appointment.Status.BOOKED,
+                    )
+                )
+                details.append((course, staff))
+    Appointment.objects.bulk_create(appointments, batch_size=BATCH)
+    cleaning = timedelta(minutes=30)
+    Reservation.objects.bulk_create(
+        (
+            reservation
+            for a, (_course, staff) in zip(appointments, details, strict=True)
+            for reservation in (
+                Reservation(
+                    appointment=a,
+                    room=a.room,
+                    start=a.start,
+                    end=a.end
+                    + (cleaning if a.kind == AppointmentKind.DOSING_SESSION else timedelta(0)),
+                ),
+                Reservation(
+                    appointment=a, client_id=a.client_id, start=a.start, end=a.end, is_live=False
+                ),
+                *(
+                    Reservation(
+                        appointment=a, staff=person, start=a.start, end=a.end, is_live=False
+                    )
+                    for person in staff
+                ),
+            )
+        ),
+        batch_size=BATCH,
+    )
+    in_dosing = {
+        course.pk: course
+        for a, (course, _staff) in zip(appointments, details, strict=True)
+        if a.kind == AppointmentKind.DOSING_SESSION
+    }
+    planned = set(
+        DosingSeries.objects.filter(course_id__in=in_dosing).values_list("course_id", flat=True)
+    )
+    DosingSeries.objects.bulk_create(
+        DosingSeries(course=course, planned_sessions=6, planned_by=booker)
+        for pk, course in in_dosing.items()
+        if pk not in planned
+    )
+    series = {s.course_id: s for s in DosingSeries.objects.filter(course_id__in=in_dosing)}
+    DosingSession.objects.bulk_create(
+        (
+            DosingSession(appointment=a, series=series[course.pk])
+            for a, (course, _staff) in zip(appointments, details, strict=True)
+            if a.kind == AppointmentKind.DOSING_SESSION
+        ),
+        batch_size=BATCH,
+    )
+    PreparationAppointment.objects.bulk_create(
+        (
+            PreparationAppointment(appointment=a, course=course, booked_by=booker)
+            for a, (course, _staff) in zip(appointments, details, strict=True)
+            if a.kind != AppointmentKind.DOSING_SESSION
+        ),
+        batch_size=BATCH,
+    )
+    return len(appointments)
