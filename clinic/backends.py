@@ -19,9 +19,7 @@ class _ProfilesWithUser:
                 .annotate(
                     # Read by the staff gate (clinic.middleware.mfa_enabled): the
                     # state as the request began, as allauth's own check would see it.
-                    has_authenticator=Exists(
-                        Authenticator.objects.filter(user_id=OuterRef("pk"))
-                    )
+                    has_authenticator=Exists(Authenticator.objects.filter(user_id=OuterRef("pk")))
                 )
                 .get(pk=user_id)
             )

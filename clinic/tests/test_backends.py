@@ -5,10 +5,10 @@ sessions open when the backends moved stay open."""
 import importlib
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
-from django.conf import settings
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -73,9 +73,7 @@ def test_a_signed_in_staff_page_reads_the_person_and_nothing_else_of_its_own(
     assert "mfa_authenticator" in queries[0]["sql"]  # asked with the person
 
 
-def test_the_staff_gate_sees_an_authenticator_removed_since_the_last_page(
-    staff_login, therapist
-):
+def test_the_staff_gate_sees_an_authenticator_removed_since_the_last_page(staff_login, therapist):
     from allauth.mfa.models import Authenticator
 
     browser = staff_login(therapist)
@@ -86,9 +84,7 @@ def test_the_staff_gate_sees_an_authenticator_removed_since_the_last_page(
     assert response["Location"] == reverse("staff_invitation_needed")
 
 
-def test_a_staff_member_stays_signed_in_while_the_sessions_redis_is_down(
-    staff_login, therapist
-):
+def test_a_staff_member_stays_signed_in_while_the_sessions_redis_is_down(staff_login, therapist):
     browser = staff_login(therapist)
     assert browser.get(reverse("staff:home")).status_code == 200
     down = {
