@@ -247,7 +247,7 @@ def portal_groups(*, client: ClientProfile) -> PortalGroups:
         .order_by("next_start", "pk")
     )
     result = PortalGroups(client=client)
-    waiting_ahead = {}
+    waiting_ahead: dict[int, int] = {}
     waiting = [e for e in mine.values() if e.status == Enrolment.Status.WAITLISTED]
     if waiting:
         counts = Enrolment.objects.filter(status=Enrolment.Status.WAITLISTED).filter(

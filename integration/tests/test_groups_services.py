@@ -309,3 +309,14 @@ def test_a_facilitator_takes_attendance_once_the_meeting_started_and_the_rates_f
     assert overview.rate == 50
     assert overview.meetings[0].rate == 50
     assert [row.rate for row in overview.members] == [100, 0]
+
+
+def test_group_meetings_show_on_the_room_board(clinic_qc, coordinator, therapist):
+    from sessions.selectors.board import room_day
+
+    group = weekly_group(clinic=clinic_qc, coordinator=coordinator, facilitators=[therapist])
+    board = room_day(clinic=clinic_qc, day=date(2026, 6, 2))
+    [row] = [r for r in board.rows if r.room == group.room]
+    [block] = row.blocks
+    assert block.appointment.kind == AppointmentKind.GROUP_MEETING
+    assert block.times.startswith("6:00")
