@@ -169,6 +169,7 @@ def staff_meeting(request: HttpRequest, meeting_uuid) -> HttpResponse:
         clinic=clinic,
         initial=meeting_initial(start, end),
     )
+    problem = ""
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied
@@ -189,7 +190,7 @@ def staff_meeting(request: HttpRequest, meeting_uuid) -> HttpResponse:
                 )
                 return redirect("groups:staff_group", group_uuid=group.uuid)
         except services.GroupError as exc:
-            form.add_error(None, str(exc))
+            problem = str(exc)
     return render(
         request,
         "integration/staff/meeting.html",
@@ -201,6 +202,7 @@ def staff_meeting(request: HttpRequest, meeting_uuid) -> HttpResponse:
             "form": form,
             "may_edit": may_edit,
             "is_cancelled": meeting.appointment.status == "cancelled",
+            "problem": problem,
         },
         status=400 if request.method == "POST" else 200,
     )

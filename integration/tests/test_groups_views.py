@@ -232,3 +232,62 @@ def test_the_group_page_costs_the_same_queries_whatever_the_number_of_members(
 
 def test_first_day_is_a_date(clinic_qc):
     assert date(2026, 6, 2).weekday() == 1  # the factories' first meeting is a Tuesday
+
+
+def test_a_coordinator_lowers_the_places_and_the_last_enrolled_wait_again(
+    clinic_qc, coordinator, therapist, staff_login
+):
+    group = weekly_group(
+        clinic=clinic_qc, coordinator=coordinator, facilitators=[therapist], capacity=2
+    )
+    a, b = member(clinic_qc), member(clinic_qc)
+    services.group_enrol(group=group, client=a)
+    services.group_enrol(group=group, client=b)
+    form = {
+        "name_en": group.name_en,
+        "name_fr": group.name_fr,
+        "language": group.language,
+        "capacity": "1",
+        "allowed_stages": group.allowed_stages,
+        "is_open": "on",
+    }
+    assert staff_login(therapist).post(f"/staff/groups/{group.uuid}/edit/", form).status_code == 403
+    response = staff_login(coordinator).post(f"/staff/groups/{group.uuid}/edit/", form)
+    assert response.status_code == 302
+    statuses = dict(Enrolment.objects.values_list("client_id", "status"))
+    assert statuses == {a.pk: "enrolled", b.pk: "waitlisted"}
+    response = staff_login(coordinator).post(
+        f"/staff/groups/{group.uuid}/edit/", {**form, "capacity": "-3"}
+    )
+    assert response.status_code == 400
+    group.refresh_from_db()
+    assert group.capacity == 1
+
+
+def test_a_coordinator_moves_one_meeting_and_cancels_another_from_its_page(
+    clinic_qc, coordinator, therapist, staff_login
+):
+    group = weekly_group(clinic=clinic_qc, coordinator=coordinator, facilitators=[therapist])
+    first, second = group.meetings.order_by("number")[:2]
+    url = f"/staff/groups/meetings/{first.uuid}/"
+    # A therapist reads the meeting but cannot change it.
+    assert staff_login(therapist).get(url).status_code == 200
+    assert staff_login(therapist).post(url, {"action": "cancel"}).status_code == 403
+    browser = staff_login(coordinator)
+    response = browser.post(
+        url, {"action": "move", "day": "2026-06-03", "starts_at": "18:00", "ends_at": "17:00"}
+    )
+    assert response.status_code == 400
+    response = browser.post(
+        url, {"action": "move", "day": "2026-06-03", "starts_at": "18:00", "ends_at": "19:00"}
+    )
+    assert response.status_code == 302
+    first.appointment.refresh_from_db()
+    assert first.appointment.start == datetime(2026, 6, 3, 18, 0, tzinfo=MTL)
+    browser.post(f"/staff/groups/meetings/{second.uuid}/", {"action": "cancel"})
+    second.appointment.refresh_from_db()
+    assert second.appointment.status == "cancelled"
+    # Cancelling twice: a message, nothing else changes.
+    response = browser.post(f"/staff/groups/meetings/{second.uuid}/", {"action": "cancel"})
+    assert response.status_code == 400
+    assert group.meetings.filter(appointment__status="booked").count() == 7
