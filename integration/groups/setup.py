@@ -2,7 +2,7 @@
 handlers, the staff page in the navigation, and the client's step in the
 integrate and reconnect stages. Called from IntegrationConfig.ready()."""
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def register() -> None:
@@ -13,6 +13,8 @@ def register() -> None:
     from . import emails  # noqa: F401  (the outbox handlers)
     from .selectors import groups_next_step
 
-    register_staff_page("groups:staff_list", _("Integration groups"), order=50)
+    register_staff_page(
+        "groups:staff_list", pgettext_lazy("page title", "Integration groups"), order=50
+    )
     for stage in (Stage.INTEGRATE, Stage.RECONNECT):
         journey.register_next_step(stage, groups_next_step)

@@ -291,3 +291,9 @@ def test_a_coordinator_moves_one_meeting_and_cancels_another_from_its_page(
     response = browser.post(f"/staff/groups/meetings/{second.uuid}/", {"action": "cancel"})
     assert response.status_code == 400
     assert group.meetings.filter(appointment__status="booked").count() == 7
+
+
+def test_a_client_in_integrate_is_offered_the_groups_as_their_next_step(clinic_qc):
+    person = member(clinic_qc)
+    page = portal(person.user).get("/portal/").content.decode()
+    assert "Join an integration group" in page and "/portal/groups/" in page
