@@ -196,8 +196,9 @@ PAGES = [
         "coordinator",
     ),
     ("screening review list (admin)", "/admin/eligibility/screening/", "therapist"),
+    ("staff group list, 4 groups", "/staff/groups/", "coordinator"),
 ]
-NOT_BUILT = ["group list", "invoice list", "PDF download"]
+NOT_BUILT = ["invoice list", "PDF download"]
 # The room board's day in the bench: a clinic's six rooms (four for dosing)
 # with thirty sessions, as seed_scale fills them (demo's fill_room_board).
 BOARD_ROOMS, BOARD_SESSIONS = 6, 30
@@ -239,6 +240,7 @@ def ensure_scale_data(clients: int) -> dict:
         user = User.objects.create_user(f"bench-screener@{clinic.slug}.example")
         screening_client = client_register(user=user, clinic=clinic)
     coordinator, board_day = ensure_board_day(clinic)
+    ensure_groups(clinic, coordinator)
     return {
         "clinic_slug": clinic.slug,
         "therapist": therapist.user,
@@ -657,6 +659,34 @@ def start_server(env: dict, *options: str):
         except OSError:
             time.sleep(0.1)
     return server, port
+
+
+def ensure_groups(clinic, coordinator) -> None:
+    """The clinic's integration groups, as seed_scale fills them (a bench
+    database seeded before it did gets them here)."""
+    from django.utils import timezone
+
+    from clinic.models import ClientProfile, Room, StaffProfile, StaffRole
+    from demo.groups import fill_groups
+    from integration.groups.models import IntegrationGroup
+
+    if IntegrationGroup.objects.filter(clinic=clinic).exists():
+        return
+    fill_groups(
+        clinic=clinic,
+        rooms=list(Room.objects.filter(clinic=clinic).order_by("name")),
+        therapists=[
+            p.user
+            for p in StaffProfile.objects.filter(
+                clinics=clinic, role=StaffRole.THERAPIST
+            ).select_related("user")
+        ],
+        coordinator=coordinator,
+        clients=list(ClientProfile.objects.filter(clinic=clinic)[:200]),
+        today=timezone.localdate(timezone=clinic.zone),
+        now=timezone.now(),
+        batch=5000,
+    )
 
 
 def bench_pages(ids: dict) -> list[tuple]:
