@@ -156,6 +156,14 @@ POLICY = {
         "coordinator": FORBIDDEN,
         "medical_practitioner": AWAY,
     },
+    # Measures: the client's own questionnaires and chart; the follow-ups
+    # list for the care team (its scores tab for clinicians), a client's
+    # chart for the clinicians of their clinic.
+    "measures:portal": PORTAL,
+    "measures:support": PORTAL,
+    "measures:answer": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "measures:staff_list": STAFF_PAGE,
+    "measures:staff_chart": CLINICAL_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -326,7 +334,11 @@ def world(
         course=client_a.courses.get(),
         booked_by=coordinator,
     )
+    from integration.tests.measure_factories import follow_up
+
+    invitation = follow_up(client_a.courses.get())
     return {
+        "invitation": invitation,
         "people": people,
         "course": client_a.courses.get(),
         "call": call,
@@ -353,6 +365,8 @@ def concrete(pattern: str, world) -> str:
         "<uuid:session_uuid>": str(world["dosing_session"].uuid),
         "<uuid:appointment_uuid>": str(world["appointment"].uuid),
         "<uuid:recording_uuid>": str(world["recording"].uuid),
+        "<uuid:invitation_uuid>": str(world["invitation"].uuid),
+        "<uuid:client_uuid>": str(world["invitation"].client.uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",
