@@ -291,6 +291,20 @@ class Command(BaseCommand):
                     course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
                     )
+                # Months of scores after the series: the integrate client
+                # has one follow-up due now, the reconnect client three answered
+                # (in Vancouver, one that worsened: the clinicians' list shows it).
+                if stage in (Stage.INTEGRATE, Stage.RECONNECT):
+                    from demo.measures_seed import demo_scores
+
+                    worse = slug == "vancouver" and stage == Stage.RECONNECT
+                    demo_scores(
+                        course,
+                        ended_days_ago=35 if stage == Stage.INTEGRATE else 100,
+                        scores=[(11, 9), (16, 12), (17, 13)]
+                        if worse
+                        else [(8, 7), (5, 5), (3, 4)][: 1 if stage == Stage.INTEGRATE else 3],
+                    )
                 # What the room board shows ahead, booked as a coordinator would.
                 team = {
                     StaffRole.THERAPIST: clinicians[slug],
