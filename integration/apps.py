@@ -8,5 +8,7 @@ class IntegrationConfig(AppConfig):
 
     def ready(self) -> None:
         from .measures.apps import measures_ready
+        from .reconnect.apps import reconnect_ready
 
         measures_ready()
+        reconnect_ready()

@@ -164,6 +164,10 @@ POLICY = {
     "measures:answer": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
     "measures:staff_list": STAFF_PAGE,
     "measures:staff_chart": CLINICAL_OBJECT_OF_A,
+    # Reconnect: the client's own page; closing a course's integration plan,
+    # its clinic's clinicians.
+    "reconnect:portal": PORTAL,
+    "reconnect:plan": CLINICAL_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",

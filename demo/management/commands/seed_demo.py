@@ -285,6 +285,17 @@ class Command(BaseCommand):
                     if target == Stage.INTEGRATE:
                         _dosing_gate(course, clinicians[slug], practitioners[slug])
                         course.refresh_from_db()
+                    # Reconnect opens when the therapist closes the integration plan.
+                    if target == Stage.RECONNECT:
+                        from integration.reconnect.services import integration_plan_close
+
+                        integration_plan_close(
+                            course=course,
+                            actor=clinicians[slug],
+                            summary="Demo: integration sessions held; the client keeps a journal "
+                            "and would like to join a group.",
+                        )
+                        course.refresh_from_db()
                     if course.stage == target:
                         continue
                     reason = "" if target in FORWARD.values() else "Demo"
