@@ -110,6 +110,7 @@ def test_the_list_pages_query_counts_are_fixed(
         page = browser.get("/staff/measures/").content.decode()
     assert page.count("overdue: not answered in time") == size
     assert page.count("due, open until") == size
+    assert page.count("/plan/") == 2 * size  # each row links to its course's integration plan
     with django_assert_max_num_queries(16):
         page = browser.get("/staff/measures/?list=worsened").content.decode()
     assert page.count("+8") == size
