@@ -233,6 +233,7 @@ def ensure_chart_client(clinic) -> str:
     if found is None:
         course = (
             Course.objects.filter(clinic=clinic, stage__in=[Stage.INTEGRATE, Stage.RECONNECT])
+            .exclude(pk__in=MeasureInvitation.objects.values("course_id"))
             .order_by("pk")
             .first()
         )
