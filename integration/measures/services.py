@@ -167,6 +167,7 @@ def _refusal(invitation: MeasureInvitation, now: datetime) -> str | None:
         return _(MSG_EXPIRED)
     if (
         invitation.kind == MeasureInvitation.Kind.BEFORE_DOSING
+        and invitation.appointment is not None
         and invitation.appointment.status != Appointment.Status.BOOKED
     ):
         return _(MSG_SESSION_CANCELLED)
