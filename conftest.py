@@ -115,10 +115,14 @@ def staff_login(client):
 
     def login(user):
         from allauth.mfa.models import Authenticator
+        from django.conf import settings
 
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, generate_totp_secret())
 
+        # A sign-in starts a session of its own (a test that signs in again
+        # after moving the clock must not carry the last one's idle time).
+        client.cookies.pop(settings.SESSION_COOKIE_NAME, None)
         client.force_login(user)
         session = client.session
         session[MFA_ACTIVATED_SESSION_KEY] = True
