@@ -412,3 +412,26 @@ def test_each_call_the_day_view_shows_is_a_logged_read(staff_login, call, coordi
     web.get(reverse("intake:staff_day"), {"day": "2026-06-04"})
     entry = AccessLogEntry.objects.get(actor=coordinator)
     assert (entry.object_type, entry.object_id) == ("intake.intakecall", str(call.uuid))
+
+
+@pytest.mark.parametrize("others", [1, 10])
+def test_the_manage_pages_cost_the_same_queries_whatever_the_calendar_holds(
+    client, call, clinic_qc, others, django_assert_max_num_queries
+):
+    """The manage page, and each question before a change, at one and at ten
+    other calls booked that week: the same budget."""
+    from clinic.tests.factories import staff_create
+    from intake.tests.factories import weekly_availability
+
+    for n in range(others):
+        person = staff_create(clinics=[clinic_qc])
+        weekly_availability(clinic_qc, person, days=range(5))
+        book_call(clinic_qc, THURSDAY_10 + timedelta(days=1), email=f"other{n}@example.com")
+    url = manage_url(call)
+    move = {"action": "reschedule", "slot": slot_key(THURSDAY_10 + timedelta(hours=2))}
+    with django_assert_max_num_queries(5):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert "Move your intake call?" in client.post(url, move).content.decode()
+    with django_assert_max_num_queries(2):
+        assert "Cancel your intake call?" in client.post(url, {"action": "cancel"}).content.decode()
