@@ -150,6 +150,7 @@ PAGES = [
     ("screener step", "/portal/screening/about/", "screening_client"),
     ("staff course list", "/staff/", "therapist"),
     ("staff intake day", "/staff/intake/", "therapist"),
+    ("intake call manage link", lambda ids: ids["manage_path"], None),
     (
         "room board, 6 rooms, 30 sessions",
         lambda ids: f"/staff/board/?clinic={ids['board_clinic']}&day={ids['board_day']}",
@@ -199,7 +200,19 @@ def ensure_scale_data(clients: int) -> dict:
         user = User.objects.create_user(f"bench-screener@{clinic.slug}.example")
         screening_client = client_register(user=user, clinic=clinic)
     coordinator, board_day = ensure_board_day(clinic)
+    from intake.models import IntakeCall
+    from intake.services import manage_token
+
+    # The e-mailed link of the clinic's latest intake call: its week of slots
+    # with the current time marked among them.
+    call = (
+        IntakeCall.objects.filter(appointment__clinic=clinic)
+        .select_related("appointment")
+        .order_by("-appointment__start")
+        .first()
+    )
     return {
+        "manage_path": f"/book/manage/{manage_token(call)}/" if call else "/book/",
         "clinic_slug": clinic.slug,
         "therapist": therapist.user,
         "client": client.user,
