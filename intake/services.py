@@ -489,13 +489,16 @@ MSG_TAKEN_MEANWHILE = gettext_noop(
 )
 
 
-def intake_call_change_check(*, intake_call: IntakeCall, now: datetime | None = None) -> None:
+def intake_call_change_check(
+    *, intake_call: IntakeCall, now: datetime | None = None
+) -> BookingRules:
     """Raise BookingError if the client may not change the call by the link
     now: asked before a confirmation is shown, so nobody confirms a change
-    that would then be refused."""
+    that would then be refused. Returns the clinic's rules it read."""
     now = now or timezone.now()
     rules = selectors.booking_rules(intake_call.appointment.clinic)
     _check_change_allowed(intake_call, now, rules=rules)
+    return rules
 
 
 def _check_change_allowed(call: IntakeCall, now: datetime, *, rules: BookingRules) -> None:

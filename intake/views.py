@@ -252,8 +252,8 @@ def manage(request, token):
             if new_start is None:
                 raise services.BookingError(_(services.MSG_SLOT_UNAVAILABLE))
             if not confirmed:
-                services.intake_call_change_check(intake_call=call)
-                if selectors.intake_slot_at(clinic=clinic, start=new_start) is None:
+                rules = services.intake_call_change_check(intake_call=call)
+                if selectors.intake_slot_at(clinic=clinic, start=new_start, rules=rules) is None:
                     raise services.BookingError(_(services.MSG_SLOT_UNAVAILABLE))
                 confirm.update(new_start=new_start, slot=slot_key)
                 return render(request, "intake/manage_confirm.html", confirm)
