@@ -190,6 +190,7 @@ PAGES = [
     ("screener step", "/portal/screening/about/", "screening_client"),
     ("staff course list", "/staff/", "therapist"),
     ("staff intake day", "/staff/intake/", "therapist"),
+    ("intake call manage link", lambda ids: ids["manage_path"], None),
     (
         "room board, 6 rooms, 30 sessions",
         lambda ids: f"/staff/board/?clinic={ids['board_clinic']}&day={ids['board_day']}",
@@ -247,8 +248,20 @@ def ensure_scale_data(clients: int) -> dict:
     coordinator, board_day = ensure_board_day(clinic)
     ensure_groups(clinic, coordinator)
     chart_client = ensure_chart_client(clinic)
+    from intake.models import IntakeCall
+    from intake.services import manage_token
+
+    # The e-mailed link of the clinic's latest intake call: its week of slots
+    # with the current time marked among them.
+    call = (
+        IntakeCall.objects.filter(appointment__clinic=clinic)
+        .select_related("appointment")
+        .order_by("-appointment__start")
+        .first()
+    )
     return {
         "chart_client": chart_client,
+        "manage_path": f"/book/manage/{manage_token(call)}/" if call else "/book/",
         "clinic_slug": clinic.slug,
         "therapist": therapist.user,
         "client": client.user,

@@ -6,6 +6,7 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import translation
 
 from .context_processors import site_name
 from .net import client_ip, rate_limit_address
@@ -32,6 +33,17 @@ def on_site(url: str) -> str:
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
         return reverse("home_after_login")
+
+    def login(self, request, user):
+        # The next page is shown in the person's own language
+        # (UserLanguageMiddleware); the messages added from here on ("signed
+        # in as ...") are written now, so in that language too, whichever
+        # language the sign-in page was in.
+        super().login(request, user)
+        language = getattr(user, "preferred_language", "")
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         context = {

@@ -48,15 +48,21 @@ VALUE_LABELS = {
 }
 
 
-_section_labels: dict[str, tuple[dict, dict]] = {}
+_section_labels: dict[str, tuple[dict, dict, dict]] = {}
 
 
-def register(name: str, provider: Callable, label, *, fields=None, values=None) -> None:
+def register(
+    name: str, provider: Callable, label, *, fields=None, values=None, readers=None
+) -> None:
     """`provider(client)` returns plain JSON-able data for that section;
-    `fields` and `values` say how its keys and coded values read there."""
+    `fields` and `values` say how its keys and coded values read there, and
+    `readers` how a key's whole value reads when a label per key is not
+    enough (a screening's answers: each question and its answer):
+    `readers[key](value, record)` returns the entries below the key, or None
+    to read the value as any other."""
     _sections[name] = provider
     LABELS[name] = label
-    _section_labels[name] = (fields or {}, values or {})
+    _section_labels[name] = (fields or {}, values or {}, readers or {})
 
 
 @dataclass
@@ -74,6 +80,17 @@ class _Labels:
     fields: dict
     values: dict
     zone: object
+    readers: dict = field(default_factory=dict)
+
+
+def day_text(value: str) -> str | None:
+    """An ISO 8601 day ("1985-04-23") as a person reads it, or None."""
+    if len(value) != 10 or not ISO_DAY.match(value):
+        return None
+    try:
+        return date_format(date.fromisoformat(value), "DATE_FORMAT")
+    except ValueError:
+        return None
 
 
 def _text(key: str, value, labels: _Labels) -> str:
@@ -97,10 +114,15 @@ def _text(key: str, value, labels: _Labels) -> str:
     return str(value)
 
 
-def _entries(key: str, value, labels: _Labels) -> Entry:
+def _entries(key: str, value, labels: _Labels, record: dict | None = None) -> Entry:
     label = str(labels.fields.get(key, key))
+    reader = labels.readers.get(key)
+    if reader is not None and record is not None:
+        children = reader(value, record)
+        if children is not None:
+            return Entry(label, children=children)
     if isinstance(value, dict):
-        return Entry(label, children=[_entries(k, v, labels) for k, v in value.items()])
+        return Entry(label, children=[_entries(k, v, labels, value) for k, v in value.items()])
     if isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
         return Entry(label, children=[_entries("", item, labels) for item in value])
     if isinstance(value, list):
@@ -113,8 +135,8 @@ def readable(data: dict, *, zone) -> list[Entry]:
     language, codes spelled out, moments in the clinic's time."""
     sections = []
     for name, value in data.items():
-        fields, values = _section_labels.get(name, ({}, {}))
-        labels = _Labels({**FIELD_LABELS, **fields}, {**VALUE_LABELS, **values}, zone)
+        fields, values, readers = _section_labels.get(name, ({}, {}, {}))
+        labels = _Labels({**FIELD_LABELS, **fields}, {**VALUE_LABELS, **values}, zone, readers)
         entry = _entries(name, value, labels)
         entry.label = str(LABELS.get(name, name))
         sections.append(entry)

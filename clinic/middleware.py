@@ -2,6 +2,7 @@ import time
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -115,17 +116,43 @@ class StaffMFAMiddleware:
 
 
 class UserLanguageMiddleware:
-    """A signed-in person sees the site in the language they chose last."""
+    """A signed-in person sees the site in the language they chose last.
+
+    The language cookie follows it, so the page after signing out is in the
+    same language as the message that says so ("You have signed out"), written
+    while the person was still signed in."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.preferred_language:
-            translation.activate(user.preferred_language)
-            request.LANGUAGE_CODE = user.preferred_language
-        return self.get_response(request)
+        language = self._language(getattr(request, "user", None))
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        # Signed in during this request: the new account's language.
+        language = self._language(getattr(request, "user", None)) or language
+        cookie = settings.LANGUAGE_COOKIE_NAME
+        # A response that sets the cookie itself (set_language) has the last word.
+        if language and request.COOKIES.get(cookie) != language and cookie not in response.cookies:
+            response.set_cookie(
+                cookie,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
+
+    @staticmethod
+    def _language(user) -> str:
+        if user is not None and user.is_authenticated:
+            return user.preferred_language or ""
+        return ""
 
 
 class PrivateCacheMiddleware:

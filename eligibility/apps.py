@@ -12,7 +12,7 @@ class EligibilityConfig(AppConfig):
         from clinic.navigation import register_staff_page
 
         from . import emails  # noqa: F401  (registers the outbox handlers)
-        from .selectors import client_export, connect_tasks
+        from .selectors import client_export, connect_tasks, readable_answers
         from .services import eligible_decision_guard
 
         register_staff_page("eligibility:staff_list", _("Screenings"), order=30)
@@ -39,10 +39,12 @@ class EligibilityConfig(AppConfig):
                 "decisions": _("Decisions"),
                 "decision": _("Decision"),
                 "note": _("Note"),
+                "screener_version": _("Version of the questions"),
             },
             values={
                 "status": dict(Screening.Status.choices),
                 "automatic_outcome": dict(Screening.Outcome.choices),
                 "decision": dict(Decision.Kind.choices),
             },
+            readers={"answers": readable_answers, "answers_in_progress": readable_answers},
         )

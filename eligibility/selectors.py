@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from clinic.exports import Entry, day_text
 from clinic.journey import NextStep, StageTask, TaskState
 from clinic.selectors import staff_clinic_ids
 
@@ -310,6 +311,23 @@ def answer_sections(
     return sections
 
 
+def readable_answers(answers, record: dict):
+    """A screening's answers in its client's data export, as the client read
+    them: each step's title, then each question with the answer's label
+    (never a field name or a code). None for what is not a set of answers
+    (a note that they were not kept)."""
+    version = record.get("screener_version", screener.CURRENT)
+    if not isinstance(answers, dict) or version not in screener.SCREENERS:
+        return None
+    return [
+        Entry(
+            str(step.title),
+            children=[Entry(str(row.label), day_text(row.shown) or row.shown) for row in rows],
+        )
+        for step, rows in answer_sections(version, answers)
+    ]
+
+
 def staff_screening_page(*, user, page):
     """Screenings of the staff member's clinics, newest first: whether one
     exists, when it was sent and whether it is decided; never the answers."""
@@ -359,12 +377,17 @@ def client_export(client) -> list[dict]:
     )
     data = []
     for s in screenings:
-        entry = {"started_at": s.started_at.isoformat(), "status": s.status}
+        entry = {
+            "started_at": s.started_at.isoformat(),
+            "status": s.status,
+            "screener_version": s.screener_version,
+        }
         if s.status == Screening.Status.DRAFT:
             entry["answers_in_progress"] = s.answers
         entry["submissions"] = [
             {
                 "number": sent.number,
+                "screener_version": s.screener_version,
                 "submitted_at": sent.submitted_at.isoformat() if sent.submitted_at else None,
                 "answers": sent.answers if sent.answers_kept else _(ANSWERS_NOT_KEPT),
                 "automatic_outcome": sent.outcome,

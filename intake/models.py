@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clinic.models import Appointment, Clinic, Concern, Course, Language
 from clinic.records import MSG_APPEND_ONLY, AppendOnlyRecord
@@ -53,13 +54,15 @@ class AvailabilityWindow(models.Model):
     """A weekly window, in the clinic's local time, when a staff member takes intake calls."""
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, _("Monday")
-        TUESDAY = 1, _("Tuesday")
-        WEDNESDAY = 2, _("Wednesday")
-        THURSDAY = 3, _("Thursday")
-        FRIDAY = 4, _("Friday")
-        SATURDAY = 5, _("Saturday")
-        SUNDAY = 6, _("Sunday")
+        # With a context: capitalised labels in a list must not replace Django's
+        # own weekday names, which dates use mid-sentence ("le jeudi 4 juin").
+        MONDAY = 0, pgettext_lazy("weekday in a list", "Monday")
+        TUESDAY = 1, pgettext_lazy("weekday in a list", "Tuesday")
+        WEDNESDAY = 2, pgettext_lazy("weekday in a list", "Wednesday")
+        THURSDAY = 3, pgettext_lazy("weekday in a list", "Thursday")
+        FRIDAY = 4, pgettext_lazy("weekday in a list", "Friday")
+        SATURDAY = 5, pgettext_lazy("weekday in a list", "Saturday")
+        SUNDAY = 6, pgettext_lazy("weekday in a list", "Sunday")
 
     clinic = models.ForeignKey(
         Clinic, on_delete=models.CASCADE, related_name="availability", verbose_name=_("clinic")

@@ -35,6 +35,8 @@ class Slot:
     start: datetime  # UTC
     end: datetime  # UTC
     staff_ids: tuple[int, ...]  # who is free to take it, in order of preference
+    # The time the person already holds, shown in the grid on the manage page (not free).
+    is_current: bool = False
 
     @property
     def key(self) -> str:
@@ -211,16 +213,28 @@ def intake_slots(
     return result
 
 
-def slot_week(*, clinic: Clinic, asked: date | None, now: datetime | None = None) -> dict:
+def slot_week(
+    *,
+    clinic: Clinic,
+    asked: date | None,
+    now: datetime | None = None,
+    current: Appointment | None = None,
+) -> dict:
     """A week of free slots for the booking page: the week asked for, kept
     between today and the booking horizon, with the weeks either side when
-    they hold bookable days."""
+    they hold bookable days. With `current` (the manage page), the time that
+    appointment holds is placed among the free ones, marked as the current one."""
     now = now or timezone.now()
     rules = booking_rules(clinic)
     today = now.astimezone(clinic.zone).date()
     last_day = (now + timedelta(days=rules.horizon_days)).astimezone(clinic.zone).date()
     start = min(max(asked or today, today), last_day)
     slots = intake_slots(clinic=clinic, now=now, first_day=start, days=7, rules=rules)
+    if current is not None:
+        held = Slot(current.start, current.end, (), is_current=True)
+        held_day = current.start.astimezone(clinic.zone).date()
+        if start <= held_day < start + timedelta(days=7):
+            slots[held_day] = sorted([*slots.get(held_day, []), held], key=lambda s: s.start)
     days = [(start + timedelta(days=i), slots.get(start + timedelta(days=i), [])) for i in range(7)]
     week = timedelta(days=7)
     return {
@@ -228,7 +242,7 @@ def slot_week(*, clinic: Clinic, asked: date | None, now: datetime | None = None
         "week_start": start,
         "previous_week": start - week if start > today else None,
         "next_week": start + week if start + week <= last_day else None,
-        "has_slots": any(day_slots for _day, day_slots in days),
+        "has_slots": any(not s.is_current for _day, day_slots in days for s in day_slots),
         "rules": rules,
     }
 

@@ -90,6 +90,10 @@ class BookingError(Exception):
         self.intake_call = intake_call
 
 
+class SlotTaken(BookingError):
+    """The time asked for is not free (taken, or never a slot): the call is unchanged."""
+
+
 @dataclass(frozen=True)
 class Visitor:
     first_name: str
@@ -477,6 +481,26 @@ def intake_call_book(
     return call
 
 
+MSG_ALREADY_CANCELLED = gettext_noop("This call is already cancelled.")
+MSG_ALREADY_MOVED = gettext_noop("Your intake call is already moved to this time.")
+MSG_TAKEN_MEANWHILE = gettext_noop(
+    "The time you chose was taken while you were confirming. Nothing has changed: "
+    "your call is still on %(when)s. Please choose another time."
+)
+
+
+def intake_call_change_check(
+    *, intake_call: IntakeCall, now: datetime | None = None
+) -> BookingRules:
+    """Raise BookingError if the client may not change the call by the link
+    now: asked before a confirmation is shown, so nobody confirms a change
+    that would then be refused. Returns the clinic's rules it read."""
+    now = now or timezone.now()
+    rules = selectors.booking_rules(intake_call.appointment.clinic)
+    _check_change_allowed(intake_call, now, rules=rules)
+    return rules
+
+
 def _check_change_allowed(call: IntakeCall, now: datetime, *, rules: BookingRules) -> None:
     if call.appointment.status != Appointment.Status.BOOKED:
         raise BookingError(_(MSG_LINK_STALE))
@@ -521,7 +545,7 @@ def intake_call_reschedule(
         with transaction.atomic():
             slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
             if slot is None:
-                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+                raise SlotTaken(_(MSG_SLOT_UNAVAILABLE))
             clinician = User.objects.get(pk=slot.staff_ids[0])
             calendar.appointment_reschedule(
                 appointment=appointment,
@@ -533,7 +557,7 @@ def intake_call_reschedule(
             intake_call.appointment = appointment
             _queue_messages(intake_call, first=False)
     except calendar.CalendarConflict as exc:
-        raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
+        raise SlotTaken(_(MSG_SLOT_UNAVAILABLE)) from exc
     return intake_call
 
 

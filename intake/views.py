@@ -15,6 +15,7 @@ from django_ratelimit.decorators import ratelimit
 from clinic import calendar
 from clinic import selectors as core_selectors
 from clinic.access_log import access_log_record, access_log_record_many
+from clinic.formatting import local_when
 from clinic.models import Clinic
 from clinic.permissions import is_clinician, staff_required
 
@@ -29,8 +30,9 @@ def _asked_week(request) -> date | None:
         return None
 
 
-def _week_context(request, clinic: Clinic) -> dict:
-    return {"clinic": clinic, **selectors.slot_week(clinic=clinic, asked=_asked_week(request))}
+def _week_context(request, clinic: Clinic, current=None) -> dict:
+    week = selectors.slot_week(clinic=clinic, asked=_asked_week(request), current=current)
+    return {"clinic": clinic, **week}
 
 
 @login_not_required
@@ -194,36 +196,91 @@ def booked(request, token):
     return render(request, "intake/booked.html", {"call": call, "token": token})
 
 
+# Links this browser has moved a call away from, with where the call went:
+# the same confirmed move sent twice (a double click) finds its way.
+MOVED_LINKS = "intake_moved_links"
+
+
+def _already_moved(request, token: str) -> str | None:
+    moved = request.session.get(MOVED_LINKS, {}).get(token)
+    if moved and moved["slot"] == request.POST.get("slot"):
+        return moved["token"]
+    return None
+
+
+def _remember_move(request, *, old_token: str, new_token: str, slot: str) -> None:
+    moved = request.session.get(MOVED_LINKS, {})
+    moved[old_token] = {"token": new_token, "slot": slot}
+    request.session[MOVED_LINKS] = dict(list(moved.items())[-5:])
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def manage(request, token):
+    """The e-mailed manage link. Cancelling or moving takes two steps: the
+    first POST shows what would happen (the call's time, or its old and new
+    times), and only the confirmed one changes the call."""
     call, error = _call_from_token(request, token)
     if call is None:
+        moved_to = _already_moved(request, token) if request.method == "POST" else None
+        if moved_to is not None:
+            messages.info(request, _(services.MSG_ALREADY_MOVED))
+            return redirect("intake:manage", token=moved_to)
         return render(request, "intake/link_problem.html", {"error": error}, status=400)
-    clinic = call.appointment.clinic
+    appointment = call.appointment
+    clinic = appointment.clinic
     if request.method == "POST":
+        action = request.POST.get("action")
+        confirmed = request.POST.get("confirmed") == "yes"
+        if action == "cancel" and not appointment.is_live:
+            messages.info(request, _(services.MSG_ALREADY_CANCELLED))
+            return redirect("intake:manage", token=token)
+        confirm = {"call": call, "token": token, "action": action}
+        slot_key = request.POST.get("slot", "")
         try:
-            if request.POST.get("action") == "cancel":
+            if action == "cancel":
+                if not confirmed:
+                    services.intake_call_change_check(intake_call=call)
+                    return render(request, "intake/manage_confirm.html", confirm)
                 services.intake_call_cancel(intake_call=call)
                 messages.success(
                     request, _("Your intake call is cancelled. We have sent you a confirmation.")
                 )
                 return redirect("intake:manage", token=token)
-            new_start = selectors.parse_slot_key(request.POST.get("slot", ""))
+            new_start = selectors.parse_slot_key(slot_key)
             if new_start is None:
                 raise services.BookingError(_(services.MSG_SLOT_UNAVAILABLE))
-            services.intake_call_reschedule(intake_call=call, start=new_start)
+            if not confirmed:
+                rules = services.intake_call_change_check(intake_call=call)
+                if selectors.intake_slot_at(clinic=clinic, start=new_start, rules=rules) is None:
+                    raise services.BookingError(_(services.MSG_SLOT_UNAVAILABLE))
+                confirm.update(new_start=new_start, slot=slot_key)
+                return render(request, "intake/manage_confirm.html", confirm)
+            old_start = appointment.start
+            try:
+                services.intake_call_reschedule(intake_call=call, start=new_start)
+            except services.SlotTaken as exc:
+                # Taken between the confirmation page and its button: say so, and
+                # that the call still stands where it was.
+                appointment.refresh_from_db()
+                if not appointment.is_live or appointment.start != old_start:
+                    raise
+                raise services.BookingError(
+                    _(services.MSG_TAKEN_MEANWHILE) % {"when": local_when(old_start, clinic)}
+                ) from exc
         except services.BookingError as exc:
             error = str(exc)
         else:
+            new_token = services.manage_token(call)
+            _remember_move(request, old_token=token, new_token=new_token, slot=slot_key)
             messages.success(
                 request, _("Your intake call is moved. We have sent you a new confirmation.")
             )
-            return redirect("intake:manage", token=services.manage_token(call))
+            return redirect("intake:manage", token=new_token)
     context = {"call": call, "token": token, "error": error}
-    if call.appointment.is_live:
-        context.update(_week_context(request, clinic))
+    if appointment.is_live:
+        context.update(_week_context(request, clinic, current=appointment))
     return render(request, "intake/manage.html", context)
 
 

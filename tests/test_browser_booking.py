@@ -75,7 +75,9 @@ def test_a_visitor_books_reschedules_by_link_and_gets_one_reminder_of_each_kind(
 
         page.goto(live_server.url + manage_path)
         expect(page.get_by_test_id("manage-when")).to_contain_text("Tuesday")
+        expect(page.get_by_test_id("current-slot")).to_be_visible()
         page.locator("button.slot").nth(3).click()
+        page.get_by_test_id("confirm-yes").click()
         expect(page.get_by_text("Your intake call is moved")).to_be_visible()
         call.appointment.refresh_from_db()
         new_start = call.appointment.start

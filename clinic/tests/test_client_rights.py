@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -36,7 +37,7 @@ def test_a_client_downloads_all_their_data_after_confirming_their_password(
     assert "intake_calls" in data
     assert "anxiety" not in response.content.decode()  # client B's answers are not in A's copy
     summary = client.get(reverse("portal:my_data_summary")).content.decode()
-    assert "ptsd" in summary
+    assert "Post-traumatic stress disorder (PTSD)" in summary and "ptsd" not in summary
 
 
 def test_sharing_is_off_until_the_client_turns_it_on(client, client_a):
@@ -154,3 +155,30 @@ def test_a_refused_activation_password_changes_nothing(client, client_a, first, 
     user.refresh_from_db()
     assert not user.has_usable_password()
     assert not EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+RAW_KEY = re.compile(r"<d[td][^>]*>[^<]*\b([a-z0-9]+_[a-z0-9_]+|gad7|phq9)\b[^<]*</d[td]>")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_readable_copy_shows_each_answer_with_its_question_and_label(
+    client, client_a, therapist, language
+):
+    from clinic.models import User
+    from eligibility.tests.factories import resent_after_more_information, sent_screening
+
+    User.objects.filter(pk=client_a.user.pk).update(preferred_language=language)
+    screening = sent_screening(client_a, pregnant="not_applicable", safety_now="no")
+    resent_after_more_information(screening, therapist, alcohol="weekly")
+    client.force_login(client_a.user)
+    reauthenticated(client)
+    page = client.get(reverse("portal:my_data_summary")).content.decode()
+    assert not RAW_KEY.findall(page), RAW_KEY.findall(page)
+    if language == "en":
+        assert ">Anxiety (GAD-7)</dt>" in page
+        assert "<dt>Are you pregnant, or could you be?</dt><dd>Does not apply to me</dd>" in page
+        assert "<dd>April 23, 1985</dd>" in page
+    else:
+        assert ">Anxiété (GAD-7)</dt>" in page
+        assert "<dd>Ne me concerne pas</dd>" in page
+        assert "<dd>23 avril 1985</dd>" in page

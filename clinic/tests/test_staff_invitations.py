@@ -117,7 +117,7 @@ def test_the_person_is_told_to_ask_the_privacy_officer(client, therapist):
     assert page.status_code == 200
     text = page.content.decode()
     assert "Your account needs an invitation" in text
-    assert "Ask the privacy officer" in text
+    assert "ask the privacy officer" in text and "Open its link in this browser" in text
     assert reverse("mfa_activate_totp") not in text
 
 

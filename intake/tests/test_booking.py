@@ -216,7 +216,7 @@ def test_a_visitor_confirms_by_email_and_lands_on_the_booking(client, intake_cli
 
 def cancel_by_link(client, call):
     manage = reverse("intake:manage", args=[services.manage_token(call)])
-    assert client.post(manage, {"action": "cancel"}).status_code == 302
+    assert client.post(manage, {"action": "cancel", "confirmed": "yes"}).status_code == 302
 
 
 def test_the_confirmation_link_is_spent_once_used_even_after_a_cancel(client, intake_clinic):

@@ -25,12 +25,26 @@ def manage_url(call):
     return reverse("intake:manage", args=[services.manage_token(call)])
 
 
-def test_the_link_shows_the_call_and_reschedules_it(client, call):
+def slot_key(start):
+    return Slot(start, start, ()).key
+
+
+def test_the_link_shows_the_call_and_reschedules_it_once_confirmed(client, call):
     page = client.get(manage_url(call)).content.decode()
     assert "Thursday June 4, 2026, 10:00 a.m." in page
     new_start = THURSDAY_10 + timedelta(days=1)
+    asked = client.post(manage_url(call), {"action": "reschedule", "slot": slot_key(new_start)})
+    # The first click only asks: the old and the new time, nothing changed yet.
+    assert asked.status_code == 200
+    question = asked.content.decode()
+    assert "Move your intake call?" in question
+    assert "Thursday June 4, 2026, 10:00 a.m." in question
+    assert "Friday June 5, 2026, 10:00 a.m." in question
+    call.appointment.refresh_from_db()
+    assert call.appointment.start == THURSDAY_10 and call.appointment.version == 1
     response = client.post(
-        manage_url(call), {"action": "reschedule", "slot": Slot(new_start, new_start, ()).key}
+        manage_url(call),
+        {"action": "reschedule", "slot": slot_key(new_start), "confirmed": "yes"},
     )
     assert response.status_code == 302
     call.appointment.refresh_from_db()
@@ -38,8 +52,14 @@ def test_the_link_shows_the_call_and_reschedules_it(client, call):
     assert "Your intake call is moved" in client.get(response["Location"]).content.decode()
 
 
-def test_the_link_cancels_the_call_and_frees_the_slot(client, call):
-    response = client.post(manage_url(call), {"action": "cancel"})
+def test_the_link_cancels_the_call_and_frees_the_slot_once_confirmed(client, call):
+    asked = client.post(manage_url(call), {"action": "cancel"})
+    assert asked.status_code == 200
+    assert "Cancel your intake call?" in asked.content.decode()
+    assert "Thursday June 4, 2026, 10:00 a.m." in asked.content.decode()
+    call.appointment.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.BOOKED
+    response = client.post(manage_url(call), {"action": "cancel", "confirmed": "yes"})
     assert response.status_code == 302
     call.appointment.refresh_from_db()
     assert call.appointment.status == Appointment.Status.CANCELLED
@@ -47,8 +67,54 @@ def test_the_link_cancels_the_call_and_frees_the_slot(client, call):
     page = client.get(response["Location"]).content.decode()
     assert "Status of this call: cancelled" in page
     # A second cancel (double click) changes nothing and says why.
-    again = client.post(manage_url(call), {"action": "cancel"})
-    assert again.status_code == 200
+    again = client.post(manage_url(call), {"action": "cancel", "confirmed": "yes"}, follow=True)
+    assert "This call is already cancelled." in again.content.decode()
+    call.appointment.refresh_from_db()
+    assert call.appointment.status == Appointment.Status.CANCELLED
+
+
+def test_a_confirmed_move_sent_twice_moves_the_call_once(client, call):
+    old = manage_url(call)
+    form = {"action": "reschedule", "slot": slot_key(THURSDAY_10 + timedelta(days=1))}
+    first = client.post(old, {**form, "confirmed": "yes"})
+    second = client.post(old, {**form, "confirmed": "yes"})
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    assert "already moved to this time" in client.get(second["Location"]).content.decode()
+    call.appointment.refresh_from_db()
+    assert call.appointment.version == 2
+    # Another browser holding the old link learns nothing from it.
+    from django.test import Client
+
+    stranger = Client().post(old, {**form, "confirmed": "yes"})
+    assert stranger.status_code == 400
+
+
+def test_a_time_taken_while_confirming_changes_nothing_and_says_so(client, call):
+    new_start = THURSDAY_10 + timedelta(days=1)
+    form = {"action": "reschedule", "slot": slot_key(new_start)}
+    assert client.post(manage_url(call), form).status_code == 200
+    book_call(call.appointment.clinic, new_start, email="sam@example.com")
+    response = client.post(manage_url(call), {**form, "confirmed": "yes"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "was taken while you were confirming" in page
+    assert "still on Thursday June 4, 2026, 10:00 a.m." in page
+    call.appointment.refresh_from_db()
+    assert call.appointment.start == THURSDAY_10 and call.appointment.version == 1
+
+
+def test_the_grid_marks_the_current_time(client, call):
+    page = client.get(manage_url(call) + "?week=2026-06-02").content.decode()
+    assert page.count('data-testid="current-slot"') == 1
+    assert "Your current time" in page
+
+
+def test_the_manage_page_in_french_asks_in_french(client, call):
+    client.cookies["django_language"] = "fr"
+    asked = client.post(manage_url(call), {"action": "cancel"}, HTTP_ACCEPT_LANGUAGE="fr")
+    page = asked.content.decode()
+    assert "Annuler votre appel d’accueil" in page
+    assert "jeudi 4 juin 2026" in page
 
 
 @pytest.mark.parametrize("token", ["garbage", "eyJjIjoiMSJ9:forged:signature", "x" * 400])
@@ -61,7 +127,7 @@ def test_a_forged_link_gets_a_clear_page(client, call, token):
 def test_a_link_from_before_a_reschedule_no_longer_works(client, call):
     old = manage_url(call)
     services.intake_call_reschedule(intake_call=call, start=THURSDAY_10 + timedelta(days=1))
-    response = client.post(old, {"action": "cancel"})
+    response = client.post(old, {"action": "cancel", "confirmed": "yes"})
     assert response.status_code == 400
     assert "has changed since this link was sent" in response.content.decode()
     call.appointment.refresh_from_db()
@@ -70,8 +136,9 @@ def test_a_link_from_before_a_reschedule_no_longer_works(client, call):
 
 def test_no_change_by_link_within_the_clinics_cutoff(client, call, clock):
     clock.move_to(THURSDAY_10 - timedelta(hours=5))
-    response = client.post(manage_url(call), {"action": "cancel"})
-    assert "less than 24 hours away" in response.content.decode()
+    for confirmed in ("", "yes"):
+        response = client.post(manage_url(call), {"action": "cancel", "confirmed": confirmed})
+        assert "less than 24 hours away" in response.content.decode()
     call.appointment.refresh_from_db()
     assert call.appointment.status == Appointment.Status.BOOKED
 
@@ -88,8 +155,11 @@ def test_rescheduling_reads_the_clinics_booking_rules_once(call):
 
 def test_rescheduling_to_a_taken_or_made_up_slot_changes_nothing(client, call):
     for slot in ["junk", Slot(NOW + timedelta(hours=1), NOW, ()).key]:
-        response = client.post(manage_url(call), {"action": "reschedule", "slot": slot})
-        assert "not available any more" in response.content.decode()
+        for confirmed in ("", "yes"):
+            response = client.post(
+                manage_url(call), {"action": "reschedule", "slot": slot, "confirmed": confirmed}
+            )
+            assert "Please choose another time." in response.content.decode()
     call.appointment.refresh_from_db()
     assert call.appointment.start == THURSDAY_10
 
@@ -343,3 +413,26 @@ def test_each_call_the_day_view_shows_is_a_logged_read(staff_login, call, coordi
     web.get(reverse("intake:staff_day"), {"day": "2026-06-04"})
     entry = AccessLogEntry.objects.get(actor=coordinator)
     assert (entry.object_type, entry.object_id) == ("intake.intakecall", str(call.uuid))
+
+
+@pytest.mark.parametrize("others", [1, 10])
+def test_the_manage_pages_cost_the_same_queries_whatever_the_calendar_holds(
+    client, call, clinic_qc, others, django_assert_max_num_queries
+):
+    """The manage page, and each question before a change, at one and at ten
+    other calls booked that week: the same budget."""
+    from clinic.tests.factories import staff_create
+    from intake.tests.factories import weekly_availability
+
+    for n in range(others):
+        person = staff_create(clinics=[clinic_qc])
+        weekly_availability(clinic_qc, person, days=range(5))
+        book_call(clinic_qc, THURSDAY_10 + timedelta(days=1), email=f"other{n}@example.com")
+    url = manage_url(call)
+    move = {"action": "reschedule", "slot": slot_key(THURSDAY_10 + timedelta(hours=2))}
+    with django_assert_max_num_queries(5):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert "Move your intake call?" in client.post(url, move).content.decode()
+    with django_assert_max_num_queries(2):
+        assert "Cancel your intake call?" in client.post(url, {"action": "cancel"}).content.decode()
