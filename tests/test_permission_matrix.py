@@ -70,6 +70,18 @@ STAFF_OBJECT_OF_A = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, MISSING)
 ADMIN = rule({LOGIN, AWAY}, {AWAY, FORBIDDEN}, ANY, ANY, ANY)
 # Clinical records: the clinic's therapists and medical practitioners only.
 CLINICAL_OBJECT_OF_A = {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN}
+# Billing: the permission, not the role (coordinators hold it through their group).
+BILLING_PAGE = {
+    **STAFF_PAGE,
+    "therapist": FORBIDDEN,
+    "medical_practitioner": FORBIDDEN,
+    "other_clinic_therapist": FORBIDDEN,
+}
+BILLING_OBJECT_OF_A = {
+    **STAFF_OBJECT_OF_A,
+    "therapist": FORBIDDEN,
+    "medical_practitioner": FORBIDDEN,
+}
 
 POLICY = {
     # Public site and booking: open to all.
@@ -156,6 +168,19 @@ POLICY = {
         "coordinator": FORBIDDEN,
         "medical_practitioner": AWAY,
     },
+    # Billing: the client's own documents in the portal (client B: 404).
+    "billing:portal": PORTAL,
+    "billing:estimate": PORTAL,
+    "billing:estimate_pdf": PORTAL,
+    "billing:portal_invoice": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "billing:portal_breakdown": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    # Billing staff: billing's permissions, which the coordinators' group holds,
+    # at their own clinics; clinicians and the privacy officer have none.
+    "billing:staff_invoices": BILLING_PAGE,
+    "billing:staff_billable": BILLING_PAGE,
+    "billing:staff_draft": rule(LOGIN, FORBIDDEN, NOT_ALLOWED, FORBIDDEN, NOT_ALLOWED),  # POST only
+    "billing:staff_invoice": BILLING_OBJECT_OF_A,
+    "billing:staff_breakdown": BILLING_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -326,7 +351,22 @@ def world(
         course=client_a.courses.get(),
         booked_by=coordinator,
     )
+    # Client A's issued invoice for a preparatory session held a month ago;
+    # the coordinator does the clinic's billing (the coordinators' group).
+    from billing import services as billing_services
+    from billing.tests.factories import billing_ready, billing_staff, held
+
+    billing_ready(clinic_qc)
+    people["coordinator"] = billing_staff(coordinator)
+    month_ago = timezone.now().replace(microsecond=0) - timedelta(days=30)
+    invoice = billing_services.invoice_draft(
+        client=client_a,
+        appointments=[held(client=client_a, start=month_ago, staff=[therapist])],
+        actor=coordinator,
+    )
+    billing_services.invoice_issue(invoice=invoice, actor=coordinator)
     return {
+        "invoice": invoice,
         "people": people,
         "course": client_a.courses.get(),
         "call": call,
@@ -353,6 +393,8 @@ def concrete(pattern: str, world) -> str:
         "<uuid:session_uuid>": str(world["dosing_session"].uuid),
         "<uuid:appointment_uuid>": str(world["appointment"].uuid),
         "<uuid:recording_uuid>": str(world["recording"].uuid),
+        "<uuid:invoice_uuid>": str(world["invoice"].uuid),
+        "<uuid:client_uuid>": str(world["people"]["client_a"].client_profile.uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

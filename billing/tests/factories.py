@@ -58,10 +58,19 @@ def held(
 def team(clinic):
     """A therapist with a psychotherapist's permit and a physician, registered."""
     therapist = registered(
-        staff_create(role=StaffRole.THERAPIST, clinics=[clinic]), "OPQ-PSY-4521", "Psychotherapist"
+        staff_create(
+            role=StaffRole.THERAPIST, clinics=[clinic], first_name="Claire", last_name="Dubé"
+        ),
+        "OPQ-PSY-4521",
+        "Psychotherapist",
     )
     physician = registered(
-        staff_create(role=StaffRole.MEDICAL_PRACTITIONER, clinics=[clinic]),
+        staff_create(
+            role=StaffRole.MEDICAL_PRACTITIONER,
+            clinics=[clinic],
+            first_name="Marc",
+            last_name="Roy",
+        ),
         "CMQ-88123",
         "Physician",
     )
