@@ -147,3 +147,50 @@ def catalogue_install(*, clinic: Clinic, since: date, prefix: str | None = None)
                 "estimate_order": order,
             },
         )
+
+
+# The provinces' rates as published (the first migration installs the same).
+STANDARD_RATES = [
+    ("QC", "GST", "5.000", date(2008, 1, 1)),
+    ("QC", "QST", "9.975", date(2013, 1, 1)),
+    ("BC", "GST", "5.000", date(2008, 1, 1)),
+    ("BC", "PST", "7.000", date(2013, 4, 1)),
+]
+
+COORDINATORS = "coordinator"
+BILLING_STAFF_PERMISSIONS = [
+    "issue_invoice",
+    "record_payment",
+    "download_breakdown",
+    *(
+        f"{action}_{model}"
+        for action in ("add", "change", "view")
+        for model in ("catalogueitem", "invoice", "payment", "clinicbilling")
+    ),
+    "view_taxrate",
+    "view_invoiceline",
+    "delete_catalogueitem",
+]
+
+
+def tax_rates_install() -> None:
+    """Idempotent (a database emptied by a test or a restore gets them back)."""
+    from .models import TaxRate
+
+    for province, tax, rate, start in STANDARD_RATES:
+        TaxRate.objects.get_or_create(
+            province=province, tax=tax, effective_from=start, defaults={"rate": Decimal(rate)}
+        )
+
+
+def coordinators_may_bill():
+    """The coordinators' group with billing's permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    group, _ = Group.objects.get_or_create(name=COORDINATORS)
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="billing", codename__in=BILLING_STAFF_PERMISSIONS
+        )
+    )
+    return group

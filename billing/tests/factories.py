@@ -2,9 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.models import Group
-
-from billing.catalogue import catalogue_install
+from billing.catalogue import catalogue_install, coordinators_may_bill, tax_rates_install
 from clinic import calendar
 from clinic.models import Appointment, AppointmentKind, StaffRole
 from clinic.tests.factories import staff_create
@@ -13,12 +11,13 @@ SINCE = date(2024, 1, 1)
 
 
 def billing_ready(clinic, since: date = SINCE) -> None:
+    tax_rates_install()  # a transactional test's flush removed the migration's rows
     catalogue_install(clinic=clinic, since=since)
 
 
 def billing_staff(user):
     """A coordinator in the coordinators' group, which holds billing's permissions."""
-    user.groups.add(Group.objects.get(name="coordinator"))
+    user.groups.add(coordinators_may_bill())
     # Permissions are cached on the user object: a fresh one reads the group.
     return type(user).objects.get(pk=user.pk)
 
