@@ -258,7 +258,7 @@ def invoice_issue(*, invoice: Invoice, actor: User, today: date | None = None) -
     today = today or timezone.localdate(timezone.now(), invoice.clinic.zone)
     if not invoice.lines.exists():
         raise BillingError(EMPTY())
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         number = _next_number(
             clinic=invoice.clinic,
             series=Counter.Series.INVOICE,
@@ -285,7 +285,7 @@ def invoice_void(*, invoice: Invoice, actor: User) -> Invoice:
     """A draft, or an issued invoice nobody paid and nothing credited: void.
     An issued one keeps its number (the series has no gaps); its
     appointments may be invoiced again."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.is_credit_note or locked.status not in (
             Invoice.Status.DRAFT,
@@ -340,7 +340,7 @@ def credit_note_issue(
     re-taxing), numbered in the same series as the invoices."""
     billing = _billing_of(invoice.clinic)
     today = today or timezone.localdate(timezone.now(), invoice.clinic.zone)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if locked.is_credit_note or locked.status not in (
             Invoice.Status.ISSUED,
@@ -423,7 +423,7 @@ def payment_record(
         raise BillingError(BAD_AMOUNT()) from exc
     today = timezone.localdate(timezone.now(), invoice.clinic.zone)
     billing = _billing_of(invoice.clinic)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
         existing = Payment.objects.filter(submission=submission).first()
         if existing is not None:
