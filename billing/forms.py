@@ -15,10 +15,13 @@ class PaymentForm(forms.Form):
         max_value=MAX_AMOUNT,
         max_digits=9,
         decimal_places=2,
+        # "745,99" in French, "745.99" in English.
+        localize=True,
         error_messages={"max_decimal_places": _("Enter an amount with at most two decimals.")},
     )
     received_on = forms.DateField(
-        label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Received on"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     reference = forms.CharField(label=_("Reference"), max_length=80, required=False)
     # One key per form shown: the same key twice is the same payment.
