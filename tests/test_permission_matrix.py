@@ -494,6 +494,30 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
             {"version": 1, "date": "2030-01-01", "time": "09:00"},
         )
         assert response.status_code == 403
+    invoice = world["invoice"]
+    for payload in (
+        {
+            "action": "pay",
+            "pay-method": "cash",
+            "pay-amount": "1.00",
+            "pay-submission": uuid.uuid4(),
+        },
+        {"action": "void"},
+        {"action": "credit", "credit-reason": "x"},
+    ):
+        assert browser.post(f"/staff/billing/{invoice.uuid}/", payload).status_code == 403
+    assert (
+        browser.post(
+            f"/staff/billing/clients/{world['people']['client_a'].client_profile.uuid}/draft/"
+        ).status_code
+        == 403
+    )
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.payments.count(), invoice.credit_notes.count()) == (
+        "issued",
+        0,
+        0,
+    )
     appointment.refresh_from_db()
     assert (appointment.status, appointment.version) == ("booked", 1)
     assert Course.objects.get(pk=course.pk).stage == Stage.CONNECT

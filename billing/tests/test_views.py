@@ -260,3 +260,12 @@ def test_the_invoice_page_costs_the_same_queries_at_any_size(
     browser = staff_login(biller)
     with django_assert_max_num_queries(24):
         assert browser.get(f"/staff/billing/{invoice.uuid}/").status_code == 200
+
+
+def test_an_issued_invoice_cannot_be_edited_in_the_admin(staff_login, biller, issued):
+    browser = staff_login(biller)
+    url = f"/admin/billing/invoice/{issued.pk}/change/"
+    response = browser.post(url, {"reason": "changed", "total": "1.00"})
+    assert response.status_code in (302, 403) or b"readonly" in response.content
+    issued.refresh_from_db()
+    assert issued.total == Decimal("745.99") and issued.reason == ""
