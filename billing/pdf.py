@@ -14,11 +14,13 @@ from pathlib import Path
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-# WeasyPrint tells each step of each render at INFO: only its warnings are news.
+# WeasyPrint tells each step of each render at INFO, from its import on:
+# only its warnings are news.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 STATIC_ROOT = (Path(__file__).resolve().parent / "static" / "billing").resolve()
 BASE_URL = STATIC_ROOT.as_uri() + "/"
