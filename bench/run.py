@@ -203,8 +203,9 @@ PAGES = [
         lambda ids: f"/staff/measures/clients/{ids['chart_client']}/",
         "therapist",
     ),
+    ("staff invoice list, 25 a page", "/staff/billing/", "coordinator"),
 ]
-NOT_BUILT = ["invoice list", "PDF download"]
+NOT_BUILT: list[str] = []
 # The room board's day in the bench: a clinic's six rooms (four for dosing)
 # with thirty sessions, as seed_scale fills them (demo's fill_room_board).
 BOARD_ROOMS, BOARD_SESSIONS = 6, 30
@@ -259,6 +260,10 @@ def ensure_scale_data(clients: int) -> dict:
         .order_by("-appointment__start")
         .first()
     )
+    # Billing is the coordinators' work (billing's permissions, their group).
+    from billing.catalogue import coordinators_may_bill
+
+    coordinator.groups.add(coordinators_may_bill())
     return {
         "chart_client": chart_client,
         "manage_path": f"/book/manage/{manage_token(call)}/" if call else "/book/",
@@ -734,6 +739,116 @@ def ensure_groups(clinic, coordinator) -> None:
     )
 
 
+def bench_pdf(rounds: int = 5) -> dict:
+    """The insurer's breakdown: a first render (the cache empty: selector,
+    template, WeasyPrint with the static-only fetcher, PDF/UA tagging)
+    against WeasyPrint's bare render of the same HTML (default fetcher, no
+    variant), medians of `rounds`; and the queries of the first render for
+    an invoice of one appointment and one of ten (the same budget)."""
+    from datetime import timedelta
+
+    from django.core.cache import caches
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from weasyprint import HTML
+
+    from billing import pdf, services
+    from billing.catalogue import catalogue_install, tax_rates_install
+    from billing.selectors import _documents, breakdown, clinic_billing_settings
+    from billing.views import breakdown_pdf
+    from clinic import calendar
+    from clinic.accounts import client_register, staff_profile_create
+    from clinic.models import Appointment, Clinic, StaffRole, User
+
+    result: dict = {}
+    with transaction.atomic():
+        clinic = Clinic.objects.create(
+            slug="bench-pdf",
+            name="Bench PDF",
+            province="QC",
+            time_zone="America/Toronto",
+            street_address="1 rue Bench",
+            city="Montréal",
+            postal_code="H1H 1H1",
+            phone="+15145550100",
+            email="pdf@bench.example",
+            minimum_client_age=18,
+        )
+        tax_rates_install()
+        catalogue_install(
+            clinic=clinic, since=timezone.localdate() - timedelta(days=400), prefix="BPDF"
+        )
+        people = []
+        for role, number in (
+            (StaffRole.THERAPIST, "OPQ-1"),
+            (StaffRole.MEDICAL_PRACTITIONER, "CMQ-1"),
+        ):
+            user = User.objects.create_user(
+                f"{role}@bench-pdf.example", first_name="Bench", last_name=role
+            )
+            staff_profile_create(
+                user=user, role=role, clinics=[clinic], profession=role, registration_number=number
+            )
+            people.append(user)
+        invoices = {}
+        for size in (1, 10):
+            client = client_register(
+                user=User.objects.create_user(
+                    f"client{size}@bench-pdf.example", first_name="Client", last_name=str(size)
+                ),
+                clinic=clinic,
+            )
+            held = []
+            for i in range(size):
+                start = timezone.now().replace(microsecond=0) - timedelta(days=30 + i + size * 20)
+                appointment = calendar.appointment_book(
+                    clinic=clinic,
+                    kind="dosing_session",
+                    start=start,
+                    end=start + timedelta(hours=3),
+                    staff=people,
+                    client=client,
+                )
+                held.append(
+                    calendar.appointment_mark(
+                        appointment=appointment,
+                        status=Appointment.Status.HELD,
+                        now=start + timedelta(hours=3),
+                    )
+                )
+            invoice = services.invoice_draft(client=client, appointments=held, actor=people[0])
+            invoices[size] = services.invoice_issue(invoice=invoice, actor=people[0])
+        first, bare = [], []
+        big = _documents().get(pk=invoices[10].pk)
+        for _ in range(rounds):
+            caches["default"].clear()
+            started = time.perf_counter()
+            breakdown_pdf(big, "fr")
+            first.append((time.perf_counter() - started) * 1000)
+            html, _pdf = pdf.render(
+                "billing/pdf/breakdown.html",
+                {
+                    "b": breakdown(invoice=big, language="fr"),
+                    "settings": clinic_billing_settings(clinic),
+                },
+                language="fr",
+            )
+            started = time.perf_counter()
+            HTML(string=html, base_url=pdf.BASE_URL).write_pdf()
+            bare.append((time.perf_counter() - started) * 1000)
+        for size, invoice in invoices.items():
+            caches["default"].clear()
+            with CaptureQueriesContext(connection) as queries:
+                breakdown_pdf(_documents().get(pk=invoice.pk), "fr")
+            result[f"queries_{size}"] = len(queries)
+        result["first_ms"] = statistics.median(first)
+        result["bare_ms"] = statistics.median(bare)
+        result["lines"] = big.lines.count()
+        transaction.set_rollback(True)
+    return result
+
+
 def bench_pages(ids: dict) -> list[tuple]:
     import subprocess  # nosec B404
     import tempfile
@@ -1064,6 +1179,14 @@ def main() -> int:
         )
     for label in NOT_BUILT:
         print(f"{label:34} {'not built yet':>8}")
+    breakdown = bench_pdf()
+    ratio = breakdown["first_ms"] / breakdown["bare_ms"]
+    print(
+        f"insurer's breakdown PDF, {breakdown['lines']} lines: first render {breakdown['first_ms']:.0f} ms, "
+        f"WeasyPrint's bare render of the same HTML {breakdown['bare_ms']:.0f} ms, ratio {ratio:.2f} "
+        f"(target <= 1.3: {verdict(ratio <= 1.3)}); queries {breakdown['queries_1']} for 1 appointment, "
+        f"{breakdown['queries_10']} for 10 (target the same: {verdict(breakdown['queries_1'] == breakdown['queries_10'])})"
+    )
     slot_page = slot_page_in_process(ids)
     print(
         f"(home and the slot listing are served from each process's cached copy; in this process "

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from clinic.navigation import register_portal_page, register_staff_page
+
+        register_staff_page("billing:staff_invoices", _("Invoices"), order=60)
+        register_portal_page("billing:portal", _("Invoices, payments and cost estimate"), order=10)

@@ -62,7 +62,7 @@ def test_a_client_answers_a_follow_up_and_sees_their_chart(
     context, page = client_window(browser, live_server, invitation.client.user, locale)
     try:
         page.goto(live_server.url + "/portal/")
-        page.get_by_test_id("portal-questionnaires").click()
+        page.get_by_test_id("measures:portal").click()
         expect(page).to_have_url(re.compile(r"/portal/questionnaires/$"))
         page.get_by_test_id("answer-link").click()
         # Leaving one question out is refused, the answers given are kept.

@@ -106,6 +106,22 @@ FORMS = {
         ["eye_shades", "sound", "escort_name", "escort_phone", "notes"],
         "preparing",
     ),
+    # Billing staff on an issued invoice: a payment, a credit note, the other actions.
+    "billing_payment": (
+        "invoice",
+        [
+            "action",
+            "pay-method",
+            "pay-amount",
+            "pay-received_on",
+            "pay-reference",
+            "pay-submission",
+        ],
+        "biller",
+    ),
+    "billing_credit": ("invoice", ["action", "credit-reason"], "biller"),
+    "billing_estimate": ("/portal/billing/estimate/", ["sessions"], "client"),
+    "billing_action": ("invoice", ["action"], "biller"),
 }
 
 
@@ -115,7 +131,7 @@ def row_counts():
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models()
-        if m._meta.app_label in {"clinic", "intake", "eligibility", "dosing"}
+        if m._meta.app_label in {"clinic", "intake", "eligibility", "dosing", "billing"}
         and m._meta.label != "clinic.AccessLogEntry"
     }
 
@@ -158,6 +174,8 @@ def no_rate_limits(settings):
 # form -> [examples that reached the form, examples sent, examples refused]; printed
 # at the end of the run (tests/conftest.py, pytest_terminal_summary).
 REACHED: dict[str, list[int]] = {}
+# Fields sent as they are, so the examples reach the form behind a button.
+FIXED = {"billing_payment": {"action": "pay"}, "billing_credit": {"action": "credit"}}
 
 
 @pytest.fixture
@@ -186,7 +204,38 @@ def places(clinic_qc, client_a, client_b, therapist, staff_login):
     later = next(
         s for day in intake_slots(clinic=clinic_qc).values() for s in day if s.start > slot.start
     )
+    # An issued invoice of client A's, and a coordinator who bills (their group).
+    from datetime import timedelta
+
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.utils import timezone
+
+    from billing import services as billing
+    from billing.tests.factories import billing_ready, billing_staff, held
+    from clinic.models import StaffRole
+    from clinic.signals import MFA_ACTIVATED_SESSION_KEY
+    from clinic.tests.factories import staff_create
+
+    billing_ready(clinic_qc)
+    coordinator = billing_staff(staff_create(role=StaffRole.COORDINATOR, clinics=[clinic_qc]))
+    invoice = billing.invoice_issue(
+        invoice=billing.invoice_draft(
+            client=client_a,
+            appointments=[
+                held(client=client_a, start=timezone.now() - timedelta(days=9), staff=[therapist])
+            ],
+            actor=coordinator,
+        ),
+        actor=coordinator,
+    )
+    TOTP.activate(coordinator, generate_totp_secret())
+    biller = Client(HTTP_ACCEPT_LANGUAGE="en")
+    biller.force_login(coordinator)
+    session = biller.session
+    session[MFA_ACTIVATED_SESSION_KEY] = True
+    session.save()
     urls = {
+        "invoice": f"/staff/billing/{invoice.uuid}/",
         "book": f"/book/{clinic_qc.slug}/{later.key}/",
         "course": f"/staff/courses/{client_a.courses.get().uuid}/",
         "call": f"/staff/intake/calls/{call.uuid}/",
@@ -200,6 +249,7 @@ def places(clinic_qc, client_a, client_b, therapist, staff_login):
         "client": signed_in,
         "therapist": staff,
         "preparing": preparing,
+        "biller": biller,
         "urls": urls,
     }
 
@@ -216,6 +266,7 @@ def test_no_form_answers_with_a_server_error(places, no_rate_limits, form, data)
     url, fields, who = FORMS[form]
     url = places["urls"].get(url, url)
     payload = data.draw(st.fixed_dictionaries({}, optional={name: junk for name in fields}))
+    payload.update(FIXED.get(form, {}))
     counts = REACHED.setdefault(form, [0, 0, 0])
     with transaction.atomic():
         before = row_counts()

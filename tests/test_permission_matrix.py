@@ -70,6 +70,18 @@ STAFF_OBJECT_OF_A = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, MISSING)
 ADMIN = rule({LOGIN, AWAY}, {AWAY, FORBIDDEN}, ANY, ANY, ANY)
 # Clinical records: the clinic's therapists and medical practitioners only.
 CLINICAL_OBJECT_OF_A = {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN}
+# Billing: the permission, not the role (coordinators hold it through their group).
+BILLING_PAGE = {
+    **STAFF_PAGE,
+    "therapist": FORBIDDEN,
+    "medical_practitioner": FORBIDDEN,
+    "other_clinic_therapist": FORBIDDEN,
+}
+BILLING_OBJECT_OF_A = {
+    **STAFF_OBJECT_OF_A,
+    "therapist": FORBIDDEN,
+    "medical_practitioner": FORBIDDEN,
+}
 
 POLICY = {
     # Public site and booking: open to all.
@@ -188,6 +200,19 @@ POLICY = {
     # its clinic's clinicians.
     "reconnect:portal": PORTAL,
     "reconnect:plan": CLINICAL_OBJECT_OF_A,
+    # Billing: the client's own documents in the portal (client B: 404).
+    "billing:portal": PORTAL,
+    "billing:estimate": PORTAL,
+    "billing:estimate_pdf": PORTAL,
+    "billing:portal_invoice": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "billing:portal_breakdown": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    # Billing staff: billing's permissions, which the coordinators' group holds,
+    # at their own clinics; clinicians and the privacy officer have none.
+    "billing:staff_invoices": BILLING_PAGE,
+    "billing:staff_billable": BILLING_PAGE,
+    "billing:staff_draft": rule(LOGIN, FORBIDDEN, NOT_ALLOWED, FORBIDDEN, NOT_ALLOWED),  # POST only
+    "billing:staff_invoice": BILLING_OBJECT_OF_A,
+    "billing:staff_breakdown": BILLING_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -376,8 +401,23 @@ def world(
     from integration.tests.measure_factories import follow_up
 
     invitation = follow_up(client_a.courses.get())
+    # Client A's issued invoice for a preparatory session held a month ago;
+    # the coordinator does the clinic's billing (the coordinators' group).
+    from billing import services as billing_services
+    from billing.tests.factories import billing_ready, billing_staff, held
+
+    billing_ready(clinic_qc)
+    people["coordinator"] = billing_staff(coordinator)
+    month_ago = timezone.now().replace(microsecond=0) - timedelta(days=30)
+    invoice = billing_services.invoice_draft(
+        client=client_a,
+        appointments=[held(client=client_a, start=month_ago, staff=[therapist])],
+        actor=coordinator,
+    )
+    billing_services.invoice_issue(invoice=invoice, actor=coordinator)
     return {
         "invitation": invitation,
+        "invoice": invoice,
         "people": people,
         "group": group,
         "meeting": group.meetings.first(),
@@ -411,7 +451,8 @@ def concrete(pattern: str, world) -> str:
         "<uuid:meeting_uuid>": str(world["meeting"].uuid),
         "<uuid:enrolment_uuid>": str(world["enrolment"].uuid),
         "<uuid:invitation_uuid>": str(world["invitation"].uuid),
-        "<uuid:client_uuid>": str(world["invitation"].client.uuid),
+        "<uuid:invoice_uuid>": str(world["invoice"].uuid),
+        "<uuid:client_uuid>": str(world["people"]["client_a"].client_profile.uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",
@@ -511,6 +552,30 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
             {"version": 1, "date": "2030-01-01", "time": "09:00"},
         )
         assert response.status_code == 403
+    invoice = world["invoice"]
+    for payload in (
+        {
+            "action": "pay",
+            "pay-method": "cash",
+            "pay-amount": "1.00",
+            "pay-submission": uuid.uuid4(),
+        },
+        {"action": "void"},
+        {"action": "credit", "credit-reason": "x"},
+    ):
+        assert browser.post(f"/staff/billing/{invoice.uuid}/", payload).status_code == 403
+    assert (
+        browser.post(
+            f"/staff/billing/clients/{world['people']['client_a'].client_profile.uuid}/draft/"
+        ).status_code
+        == 403
+    )
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.payments.count(), invoice.credit_notes.count()) == (
+        "issued",
+        0,
+        0,
+    )
     appointment.refresh_from_db()
     assert (appointment.status, appointment.version) == ("booked", 1)
     assert Course.objects.get(pk=course.pk).stage == Stage.CONNECT

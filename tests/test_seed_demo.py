@@ -1,5 +1,6 @@
 from django.core.management import call_command
 
+from billing.models import CatalogueItem, Invoice, Payment
 from clinic.models import (
     ClientProfile,
     Clinic,
@@ -25,6 +26,9 @@ MODELS = (
     IntakeCall,
     IntakeCallOutcome,
     AvailabilityWindow,
+    CatalogueItem,
+    Invoice,
+    Payment,
 )
 
 
@@ -57,6 +61,17 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
         StaffRole.MEDICAL_PRACTITIONER
     }
     assert watchers.count() == StaffProfile.objects.filter(role="medical_practitioner").count()
+    # Billing: each clinic has its catalogue, issued invoices, payments and a
+    # credit note; the coordinators may bill (their group), clinicians may not.
+    for clinic in Clinic.objects.all():
+        assert CatalogueItem.objects.filter(clinic=clinic).exists()
+        invoices = Invoice.objects.filter(clinic=clinic)
+        assert invoices.filter(kind="invoice").exclude(number="").exists()
+        assert Payment.objects.filter(invoice__clinic=clinic).exists()
+        assert invoices.filter(kind="credit_note").exists()
+    for profile in StaffProfile.objects.select_related("user"):
+        may = profile.user.has_perm("billing.issue_invoice")
+        assert may == (profile.role == StaffRole.COORDINATOR), profile
     before = counts()
     call_command("seed_demo", quiet=True)
     assert counts() == before

@@ -18,3 +18,11 @@ def staff_nav(context):
 
     match = getattr(context.get("request"), "resolver_match", None)
     return {"pages": staff_pages(), "current": match.view_name if match else ""}
+
+
+@register.inclusion_tag("portal/_links.html")
+def portal_links():
+    """The portal pages stage apps registered (clinic.navigation)."""
+    from clinic.navigation import portal_pages
+
+    return {"pages": portal_pages()}

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 def measures_ready() -> None:
     from clinic import journey
     from clinic.models import Stage
-    from clinic.navigation import register_staff_page
+    from clinic.navigation import register_portal_page, register_staff_page
     from sessions.services import scheduling
 
     from . import admin, emails  # noqa: F401  (the settings admin, the outbox handlers)
@@ -19,3 +19,4 @@ def measures_ready() -> None:
     for stage in (Stage.INTEGRATE, Stage.RECONNECT):
         journey.register_next_step(stage, questionnaire_next_step)
     register_staff_page("measures:staff_list", _("Follow-ups and scores"), order=50)
+    register_portal_page("measures:portal", _("My questionnaires and scores"), order=20)

@@ -335,6 +335,12 @@ class Command(BaseCommand):
                 elif stage == Stage.DOSING:
                     _series_planned(course, team)
 
+        # Billing: catalogues, the coordinators' permissions, invoices of the
+        # appointments held above, payments and a credit note (demo/billing.py).
+        from demo.billing import billing_seed
+
+        billing_seed(clinics=clinics, coordinators=coordinators)
+
         # Staff set up two-factor authentication only through an invitation
         # (clinic/invitations.py): each demo staff member without an
         # authenticator gets a fresh one at every run (the links cannot be

@@ -396,6 +396,8 @@ class Command(BaseCommand):
                 now=now,
                 batch=BATCH,
             )
+        # Billing: an issued invoice per client with held appointments.
+        invoices = seed_invoices(clinics=clinics, appointments=appointments, run=run, now=now)
         if connection.vendor == "postgresql":
             # Fresh statistics, as autovacuum would give a real database after
             # a while: without them the planner guesses a few rows per table
@@ -408,7 +410,7 @@ class Command(BaseCommand):
                 f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
                 f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings, "
                 f"{board_sessions} sessions on the room boards, {groups} integration groups, "
-                f"{answered} follow-ups answered."
+                f"{answered} follow-ups answered, {invoices} invoices."
             )
         )
 
@@ -541,3 +543,116 @@ def fill_room_board(
         batch_size=BATCH,
     )
     return len(appointments)
+
+
+def seed_invoices(*, clinics, appointments, run: str, now) -> int:
+    """One issued invoice per client for up to six of their held appointments
+    (every catalogue part of each, exempt or taxed as billing would), two in
+    three paid in full: for the staff invoice list's benchmark."""
+    from decimal import Decimal
+
+    from billing import taxes
+    from billing.catalogue import catalogue_install, tax_rates_install
+    from billing.models import (
+        BilledAppointment,
+        Counter,
+        Invoice,
+        InvoiceLine,
+        Payment,
+        TaxRate,
+    )
+    from billing.services import catalogue_in_force, items_for_kind
+
+    tax_rates_install()
+    rates = list(TaxRate.objects.all())
+    letters = "".join(chr(65 + int(c, 16)) for c in run[:4])
+    year = now.year
+    by_client: dict[int, list[Appointment]] = {}
+    for a in appointments:
+        if a.status == Appointment.Status.HELD and a.kind != AppointmentKind.INTAKE_CALL:
+            by_client.setdefault(a.client_id, []).append(a)
+    made = 0
+    for i, clinic in enumerate(clinics):
+        prefix = f"S{letters}{chr(65 + i)}"
+        catalogue_install(clinic=clinic, since=date(2024, 1, 1), prefix=prefix)
+        items = catalogue_in_force(clinic=clinic, on=now.date())
+        kinds = {kind: items_for_kind(items, kind) for kind in AppointmentKind.values}
+        clients = [c for c, appts in by_client.items() if appts[0].clinic_id == clinic.pk]
+        invoices = [
+            Invoice(
+                clinic=clinic,
+                client_id=client_id,
+                status=Invoice.Status.ISSUED,
+                number=f"{prefix}-{year}-{n:06d}",
+                issued_on=now.date(),
+                due_on=now.date() + timedelta(days=30),
+                issued_at=now,
+                created_at=now - timedelta(minutes=len(clients) - n),
+            )
+            for n, client_id in enumerate(clients, start=1)
+        ]
+        Invoice.objects.bulk_create(invoices, batch_size=BATCH)
+        Counter.objects.create(clinic=clinic, series="invoice", year=year, last=len(invoices))
+        lines, billed, payments = [], [], []
+        recorder = clinic.staff.values_list("user_id", flat=True).first()
+        for n, invoice in enumerate(invoices):
+            subtotal = tax_total = Decimal("0.00")
+            for a in by_client[invoice.client_id][:6]:
+                billed.append(BilledAppointment(appointment=a, invoice=invoice))
+                day = a.start.date()
+                for item in kinds[a.kind]:
+                    computed = taxes.line_taxes(
+                        amount=item.price,
+                        treatment=item.tax_treatment,
+                        province=clinic.province,
+                        service_date=day,
+                        provider_registration="OPQ-0000",
+                        rates=rates,
+                    )
+                    lines.append(
+                        InvoiceLine(
+                            invoice=invoice,
+                            position=len(lines),
+                            appointment=a,
+                            item=item,
+                            code=item.code,
+                            description_en=item.name_en,
+                            description_fr=item.name_fr,
+                            component=item.component,
+                            tax_treatment=item.tax_treatment,
+                            service_date=day,
+                            duration_minutes=50,
+                            unit_price=item.price,
+                            amount=item.price,
+                            taxes={k: str(v) for k, v in computed.taxes.items()},
+                            tax_amount=computed.total,
+                            exempt=computed.exempt,
+                        )
+                    )
+                    subtotal += item.price
+                    tax_total += computed.total
+            invoice.subtotal, invoice.tax_total = subtotal, tax_total
+            invoice.total = subtotal + tax_total
+            if n % 3 and invoice.total > 0 and recorder is not None:
+                invoice.status = Invoice.Status.PAID
+                payments.append(
+                    Payment(
+                        invoice=invoice,
+                        method="card",
+                        amount=invoice.total,
+                        received_on=now.date(),
+                        receipt_number=f"{prefix}-R-{year}-{len(payments) + 1:06d}",
+                        submission=uuid.uuid4(),
+                        recorded_by_id=recorder,
+                    )
+                )
+        Invoice.objects.bulk_update(
+            invoices, ["subtotal", "tax_total", "total", "status"], batch_size=BATCH
+        )
+        InvoiceLine.objects.bulk_create(lines, batch_size=BATCH)
+        BilledAppointment.objects.bulk_create(billed, batch_size=BATCH)
+        Payment.objects.bulk_create(payments, batch_size=BATCH)
+        if payments:
+            Counter.objects.create(clinic=clinic, series="receipt", year=year, last=len(payments))
+        made += len(invoices)
+    return made
