@@ -156,6 +156,11 @@ PAGES = [
         "coordinator",
     ),
     ("screening review list (admin)", "/admin/eligibility/screening/", "therapist"),
+    (
+        "screening review (admin)",
+        lambda ids: f"/admin/eligibility/screening/{ids['review_screening']}/change/",
+        "therapist",
+    ),
 ]
 NOT_BUILT = ["group list", "invoice list", "PDF download"]
 # The room board's day in the bench: a clinic's six rooms (four for dosing)
@@ -199,7 +204,17 @@ def ensure_scale_data(clients: int) -> dict:
         user = User.objects.create_user(f"bench-screener@{clinic.slug}.example")
         screening_client = client_register(user=user, clinic=clinic)
     coordinator, board_day = ensure_board_day(clinic)
+    from eligibility.models import Screening
+
+    # The screening a clinician opens first from the queue.
+    review_screening = (
+        Screening.objects.filter(clinic=clinic, status=Screening.Status.SUBMITTED)
+        .order_by("-crisis_flag", "submitted_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
     return {
+        "review_screening": review_screening,
         "clinic_slug": clinic.slug,
         "therapist": therapist.user,
         "client": client.user,

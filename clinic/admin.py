@@ -1,5 +1,4 @@
 from allauth.mfa.models import Authenticator
-from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Exists, OuterRef, Q
@@ -8,7 +7,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -31,6 +29,7 @@ from .models import (
     StaffInvitation,
     StaffProfile,
     User,
+    object_type_label,
 )
 from .permissions import is_clinician, is_privacy_officer
 from .views import admin_login
@@ -403,15 +402,6 @@ class JourneyEventAdmin(HealthDataAdminMixin, ReadOnlyAdmin):
         return obj.course.client
 
 
-def object_type_label(label: str) -> str:
-    """ "eligibility.screening" as a person says it: "Screening"."""
-    try:
-        model = apps.get_model(label)
-    except (LookupError, ValueError):
-        return label
-    return capfirst(model._meta.verbose_name)
-
-
 class ObjectTypeFilter(admin.SimpleListFilter):
     title = _("what was read")
     parameter_name = "object_type"
@@ -509,7 +499,7 @@ class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("what was read"), ordering="object_type")
     def what(self, obj):
-        return object_type_label(obj.object_type)
+        return obj.object_label
 
 
 @admin.register(OutboxMessage)

@@ -181,3 +181,22 @@ def test_the_queue_query_count_is_the_same_at_two_sizes(staff_login, clinic_qc, 
         return counts
 
     assert count_with(4) == count_with(40)
+
+
+def test_the_review_query_count_is_the_same_with_more_submissions_and_decisions(
+    staff_login, client_a, client_b, therapist
+):
+    one = sent_screening(client_a, safety_now="yes")
+    three = sent_screening(client_b, heart_disease="yes")
+    resent_after_more_information(three, therapist, heart_disease="no")
+    resent_after_more_information(three, therapist, stroke="yes")
+    decide(three, therapist, "eligible")
+    web = staff_login(therapist)
+    web.get(change_url(one))  # warm up the session
+
+    def count(screening):
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get(change_url(screening)).status_code == 200
+        return len(queries)
+
+    assert count(one) == count(three)
