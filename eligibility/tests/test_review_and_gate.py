@@ -654,8 +654,11 @@ def test_the_list_filters_by_outcome_and_by_waiting(staff_login, clinic_qc, ther
     def rows(query):
         return set(web.get(CHANGELIST + query).context["cl"].result_list)
 
-    # The queue opens on the screenings waiting for a decision.
+    # The queue opens on the screenings waiting for a decision, and says so.
     assert rows("") == rows("?waiting=undecided") == {likely, review, fresh}
+    assert re.search(
+        r'class="selected">\s*<a href="\?waiting=undecided"', web.get(CHANGELIST).content.decode()
+    )
     assert rows("?outcome__exact=needs_review") == {review}
     assert rows("?outcome__exact=likely_eligible") == {likely, fresh}
     assert rows("?waiting=all&outcome__exact=likely_eligible") == {likely, fresh, decided}
