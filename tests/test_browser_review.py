@@ -17,6 +17,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from clinic.tests.factories import client_create
+from eligibility import screener
 from eligibility.models import Decision, Screening
 from eligibility.tests.factories import decide, sent_screening
 from intake.tests.factories import held_intake_call
@@ -84,6 +85,7 @@ def test_a_clinician_decides_on_a_flagged_screening_from_the_queue_on_one_screen
     with translation.override(language):
         eligible = str(Decision.Kind.ELIGIBLE.label)
         not_eligible = str(Decision.Kind.NOT_ELIGIBLE.label)
+        last_section = str(screener.steps(1)[-1].title)
 
     context = staff_context(browser, live_server, therapist, locale=f"{language}-CA", viewport=WIDE)
     page = context.new_page()
@@ -118,6 +120,11 @@ def test_a_clinician_decides_on_a_flagged_screening_from_the_queue_on_one_screen
         expect(summary).not_to_contain_text("crisis")
         shot(page, f"review-1280-{language}")
         problems += serious_violations(page)
+        # Sticky: still in view while the clinician reads the answers below.
+        page.get_by_role("heading", name=last_section).scroll_into_view_if_needed()
+        assert page.evaluate("window.scrollY") > 0
+        box = form.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= WIDE["height"], box
 
         form.locator("input[name='kind'][value='eligible']").check()
         form.locator("textarea[name='note']").fill("Safety plan in place; seen by phone.")
