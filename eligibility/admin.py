@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
@@ -194,7 +193,7 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
             extra_context = {
                 **(extra_context or {}),
                 **selectors.screening_review(screening),
-                "decision_form": DecisionForm(),
+                "decision_form": (extra_context or {}).get("decision_form") or DecisionForm(),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -231,13 +230,8 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
                 return redirect(reverse("admin:eligibility_screening_changelist"))
         else:
             self.message_user(request, _("Choose a decision and write a note."), messages.ERROR)
-        return TemplateResponse(
-            request,
-            "admin/eligibility/screening/decide_error.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "original": screening,
-                "opts": self.model._meta,
-            },
-        )
+        # The review again, with what was typed and why it was refused: the
+        # note a clinician wrote is never lost to a missing choice. Shown as
+        # a read (GET) of the screening, logged as one.
+        request.method = "GET"
+        return self.change_view(request, object_id, extra_context={"decision_form": form})

@@ -200,3 +200,24 @@ def test_the_review_query_count_is_the_same_with_more_submissions_and_decisions(
         return len(queries)
 
     assert count(one) == count(three)
+
+
+def test_a_refused_decision_shows_the_review_again_with_the_note_kept(
+    staff_login, flagged, therapist
+):
+    web = staff_login(therapist)
+    note = "Called her: safety plan in place."
+    response = web.post(
+        reverse("admin:eligibility_screening_decide", args=[flagged.pk]), {"note": note}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="decision-errors"' in html and 'data-testid="summary"' in html
+    assert note in html.split('data-testid="decision-form"')[1]
+    assert not flagged.decisions.exists()
+    # A made-up kind: refused the same way, the chosen note kept.
+    response = web.post(
+        reverse("admin:eligibility_screening_decide", args=[flagged.pk]),
+        {"kind": "fast_track", "note": note},
+    )
+    assert note in response.content.decode() and not flagged.decisions.exists()
