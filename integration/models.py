@@ -1,1 +1,4 @@
-"""Models of this stage arrive with its issue."""
+"""Models of the integrate and reconnect stages. Integration groups live in
+`groups/models.py`."""
+
+from .groups.models import Attendance, Enrolment, GroupMeeting, IntegrationGroup  # noqa: F401

@@ -156,6 +156,26 @@ POLICY = {
         "coordinator": FORBIDDEN,
         "medical_practitioner": AWAY,
     },
+    # Integration groups: coordinators schedule and change them; the care
+    # team of the clinic sees them; facilitators (and coordinators) take attendance.
+    "groups:staff_list": STAFF_PAGE,
+    "groups:staff_new": {
+        **STAFF_PAGE,
+        "therapist": FORBIDDEN,
+        "medical_practitioner": FORBIDDEN,
+        "other_clinic_therapist": FORBIDDEN,
+    },
+    "groups:staff_group": STAFF_OBJECT_OF_A,
+    "groups:staff_edit": {
+        **STAFF_OBJECT_OF_A,
+        "therapist": FORBIDDEN,
+        "medical_practitioner": FORBIDDEN,
+    },
+    "groups:staff_meeting": STAFF_OBJECT_OF_A,
+    "groups:attendance": {**STAFF_OBJECT_OF_A, "medical_practitioner": FORBIDDEN},
+    "groups:portal_list": PORTAL,
+    "groups:portal_enrol": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
+    "groups:portal_leave": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
 }
 ALLAUTH = (
     "account_login",
@@ -326,8 +346,26 @@ def world(
         course=client_a.courses.get(),
         booked_by=coordinator,
     )
+    # An integration group of the clinic, client A enrolled, the therapist facilitating.
+    from integration.groups.models import Enrolment
+    from integration.tests.group_factories import weekly_group
+
+    group = weekly_group(
+        clinic=clinic_qc,
+        coordinator=coordinator,
+        facilitators=[therapist],
+        room=Room.objects.create(clinic=clinic_qc, name="Salle Cercle"),
+        first_day=timezone.localdate() + timedelta(days=400),
+        count=2,
+    )
+    enrolment = Enrolment.objects.create(
+        group=group, client=client_a, status="enrolled", position=1
+    )
     return {
         "people": people,
+        "group": group,
+        "meeting": group.meetings.first(),
+        "enrolment": enrolment,
         "course": client_a.courses.get(),
         "call": call,
         "dosing_session": dosing_session,
@@ -353,6 +391,9 @@ def concrete(pattern: str, world) -> str:
         "<uuid:session_uuid>": str(world["dosing_session"].uuid),
         "<uuid:appointment_uuid>": str(world["appointment"].uuid),
         "<uuid:recording_uuid>": str(world["recording"].uuid),
+        "<uuid:group_uuid>": str(world["group"].uuid),
+        "<uuid:meeting_uuid>": str(world["meeting"].uuid),
+        "<uuid:enrolment_uuid>": str(world["enrolment"].uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

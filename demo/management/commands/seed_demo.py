@@ -194,8 +194,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Do not print the demo logins.")
 
-    @transaction.atomic
     def handle(self, *args, quiet=False, **options):
+        self._seed(quiet=quiet)
+        # Integration groups go through their services, each its own durable
+        # transaction (the group's lock is released at its commit).
+        from demo.groups import seed_demo_groups
+
+        seed_demo_groups()
+
+    @transaction.atomic
+    def _seed(self, *, quiet=False):
         if settings.PRODUCTION:
             raise CommandError("Refusing to load demo people into a production database.")
         clinics = {}
