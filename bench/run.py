@@ -202,6 +202,11 @@ PAGES = [
         "therapist",
     ),
     ("staff group list, 4 groups", "/staff/groups/", "coordinator"),
+    (
+        "clinician's chart page (baseline and follow-ups)",
+        lambda ids: f"/staff/measures/clients/{ids['chart_client']}/",
+        "therapist",
+    ),
 ]
 NOT_BUILT = ["invoice list", "PDF download"]
 # The room board's day in the bench: a clinic's six rooms (four for dosing)
@@ -255,8 +260,10 @@ def ensure_scale_data(clients: int) -> dict:
         .first()
     )
     ensure_groups(clinic, coordinator)
+    chart_client = ensure_chart_client(clinic)
     return {
         "review_screening": review_screening,
+        "chart_client": chart_client,
         "clinic_slug": clinic.slug,
         "therapist": therapist.user,
         "client": client.user,
@@ -265,6 +272,31 @@ def ensure_scale_data(clients: int) -> dict:
         "board_clinic": clinic.slug,
         "board_day": board_day.isoformat(),
     }
+
+
+def ensure_chart_client(clinic) -> str:
+    """A client of the clinic with answered follow-ups (seed_scale writes
+    them; a bench database seeded before it did gets one here)."""
+    import random
+
+    from django.utils import timezone
+
+    from clinic.models import Course, Stage
+    from demo.measures_seed import scale_measures
+    from integration.measures.models import MeasureInvitation
+
+    answered = MeasureInvitation.objects.filter(course__clinic=clinic, answered_at__isnull=False)
+    found = answered.values_list("client__uuid", flat=True).first()
+    if found is None:
+        course = (
+            Course.objects.filter(clinic=clinic, stage__in=[Stage.INTEGRATE, Stage.RECONNECT])
+            .exclude(pk__in=MeasureInvitation.objects.values("course_id"))
+            .order_by("pk")
+            .first()
+        )
+        scale_measures(courses=[course], now=timezone.now(), rng=random.Random(1))  # noqa: S311  # nosec B311
+        found = answered.values_list("client__uuid", flat=True).first()
+    return str(found)
 
 
 def ensure_board_day(clinic):

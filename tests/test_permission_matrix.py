@@ -176,6 +176,18 @@ POLICY = {
     "groups:portal_list": PORTAL,
     "groups:portal_enrol": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
     "groups:portal_leave": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
+    # Measures: the client's own questionnaires and chart; the follow-ups
+    # list for the care team (its scores tab for clinicians), a client's
+    # chart for the clinicians of their clinic.
+    "measures:portal": PORTAL,
+    "measures:support": PORTAL,
+    "measures:answer": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "measures:staff_list": STAFF_PAGE,
+    "measures:staff_chart": CLINICAL_OBJECT_OF_A,
+    # Reconnect: the client's own page; closing a course's integration plan,
+    # its clinic's clinicians.
+    "reconnect:portal": PORTAL,
+    "reconnect:plan": CLINICAL_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -361,7 +373,11 @@ def world(
     enrolment = Enrolment.objects.create(
         group=group, client=client_a, status="enrolled", position=1
     )
+    from integration.tests.measure_factories import follow_up
+
+    invitation = follow_up(client_a.courses.get())
     return {
+        "invitation": invitation,
         "people": people,
         "group": group,
         "meeting": group.meetings.first(),
@@ -394,6 +410,8 @@ def concrete(pattern: str, world) -> str:
         "<uuid:group_uuid>": str(world["group"].uuid),
         "<uuid:meeting_uuid>": str(world["meeting"].uuid),
         "<uuid:enrolment_uuid>": str(world["enrolment"].uuid),
+        "<uuid:invitation_uuid>": str(world["invitation"].uuid),
+        "<uuid:client_uuid>": str(world["invitation"].client.uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

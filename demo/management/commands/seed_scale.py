@@ -344,6 +344,14 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
+        # Measures: follow-ups after the series of everyone past dosing, most answered.
+        from demo.measures_seed import scale_measures
+
+        answered = scale_measures(
+            courses=[c for c in courses if c.stage in (Stage.INTEGRATE, Stage.RECONNECT)],
+            now=now,
+            rng=rng,
+        )
         # The room board's weeks: every clinic's rooms full on the weekdays
         # from two weeks ago to four weeks ahead.
         board_sessions = 0
@@ -399,7 +407,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
                 f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings, "
-                f"{board_sessions} sessions on the room boards, {groups} integration groups."
+                f"{board_sessions} sessions on the room boards, {groups} integration groups, "
+                f"{answered} follow-ups answered."
             )
         )
 

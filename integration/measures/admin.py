@@ -1,0 +1,11 @@
+"""A clinic's schedule of questionnaires. The invitations and answers are
+read on the staff pages, where every read is logged, not in the admin."""
+
+from django.contrib import admin
+
+from .models import MeasureSettings
+
+
+@admin.register(MeasureSettings)
+class MeasureSettingsAdmin(admin.ModelAdmin):
+    list_display = ["clinic", "follow_up_days", "valid_days", "days_before_dosing"]
