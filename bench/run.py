@@ -197,6 +197,11 @@ PAGES = [
         "coordinator",
     ),
     ("screening review list (admin)", "/admin/eligibility/screening/", "therapist"),
+    (
+        "screening review (admin)",
+        lambda ids: f"/admin/eligibility/screening/{ids['review_screening']}/change/",
+        "therapist",
+    ),
     ("staff group list, 4 groups", "/staff/groups/", "coordinator"),
     (
         "clinician's chart page (baseline and follow-ups)",
@@ -247,6 +252,15 @@ def ensure_scale_data(clients: int) -> dict:
         user = User.objects.create_user(f"bench-screener@{clinic.slug}.example")
         screening_client = client_register(user=user, clinic=clinic)
     coordinator, board_day = ensure_board_day(clinic)
+    from eligibility.models import Screening
+
+    # The screening a clinician opens first from the queue.
+    review_screening = (
+        Screening.objects.filter(clinic=clinic, status=Screening.Status.SUBMITTED)
+        .order_by("-crisis_flag", "submitted_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
     ensure_groups(clinic, coordinator)
     chart_client = ensure_chart_client(clinic)
     from intake.models import IntakeCall
@@ -265,6 +279,7 @@ def ensure_scale_data(clients: int) -> dict:
 
     coordinator.groups.add(coordinators_may_bill())
     return {
+        "review_screening": review_screening,
         "chart_client": chart_client,
         "manage_path": f"/book/manage/{manage_token(call)}/" if call else "/book/",
         "clinic_slug": clinic.slug,

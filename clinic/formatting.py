@@ -1,7 +1,9 @@
-from datetime import datetime
+from datetime import date, datetime
 
+import phonenumbers
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.translation import ngettext
 
 
 def local_when(moment: datetime, clinic) -> str:
@@ -9,3 +11,32 @@ def local_when(moment: datetime, clinic) -> str:
     language: "Thursday June 4, 2026, 10:00 a.m." / "jeudi 4 juin 2026, 10 h 00"."""
     local = timezone.localtime(moment, clinic.zone)
     return f"{date_format(local, 'l')} {date_format(local, 'DATE_FORMAT')}, {time_format(local, 'TIME_FORMAT')}"
+
+
+def phone_display(raw: str, region: str = "CA") -> str:
+    """A phone number as people write it: "(514) 555-0123" for a Canadian
+    number, "+33 1 23 45 67 89" for another country's; as typed when it does
+    not parse."""
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_possible_number(number):
+        return raw
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if phonenumbers.region_code_for_number(number) == region
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def birth_date_display(born: date | None, today: date) -> str:
+    """ "April 23, 1985 (41 years old)" / "23 avril 1985 (41 ans)"."""
+    if born is None:
+        return "—"
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    age = ngettext("%(age)d year old", "%(age)d years old", years) % {"age": years}
+    return f"{date_format(born, 'DATE_FORMAT')} ({age})"

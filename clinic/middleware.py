@@ -5,7 +5,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from .permissions import is_staff_member
 from .signals import MFA_ACTIVATED_SESSION_KEY
@@ -153,6 +153,40 @@ class UserLanguageMiddleware:
         if user is not None and user.is_authenticated:
             return user.preferred_language or ""
         return ""
+
+
+class StaffTimeZoneMiddleware:
+    """The admin shows times in the clinic's own time zone (the staff
+    member's first clinic; a superuser without one, the first clinic), as
+    the staff pages do, not in the server's UTC. One query, admin pages only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or not request.path.startswith("/admin/")
+            or not user.is_staff
+        ):
+            return self.get_response(request)
+        from .models import Clinic
+
+        clinics = Clinic.objects.order_by("pk")
+        if not user.is_superuser:
+            clinics = clinics.filter(staff__user=user)
+        zone = clinics.values_list("time_zone", flat=True).first()
+        if zone is None:
+            return self.get_response(request)
+        # Activated for this request only: the response (a TemplateResponse
+        # renders after the view) is complete before the zone is reset.
+        timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class PrivateCacheMiddleware:

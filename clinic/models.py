@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -354,6 +355,17 @@ class JourneyEvent(models.Model):
         return f"{from_stage} → {Stage(self.to_stage).label}"
 
 
+def object_type_label(label: str) -> str:
+    """An access-log entry's "eligibility.screening" as a person says it: "Screening"."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    return capfirst(model._meta.verbose_name)
+
+
 class AccessLogEntry(models.Model):
     """Who read which client's health data, when and from where.
 
@@ -391,7 +403,7 @@ class AccessLogEntry(models.Model):
         indexes = [models.Index(fields=["client", "-at"], name="accesslog_client_at_idx")]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.get_action_display()} {self.object_type} {self.object_id}"
+        return f"{self.actor} {self.get_action_display()} {self.object_label} {self.object_id}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -400,6 +412,10 @@ class AccessLogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The access log cannot be changed."))
+
+    @property
+    def object_label(self) -> str:
+        return object_type_label(self.object_type)
 
 
 class OutboxMessage(models.Model):

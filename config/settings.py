@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "clinic.middleware.UserLanguageMiddleware",
+    "clinic.middleware.StaffTimeZoneMiddleware",
     "clinic.middleware.StaffSessionLimitsMiddleware",
     "clinic.middleware.StaffMFAMiddleware",
     "clinic.middleware.PrivateCacheMiddleware",

@@ -8,37 +8,67 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
+from clinic.selectors import staff_clinic_ids
 
 from . import selectors, services
 from .models import Decision, Screening
+from .questionnaires import GAD7, PHQ9
+
+
+def _score(questionnaire, score) -> str:
+    if score is None:
+        return "—"
+    return format_html(
+        '{}<br><span class="muted">{}</span>', score, questionnaire.band(score).label
+    )
 
 
 class WaitingFilter(admin.SimpleListFilter):
-    title = _("waiting")
+    """The queue opens on what waits for a clinician: sent, no decision on
+    the answers as last sent. "All" shows every screening."""
+
+    title = _("decision")
     parameter_name = "waiting"
+    DEFAULT = "undecided"
 
     def lookups(self, request, model_admin):
         return [
-            ("undecided", _("no decision yet")),
-            ("3", _("more than 3 days")),
-            ("7", _("more than 7 days")),
+            ("undecided", _("waiting for a decision")),
+            ("3", _("waiting more than 3 days")),
+            ("7", _("waiting more than 7 days")),
+            ("decided", _("decided")),
+            ("all", _("all")),
         ]
 
+    def value(self):
+        return super().value() or self.DEFAULT
+
+    def choices(self, changelist):
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
     def queryset(self, request, queryset):
-        undecided = queryset.with_decided().filter(status=Screening.Status.SUBMITTED, decided=False)
-        if self.value() == "undecided":
-            return undecided
-        if self.value() in ("3", "7"):
-            return undecided.filter(
-                submitted_at__lt=timezone.now() - timedelta(days=int(self.value()))
-            )
-        return queryset
+        value = self.value()
+        if value == "all":
+            return queryset
+        if value == "decided":
+            return queryset.filter(decided=True)
+        undecided = queryset.filter(status=Screening.Status.SUBMITTED, decided=False)
+        if value in ("3", "7"):
+            return undecided.filter(submitted_at__lt=timezone.now() - timedelta(days=int(value)))
+        return undecided
 
 
 class DecisionForm(forms.Form):
@@ -47,7 +77,7 @@ class DecisionForm(forms.Form):
     )
     note = forms.CharField(
         label=_("Note"),
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4, "aria-describedby": "note-help"}),
         max_length=5000,
         help_text=_(
             "For 'not eligible' and 'more information needed', the client receives this note: write it for them."
@@ -60,15 +90,16 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
     clinic_lookup = "clinic"  # clinicians of the screening's clinic only
     list_display = [
         "client_name",
-        "clinic",
+        "risk",
         "outcome",
-        "crisis_flag",
-        "phq9_score",
-        "gad7_score",
-        "submitted_at",
+        "phq9_display",
+        "gad7_display",
+        "submitted_local",
         "waiting_days",
+        "decision_display",
     ]
-    list_filter = ["outcome", "crisis_flag", "status", WaitingFilter, "clinic"]
+    list_display_links = ["client_name"]
+    list_filter = [WaitingFilter, "crisis_flag", "outcome", "clinic"]
     list_select_related = ["course__client__user", "clinic"]
     ordering = ["-crisis_flag", "submitted_at"]  # flagged first, then the oldest waiting
     # The decisions are listed by the review itself, each with the
@@ -83,15 +114,75 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
     # filtered view; the paginator's count is enough.
     show_full_result_count = False
 
+    def get_queryset(self, request):
+        # The decision columns come with the rows: one query for the page.
+        return super().get_queryset(request).with_decision_state()
+
+    def get_list_display(self, request):
+        # The clinic column only for someone who works in more than one.
+        if len(staff_clinic_ids(user=request.user)) > 1:
+            return [*self.list_display[:1], "clinic", *self.list_display[1:]]
+        return self.list_display
+
     @admin.display(description=_("client"), ordering="course__client__user__last_name")
     def client_name(self, obj):
         return str(obj.course.client.user)
 
-    @admin.display(description=_("waiting (days)"))
-    def waiting_days(self, obj):
+    @admin.display(description=_("risk"), ordering="-crisis_flag")
+    def risk(self, obj):
+        # A warning, never a tick: a risk answer is not a success.
+        if obj.crisis_flag:
+            return format_html(
+                '<span class="badge badge-risk"><span aria-hidden="true">⚠</span> {}</span>',
+                _("self-harm"),
+            )
+        return format_html('<span class="muted">{}</span>', _("none"))
+
+    @admin.display(description="PHQ-9", ordering="phq9_score")
+    def phq9_display(self, obj):
+        return _score(PHQ9, obj.phq9_score)
+
+    @admin.display(description="GAD-7", ordering="gad7_score")
+    def gad7_display(self, obj):
+        return _score(GAD7, obj.gad7_score)
+
+    @admin.display(description=_("sent"), ordering="submitted_at")
+    def submitted_local(self, obj):
         if obj.submitted_at is None:
             return "—"
+        local = timezone.localtime(obj.submitted_at, obj.clinic.zone)
+        return format_html(
+            '{}<br><span class="muted">{}</span>',
+            date_format(local, "SHORT_DATE_FORMAT"),
+            time_format(local, "TIME_FORMAT"),
+        )
+
+    @admin.display(description=_("waiting (days)"))
+    def waiting_days(self, obj):
+        if obj.submitted_at is None or getattr(obj, "decided", False):
+            return "—"
         return (timezone.now() - obj.submitted_at).days
+
+    @admin.display(description=_("decision"))
+    def decision_display(self, obj):
+        if obj.status == Screening.Status.DRAFT:
+            if obj.decision_kind == Decision.Kind.MORE_INFORMATION:
+                return format_html(
+                    '<span class="badge badge-attention">{}</span>', _("more information asked")
+                )
+            return format_html('<span class="muted">{}</span>', _("not sent yet"))
+        if obj.decided:
+            day = date_format(
+                timezone.localtime(obj.decision_at, obj.clinic.zone), "SHORT_DATE_FORMAT"
+            )
+            return format_html(
+                '<span class="badge badge-done">{}</span> <span class="muted">{}</span>',
+                Decision.Kind(obj.decision_kind).label,
+                day,
+            )
+        return format_html(
+            '<span class="badge badge-waiting">{}</span>', pgettext("decision", "waiting")
+        )
 
     def client_of(self, obj):
         return obj.course.client
@@ -102,7 +193,7 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
             extra_context = {
                 **(extra_context or {}),
                 **selectors.screening_review(screening),
-                "decision_form": DecisionForm(),
+                "decision_form": (extra_context or {}).get("decision_form") or DecisionForm(),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -139,13 +230,8 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
                 return redirect(reverse("admin:eligibility_screening_changelist"))
         else:
             self.message_user(request, _("Choose a decision and write a note."), messages.ERROR)
-        return TemplateResponse(
-            request,
-            "admin/eligibility/screening/decide_error.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "original": screening,
-                "opts": self.model._meta,
-            },
-        )
+        # The review again, with what was typed and why it was refused: the
+        # note a clinician wrote is never lost to a missing choice. Shown as
+        # a read (GET) of the screening, logged as one.
+        request.method = "GET"
+        return self.change_view(request, object_id, extra_context={"decision_form": form})

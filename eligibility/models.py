@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +20,16 @@ class ScreeningQuerySet(models.QuerySet):
         sent (see DecisionQuerySet.on_latest_submission)."""
         return self.annotate(
             decided=Exists(Decision.objects.on_latest_submission().filter(screening=OuterRef("pk")))
+        )
+
+    def with_decision_state(self):
+        """`decided` (as with_decided), and the kind and time of the latest
+        decision on any submission: the decision itself when decided, the
+        request for more information when the client is answering again."""
+        latest = Decision.objects.filter(screening=OuterRef("pk")).order_by("-at", "-pk")
+        return self.with_decided().annotate(
+            decision_kind=Subquery(latest.values("kind")[:1]),
+            decision_at=Subquery(latest.values("at")[:1]),
         )
 
 

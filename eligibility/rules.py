@@ -263,5 +263,52 @@ def explain(codes, version: str) -> list[tuple[str, str]]:
     return [(code, str(messages.get(code, code))) for code in codes]
 
 
+# How each reason reads to a clinician, whatever the rule version that found
+# it (the sentences above are for the client). Wording only: the rules do not
+# read it, so adding or rewording one changes no outcome.
+CLINICAL_WORDING = {
+    "under_minimum_age": _("Under the province's minimum age"),
+    "pregnant": _("Pregnant"),
+    "nursing": _("Breastfeeding"),
+    "concern_under_development": _("Main concern not offered yet (program under development)"),
+    "psychosis": _("History of psychosis or hallucinations"),
+    "mania": _("History of mania or bipolar disorder"),
+    "hypertension_untreated": _("Hypertension not treated or not controlled"),
+    "hypertension_unsure": _("Unsure about blood pressure"),
+    "heart_disease": _("Heart disease"),
+    "stroke": _("History of stroke"),
+    "seizure": _("History of seizures"),
+    "liver_disease_severe": _("Severe liver disease"),
+    "liver_disease_unsure": _("Unsure about liver disease"),
+    "thyroid_untreated": _("Untreated thyroid disorder"),
+    "pregnancy_unsure": _("Unsure whether pregnant"),
+    "crisis": _("Risk of self-harm signalled (PHQ-9 item 9 or the safety question)"),
+    "other_condition": _("Other medical condition reported"),
+}
+# Under 2026.1 one code covered "untreated" and "not sure".
+_CLINICAL_2026_1 = {
+    "hypertension_untreated": _("Hypertension not treated, not controlled or unsure"),
+    "liver_disease_severe": _("Severe liver disease, or unsure"),
+}
+
+
+@dataclass(frozen=True)
+class ClinicalReason:
+    code: str
+    wording: str
+    level: Level
+
+
+def explain_clinical(codes, version: str) -> list[ClinicalReason]:
+    """Each reason as a clinician reads it, with the level its rule gave
+    under `version` (an unknown code reads as itself, needing review)."""
+    levels = {rule.code: rule.level for rule in RULESETS[version]}
+    wording = {**CLINICAL_WORDING, **(_CLINICAL_2026_1 if version == "2026.1" else {})}
+    return [
+        ClinicalReason(code, str(wording.get(code, code)), levels.get(code, Level.NEEDS_REVIEW))
+        for code in codes
+    ]
+
+
 def crisis_signalled(answers: dict) -> bool:
     return _crisis(answers, None)

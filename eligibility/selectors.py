@@ -1,5 +1,5 @@
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from clinic.exports import Entry, day_text
 from clinic.journey import NextStep, StageTask, TaskState
@@ -15,7 +15,7 @@ from clinic.selectors import staff_clinic_ids
 
 from . import rules, screener
 from .models import Decision, Screening, ScreeningSubmission
-from .questionnaires import GAD7, PHQ9
+from .questionnaires import GAD7, PHQ9, PHQ9_SAFETY_ITEM
 
 # Sendings made before each one was kept: a later sending overwrote them.
 ANSWERS_NOT_KEPT = gettext_noop(
@@ -136,6 +136,9 @@ class AnswerRow:
     label: str
     shown: str
     before: str | None = None
+    # For the clinician's eye: "risk" (self-harm) or "attention" (a
+    # contraindication, a condition, an "I am not sure"); empty otherwise.
+    flag: str = ""
 
     @property
     def changed(self) -> bool:
@@ -242,12 +245,17 @@ def screening_review(screening: Screening) -> dict:
         "current": is_current(screening),
         "draft_changes": [],
     }
+    today = timezone.localdate(timezone=screening.clinic.zone)
+    context["history"] = list(reversed(views))
     if latest is None:
         context.update(
             sections=answer_sections(version, screening.answers),
             reasons=[],
             phq9_band="",
             gad7_band="",
+            summary=review_summary(
+                version=version, answers=screening.answers, sent=None, today=today
+            ),
         )
         return context
     sent = latest.submission
@@ -256,6 +264,7 @@ def screening_review(screening: Screening) -> dict:
         reasons=rules.explain(sent.reasons, sent.rules_version),
         phq9_band=_band(PHQ9, sent.phq9_score),
         gad7_band=_band(GAD7, sent.gad7_score),
+        summary=review_summary(version=version, answers=sent.answers or {}, sent=sent, today=today),
     )
     if screening.status == Screening.Status.DRAFT and sent.answers_kept:
         context["draft_changes"] = [
@@ -303,10 +312,19 @@ def answer_sections(
         form = step.form(initial=screener.initial_for(step, answers))
         earlier = screener.initial_for(step, before) if before is not None else None
         rows = []
+        questionnaire = getattr(step.form, "questionnaire", None)
         for name, field in form.fields.items():
-            shown = _shown(field, form.initial.get(name))
+            value = form.initial.get(name)
+            shown = _shown(field, value)
             was = _shown(field, earlier.get(name)) if earlier is not None else None
-            rows.append(AnswerRow(field.label, shown, was if was not in (None, shown) else None))
+            rows.append(
+                AnswerRow(
+                    field.label,
+                    shown,
+                    was if was not in (None, shown) else None,
+                    _flag(name, value, questionnaire),
+                )
+            )
         sections.append((step, rows))
     return sections
 
@@ -326,6 +344,151 @@ def readable_answers(answers, record: dict):
         )
         for step, rows in answer_sections(version, answers)
     ]
+
+
+# Questions whose answer other than "no" a medical practitioner weighs (the
+# clinic's contraindications and conditions that may need managing first).
+CONTRAINDICATIONS = (
+    "psychosis",
+    "mania",
+    "hypertension",
+    "heart_disease",
+    "stroke",
+    "seizures",
+    "liver_disease",
+    "thyroid",
+    "other_conditions",
+)
+UNSURE = "unsure"
+
+
+def _flag(name: str, value, questionnaire) -> str:
+    if questionnaire is not None:
+        risky = questionnaire is PHQ9 and name == f"item_{PHQ9_SAFETY_ITEM + 1}"
+        return "risk" if risky and (value or 0) > 0 else ""
+    if name == "safety_now":
+        return "risk" if value == "yes" else ""
+    if value == UNSURE:
+        return "attention"
+    if name in CONTRAINDICATIONS and value not in (None, "", "no"):
+        return "attention"
+    if name in ("pregnant", "nursing") and value == "yes":
+        return "attention"
+    return ""
+
+
+SUMMARY_LABELS = {
+    "psychosis": gettext_lazy("Psychosis or hallucinations"),
+    "mania": gettext_lazy("Mania or bipolar disorder"),
+    "hypertension": gettext_lazy("High blood pressure"),
+    "heart_disease": gettext_lazy("Heart disease"),
+    "stroke": gettext_lazy("Stroke"),
+    "seizures": gettext_lazy("Seizures"),
+    "liver_disease": gettext_lazy("Liver disease"),
+    "thyroid": gettext_lazy("Thyroid condition"),
+    "other_conditions": gettext_lazy("Other medical conditions"),
+    "pregnant": gettext_lazy("Pregnant"),
+    "nursing": gettext_lazy("Breastfeeding"),
+    "safety_now": gettext_lazy("Thoughts of ending their life or self-harm, now"),
+    f"phq9.item_{PHQ9_SAFETY_ITEM + 1}": gettext_lazy(
+        "PHQ-9 item 9 (thoughts of death or self-harm)"
+    ),
+    "medication_classes": gettext_lazy("Medication classes"),
+    "medications_text": gettext_lazy("Medications and doses"),
+}
+
+
+@dataclass(frozen=True)
+class Score:
+    score: int | None
+    band: str
+    band_code: str
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """What a clinician reads first: the automatic outcome and its reasons in
+    clinical words, the answers that signal risk, the scores with their
+    bands, contraindications and "not sure" answers, age, province,
+    pregnancy and nursing, medications."""
+
+    outcome: str
+    reasons: list[rules.ClinicalReason]
+    risk: list[AnswerRow]
+    phq9: Score
+    gad7: Score
+    phq9_item9: AnswerRow
+    contraindications: list[AnswerRow]
+    unsure: list[AnswerRow]
+    born: str
+    age: int | None
+    province: str
+    pregnancy: list[AnswerRow]
+    medications: list[AnswerRow]
+
+
+def _score(questionnaire, answers: dict, kept: int | None) -> Score:
+    values = answers.get(questionnaire.code) or []
+    score = kept
+    if score is None and len(values) == len(questionnaire.items):
+        score = sum(values)
+    if score is None:
+        return Score(None, "", "")
+    band = questionnaire.band(score)
+    return Score(score, str(band.label), band.code)
+
+
+def review_summary(
+    *,
+    version: int,
+    answers: dict,
+    sent: ScreeningSubmission | None,
+    today,
+) -> ReviewSummary:
+    """The summary of `answers` (those of the submission `sent`, or a draft
+    never sent); `today` is the clinic's date, for the age. No query."""
+    rows = {}
+    for step, section in answer_sections(version, answers):
+        fields: dict = getattr(step.form, "base_fields", {})
+        questionnaire = getattr(step.form, "questionnaire", None)
+        for name, row in zip(fields, section, strict=True):
+            rows[f"{questionnaire.code}.{name}" if questionnaire else name] = row
+    # The summary names each answer in a few clinical words, not the question.
+    rows = {
+        key: replace(row, label=str(SUMMARY_LABELS[key])) if key in SUMMARY_LABELS else row
+        for key, row in rows.items()
+    }
+    item9 = rows[f"phq9.item_{PHQ9_SAFETY_ITEM + 1}"]
+    risk = [row for row in rows.values() if row.flag == "risk"]
+    born_value = answers.get("date_of_birth")
+    born, age = "", None
+    if born_value:
+        try:
+            born_date = date.fromisoformat(born_value)
+        except ValueError:
+            born = str(born_value)
+        else:
+            born = date_format(born_date, "DATE_FORMAT")
+            age = rules.age_on(born_date, today)
+    return ReviewSummary(
+        outcome=sent.get_outcome_display() if sent is not None else "",
+        reasons=rules.explain_clinical(sent.reasons, sent.rules_version) if sent else [],
+        risk=risk,
+        phq9=_score(PHQ9, answers, sent.phq9_score if sent else None),
+        gad7=_score(GAD7, answers, sent.gad7_score if sent else None),
+        phq9_item9=item9,
+        contraindications=[
+            rows[name] for name in CONTRAINDICATIONS if name in rows and rows[name].flag
+        ],
+        unsure=[row for key, row in rows.items() if answers.get(key) == UNSURE],
+        born=born,
+        age=age,
+        province=rows["province"].shown if "province" in rows else "—",
+        pregnancy=[rows[name] for name in ("pregnant", "nursing") if name in rows],
+        medications=[
+            rows[name] for name in ("medication_classes", "medications_text") if name in rows
+        ],
+    )
 
 
 def staff_screening_page(*, user, page):

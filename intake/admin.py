@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
+from clinic.formatting import phone_display
 from clinic.permissions import is_clinician
 
 from .models import (
@@ -96,11 +97,15 @@ class IntakeCallAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.Model
         "course",
         "concern",
         "language",
-        "phone",
+        "phone_display",
         "consent_to_contact",
         "created_at",
     ]
     fields = readonly_fields
+
+    @admin.display(description=_("phone"))
+    def phone_display(self, obj):
+        return phone_display(obj.phone)
 
     def client_of(self, obj):
         return obj.course.client

@@ -53,7 +53,7 @@ def fill_step(page, step, answers=EXAMPLE_ANSWERS):
             page.locator(f'[name="{name}"]').fill(value)
 
 
-def staff_context(browser, live_server, user):
+def staff_context(browser, live_server, user, locale="en-CA", **options):
     """A browser window signed in as a staff member who has set up and used
     two-factor authentication (the sign-in itself is tested in test_browser_journey)."""
     TOTP.activate(user, generate_totp_secret())
@@ -62,7 +62,7 @@ def staff_context(browser, live_server, user):
     session = web.session
     session[MFA_ACTIVATED_SESSION_KEY] = True
     session.save()
-    context = browser.new_context(locale="en-CA")
+    context = browser.new_context(locale=locale, **options)
     context.add_cookies(
         [
             {

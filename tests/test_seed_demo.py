@@ -45,6 +45,15 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
             Stage.values
         )
         assert intake_slots(clinic=clinic), "each clinic has intake times to book"
+        # The review queue has screenings waiting, one with a risk of self-harm.
+        from eligibility.models import Screening
+
+        waiting = (
+            Screening.objects.filter(clinic=clinic)
+            .with_decided()
+            .filter(status="submitted", decided=False)
+        )
+        assert waiting.filter(crisis_flag=True).exists() and waiting.count() >= 2
     # Every course got where it is through the journey service, guards included:
     # everyone past connect had their intake call held.
     for course in Course.objects.all():

@@ -80,8 +80,11 @@ def test_a_clinician_of_the_clinic_sees_the_list_and_the_screening(
     for section in ("About you", "Physical health", "Mood (PHQ-9)", "Anxiety (GAD-7)"):
         assert f"<h2>{section}</h2>" in text
     assert "Do you have heart disease?" in text
-    assert "heart_disease" in text
-    assert "Heart disease needs a medical practitioner&#x27;s review first." in text
+    # The reason in a clinician's words: not the client's sentence, not its code.
+    reasons = text.split('data-testid="reasons"')[1].split("</ul>")[0]
+    assert "Heart disease" in reasons
+    assert "heart_disease" not in text
+    assert "review first" not in text
     words = " ".join(re.sub(r"<[^>]+>", " ", text).split())
     assert "10 (Moderate)" in words  # PHQ-9 with its band
     assert "4 (Minimal)" in words  # GAD-7 with its band
@@ -651,9 +654,15 @@ def test_the_list_filters_by_outcome_and_by_waiting(staff_login, clinic_qc, ther
     def rows(query):
         return set(web.get(CHANGELIST + query).context["cl"].result_list)
 
+    # The queue opens on the screenings waiting for a decision, and says so.
+    assert rows("") == rows("?waiting=undecided") == {likely, review, fresh}
+    assert re.search(
+        r'class="selected">\s*<a href="\?waiting=undecided"', web.get(CHANGELIST).content.decode()
+    )
     assert rows("?outcome__exact=needs_review") == {review}
-    assert rows("?outcome__exact=likely_eligible") == {likely, fresh, decided}
-    assert rows("?waiting=undecided") == {likely, review, fresh}
+    assert rows("?outcome__exact=likely_eligible") == {likely, fresh}
+    assert rows("?waiting=all&outcome__exact=likely_eligible") == {likely, fresh, decided}
+    assert rows("?waiting=decided") == {decided}
     assert rows("?waiting=3") == {likely, review}
     assert rows("?waiting=7") == {likely}
     assert rows("?crisis_flag__exact=1") == set()

@@ -116,8 +116,9 @@ def test_the_review_shows_what_changed_and_each_decision_with_its_submission(
     history = html.split('data-testid="decision-history"')[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)[1:]
     assert len(rows) == 2
-    assert "more information needed" in rows[0] and 'href="#submission-1"' in rows[0]
-    assert "eligible" in rows[1] and 'href="#submission-2"' in rows[1]
+    # Newest first, under the decision form.
+    assert "eligible" in rows[0] and 'href="#submission-2"' in rows[0]
+    assert "more information needed" in rows[1] and 'href="#submission-1"' in rows[1]
     assert 'id="submission-1"' in html and 'id="submission-2"' in html
     # Submission 1's answers, as sent, are on the page under its anchor.
     earlier = html.split('id="submission-1"')[1]

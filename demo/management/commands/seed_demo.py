@@ -340,6 +340,16 @@ class Command(BaseCommand):
         from demo.billing import billing_seed
 
         billing_seed(clinics=clinics, coordinators=coordinators)
+        # The review queue: in each clinic, screenings sent and waiting for a
+        # clinician, one of them with a risk of self-harm signalled.
+        for slug, clinic in clinics.items():
+            language = "fr" if clinic.province == Province.QC else "en"
+            for key, (first, last), answers in WAITING_SCREENINGS:
+                user, created = _user(f"client.{key}.{slug}@example.com", first, last, language)
+                if not created and ClientProfile.objects.filter(user=user).exists():
+                    continue
+                profile = client_register(user=user, clinic=clinic, phone=clinic.phone)
+                _sent(profile, answers)
 
         # Staff set up two-factor authentication only through an invitation
         # (clinic/invitations.py): each demo staff member without an
@@ -421,6 +431,32 @@ def _held_intake_call(course, clinician, *, corrected: bool = False) -> None:
             actor=clinician,
             seen_outcome_id=record.pk,
         )
+
+
+# Clients whose screening waits for a decision (the review queue's demo).
+WAITING_SCREENINGS = [
+    (
+        "risk",
+        ("Noah", "Gagnon"),
+        {"safety_now": "yes", "phq9": [2, 3, 2, 2, 1, 2, 1, 1, 1], "hypertension": "unsure"},
+    ),
+    ("review", ("Maya", "Singh"), {"heart_disease": "yes", "medication_classes": ["maoi"]}),
+]
+
+
+def _sent(profile, answers: dict) -> None:
+    """A screening filled in and sent through the services, no decision yet."""
+    from eligibility import screener as screener_module
+    from eligibility import services as eligibility_services
+
+    screening = eligibility_services.screening_start(client=profile)
+    for step in screener_module.steps(screening.screener_version):
+        screening, _crisis = eligibility_services.screening_save_step(
+            screening=screening,
+            step=step,
+            answers={**screener_module.EXAMPLE_ANSWERS, **answers},
+        )
+    eligibility_services.screening_submit(screening=screening)
 
 
 def _screened(course, clinician, *, eligible: bool) -> None:
