@@ -22,7 +22,9 @@ def _role_groups_after_migrate(sender, using="default", **kwargs) -> None:
     exist: the staff roles' groups and their permissions (clinic/roles.py)."""
     from django.apps import apps
 
-    if sender is not list(apps.get_app_configs())[-1]:
+    # post_migrate is sent for each app with models, in order: the last one's.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is not with_models[-1]:
         return
     from .roles import role_groups_ensure
 

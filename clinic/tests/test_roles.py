@@ -189,3 +189,14 @@ def test_a_coordinator_closes_the_clinic_and_changes_booking_rules_and_rooms(
     )
     assert response.status_code == 302, response.content[:3000]
     assert Room.objects.filter(clinic=clinic_qc, name="Salle 3").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_gets_the_groups_back_after_migrate():
+    """A transactional test's flush empties auth_group; post_migrate (sent by
+    flush and migrate) makes the groups again, with their permissions."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    for role in StaffRole.values:
+        assert group_permissions(role) >= roles.ROLE_PERMISSIONS[role]
