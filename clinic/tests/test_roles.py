@@ -2,6 +2,7 @@
 their role's group, and what that gives a coordinator in the admin."""
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -200,3 +201,42 @@ def test_a_flushed_database_gets_the_groups_back_after_migrate():
     call_command("flush", interactive=False, verbosity=0)
     for role in StaffRole.values:
         assert group_permissions(role) >= roles.ROLE_PERMISSIONS[role]
+
+
+def test_availability_and_a_closure_set_in_the_admin_change_the_booking_slots(
+    clinic_qc, coordinator, therapist, staff_login
+):
+    from intake.selectors import intake_slots
+
+    rules(clinic_qc, minimum_notice_hours=0)
+    browser = staff_login(coordinator)
+    assert not any(intake_slots(clinic=clinic_qc).values())
+    for weekday in range(7):
+        response = browser.post(
+            "/admin/intake/availabilitywindow/add/",
+            {
+                "clinic": clinic_qc.pk,
+                "staff": therapist.pk,
+                "weekday": weekday,
+                "start_time": "09:00",
+                "end_time": "17:00",
+            },
+        )
+        assert response.status_code == 302
+    slots = {day: found for day, found in intake_slots(clinic=clinic_qc).items() if found}
+    assert slots
+    day = sorted(slots)[-1]
+    response = browser.post(
+        "/admin/intake/availabilityexception/add/",
+        {
+            "clinic": clinic_qc.pk,
+            "staff": "",
+            "start_0": day.isoformat(),
+            "start_1": "00:00",
+            "end_0": (day + timedelta(days=1)).isoformat(),
+            "end_1": "00:00",
+            "reason": "Closed",
+        },
+    )
+    assert response.status_code == 302
+    assert not intake_slots(clinic=clinic_qc).get(day)
