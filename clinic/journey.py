@@ -67,6 +67,25 @@ def unregister_guard(from_stage: str, to_stage: str, guard: Guard) -> None:
     _guards[(from_stage, to_stage)].remove(guard)
 
 
+EnteredHook = Callable[[Course, str], None]
+_entered_hooks: dict[str, list[EnteredHook]] = defaultdict(list)
+
+
+def register_stage_entered(stage: str, hook: EnteredHook) -> None:
+    """`hook(course, from_stage)` runs inside the transition's transaction
+    once the course has entered `stage` (the row and its event written): a
+    stage app writes the rows the new stage starts with (integration's
+    follow-up questionnaires when the course leaves dosing), in the same
+    commit as the move, so a move never lacks them and a refused move
+    leaves none."""
+    if hook not in _entered_hooks[stage]:
+        _entered_hooks[stage].append(hook)
+
+
+def unregister_stage_entered(stage: str, hook: EnteredHook) -> None:
+    _entered_hooks[stage].remove(hook)
+
+
 def unmet_conditions(course: Course, to_stage: str) -> list[str]:
     unmet: list[str] = []
     for guard in _guards.get((course.stage, to_stage), []):
@@ -316,6 +335,9 @@ def _transition(
             reason=reason,
             at=now,
         )
+        current.stage, current.stage_changed_at = to_stage, now
+        for hook in _entered_hooks.get(to_stage, []):
+            hook(current, seen_stage)
     course.refresh_from_db()
     course._loaded_stage = course.stage
     return course

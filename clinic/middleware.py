@@ -42,9 +42,16 @@ AUTHENTICATOR_CHANGES = frozenset(
 INVITATION_SESSION_KEY = "clinic_staff_invitation"
 
 
+def mfa_enabled(user) -> bool:
+    """allauth's is_mfa_enabled, without a query when the person was read
+    for this request by clinic.backends (which answers it with the person)."""
+    known = getattr(user, "has_authenticator", None)
+    return is_mfa_enabled(user) if known is None else bool(known)
+
+
 def staff_mfa_satisfied(request) -> bool:
     user = request.user
-    if not is_mfa_enabled(user):
+    if not mfa_enabled(user):
         return False
     if request.session.get(MFA_ACTIVATED_SESSION_KEY):
         return True
@@ -90,7 +97,7 @@ class StaffMFAMiddleware:
             return None
         name = request.resolver_match.view_name if request.resolver_match else ""
         if name in AUTHENTICATOR_CHANGES:
-            if is_mfa_enabled(user):
+            if mfa_enabled(user):
                 return redirect("staff_invitation_needed")
             return _invitation_or_needed(request)
         if name in OPEN_BEFORE_MFA:
@@ -101,7 +108,7 @@ class StaffMFAMiddleware:
             return None  # a public page: the same for everyone
         if staff_mfa_satisfied(request):
             return None
-        if is_mfa_enabled(user):
+        if mfa_enabled(user):
             # MFA set up but not used in this session (e.g. a login from before it).
             return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
         return _invitation_or_needed(request)

@@ -402,6 +402,22 @@ if REDIS_URL:
         },
         "KEY_PREFIX": "ratelimit",
     }
+    # Sessions read from Redis and written through to the database
+    # (cached_db): a signed-in page pays no database read for its session,
+    # and with Redis down (IGNORE_EXCEPTIONS) the database answers alone, so
+    # nobody is signed out by an outage. Signing out elsewhere deletes both.
+    CACHES["sessions"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
+        "KEY_PREFIX": "session",
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 else:
     # The embedded default runs one web process: an in-memory count is exact there.
     CACHES["ratelimit"] = {

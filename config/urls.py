@@ -10,6 +10,9 @@ urlpatterns = [
     path("", include("clinic.urls")),
     path("", include("intake.urls")),
     path("", include("sessions.urls")),
+    path("", include("integration.groups.urls")),
+    path("", include("integration.measures.urls")),
+    path("", include("integration.reconnect.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

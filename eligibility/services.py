@@ -22,7 +22,7 @@ from clinic.selectors import active_course
 
 from . import rules, screener, selectors
 from .models import Decision, QuestionnaireResponse, Screening, ScreeningSubmission
-from .questionnaires import GAD7, PHQ9
+from .questionnaires import GAD7, PHQ9, QUESTIONNAIRES
 from .selectors import is_current
 
 CRISIS_ALERT = "eligibility.crisis_alert"
@@ -377,3 +377,23 @@ def eligible_decision_guard(course: Course) -> list[str]:
         if decision is not None and decision.kind == Decision.Kind.ELIGIBLE:
             return []
     return [_("A clinician must record an eligible decision on a current screening.")]
+
+
+def questionnaire_record(
+    *, client, questionnaire: str, answers: list[int], at: datetime | None = None
+) -> QuestionnaireResponse:
+    """A PHQ-9 or GAD-7 answered outside the screener (before a dosing
+    session, a follow-up), scored by the same definition as the screener's.
+    Raises ValueError on impossible answers (a wrong count, a value outside
+    0 to 3): the caller's form refuses them first."""
+    definition = QUESTIONNAIRES[questionnaire]
+    answers = [int(a) for a in answers]
+    score = definition.score(answers)
+    return QuestionnaireResponse.objects.create(
+        client=client,
+        questionnaire=definition.code,
+        answers=answers,
+        score=score,
+        band=definition.band(score).code,
+        at=at or timezone.now(),
+    )

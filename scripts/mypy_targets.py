@@ -26,5 +26,7 @@ for app in APPS:
             targets.append(module)
         elif package.is_dir():  # an app whose services grew into a package, one area a module
             targets += sorted(package.glob("*.py"))
+        # An area of an app kept in a package of its own (integration/groups/).
+        targets += sorted(BASE.glob(f"{app}/*/{name}.py"))
 targets += [BASE / "clinic" / f"{area}.py" for area in CORE_AREAS]
 print(" ".join(str(path.relative_to(BASE)) for path in targets))

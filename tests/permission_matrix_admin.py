@@ -55,6 +55,7 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "intake.interestregistration": NOBODY,
     "dosing.preparationmodule": NOBODY,
     "dosing.consentdocument": NOBODY,
+    "integration.measuresettings": NOBODY,  # a clinic's questionnaire schedule
     # The privacy officer's registers and the staff they invite.
     "clinic.accesslogentry": {StaffRole.PRIVACY_OFFICER: "v"},
     "clinic.accountclosurerequest": {StaffRole.PRIVACY_OFFICER: "vc"},
@@ -119,6 +120,7 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
     from intake.models import InterestRegistration as Interest
     from intake.selectors import intake_slots
     from intake.tests.factories import book_call, rules, weekly_availability
+    from integration.measures.models import MeasureSettings
     from sessions.models import (
         Consent,
         ConsentDocument,
@@ -267,6 +269,10 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
         "eligibility.screening": (submitted_screening(course_a), submitted_screening(course_bc)),
         "intake.intakecall": (world["call"], call_bc),
         "dosing.consent": (world["consent"], consent_bc),
+        "integration.measuresettings": (
+            MeasureSettings.objects.get_or_create(clinic=qc)[0],
+            MeasureSettings.objects.get_or_create(clinic=clinic_bc)[0],
+        ),
     }
     missing = [label for label, (own, _other) in objects.items() if own is None]
     assert not missing, f"no object to request for {missing}"

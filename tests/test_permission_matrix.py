@@ -162,6 +162,38 @@ POLICY = {
         "coordinator": FORBIDDEN,
         "medical_practitioner": AWAY,
     },
+    # Integration groups: coordinators schedule and change them; the care
+    # team of the clinic sees them; facilitators (and coordinators) take attendance.
+    "groups:staff_list": STAFF_PAGE,
+    "groups:staff_new": {
+        **STAFF_PAGE,
+        "therapist": FORBIDDEN,
+        "medical_practitioner": FORBIDDEN,
+        "other_clinic_therapist": FORBIDDEN,
+    },
+    "groups:staff_group": STAFF_OBJECT_OF_A,
+    "groups:staff_edit": {
+        **STAFF_OBJECT_OF_A,
+        "therapist": FORBIDDEN,
+        "medical_practitioner": FORBIDDEN,
+    },
+    "groups:staff_meeting": STAFF_OBJECT_OF_A,
+    "groups:attendance": {**STAFF_OBJECT_OF_A, "medical_practitioner": FORBIDDEN},
+    "groups:portal_list": PORTAL,
+    "groups:portal_enrol": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
+    "groups:portal_leave": rule(LOGIN, NOT_ALLOWED, AWAY, AWAY, AWAY),  # POST only
+    # Measures: the client's own questionnaires and chart; the follow-ups
+    # list for the care team (its scores tab for clinicians), a client's
+    # chart for the clinicians of their clinic.
+    "measures:portal": PORTAL,
+    "measures:support": PORTAL,
+    "measures:answer": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "measures:staff_list": STAFF_PAGE,
+    "measures:staff_chart": CLINICAL_OBJECT_OF_A,
+    # Reconnect: the client's own page; closing a course's integration plan,
+    # its clinic's clinicians.
+    "reconnect:portal": PORTAL,
+    "reconnect:plan": CLINICAL_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -332,8 +364,30 @@ def world(
         course=client_a.courses.get(),
         booked_by=coordinator,
     )
+    # An integration group of the clinic, client A enrolled, the therapist facilitating.
+    from integration.groups.models import Enrolment
+    from integration.tests.group_factories import weekly_group
+
+    group = weekly_group(
+        clinic=clinic_qc,
+        coordinator=coordinator,
+        facilitators=[therapist],
+        room=Room.objects.create(clinic=clinic_qc, name="Salle Cercle"),
+        first_day=timezone.localdate() + timedelta(days=400),
+        count=2,
+    )
+    enrolment = Enrolment.objects.create(
+        group=group, client=client_a, status="enrolled", position=1
+    )
+    from integration.tests.measure_factories import follow_up
+
+    invitation = follow_up(client_a.courses.get())
     return {
+        "invitation": invitation,
         "people": people,
+        "group": group,
+        "meeting": group.meetings.first(),
+        "enrolment": enrolment,
         "course": client_a.courses.get(),
         "call": call,
         "dosing_session": dosing_session,
@@ -359,6 +413,11 @@ def concrete(pattern: str, world) -> str:
         "<uuid:session_uuid>": str(world["dosing_session"].uuid),
         "<uuid:appointment_uuid>": str(world["appointment"].uuid),
         "<uuid:recording_uuid>": str(world["recording"].uuid),
+        "<uuid:group_uuid>": str(world["group"].uuid),
+        "<uuid:meeting_uuid>": str(world["meeting"].uuid),
+        "<uuid:enrolment_uuid>": str(world["enrolment"].uuid),
+        "<uuid:invitation_uuid>": str(world["invitation"].uuid),
+        "<uuid:client_uuid>": str(world["invitation"].client.uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
         "<slug:slug>": "about",

@@ -1,13 +1,15 @@
-"""Signed-in pages read the person with their profiles, and the sessions
-open when the backends moved stay open."""
+"""Signed-in pages read the person with their profiles and two-factor
+state, their session from Redis (written through to the database), and the
+sessions open when the backends moved stay open."""
 
 import importlib
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -29,6 +31,8 @@ def _portal(session_key: str):
     return browser.get(reverse("portal:home"))
 
 
+# The move rewrote sessions in the database, before they were also kept in Redis.
+@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db")
 def test_a_session_from_before_the_move_stays_signed_in(client_a):
     old = _session_for(client_a.user, "allauth.account.auth_backends.AuthenticationBackend")
     assert _portal(old).status_code == 302  # signed out: the old path is no longer listed
@@ -52,3 +56,57 @@ def test_an_inactive_person_is_not_signed_in(client_a):
     client_a.user.is_active = False
     client_a.user.save()
     assert AuthenticationBackend().get_user(client_a.user.pk) is None
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_a_signed_in_staff_page_reads_the_person_and_nothing_else_of_its_own(
+    staff_login, therapist
+):
+    """The bench's signed-in floor: session, staff profile, two-factor state
+    and time limits cost one query (the person), beside the page's own."""
+    browser = staff_login(therapist)
+    browser.get("/staff/bench-one-query/")  # the first page after sign-in writes the session
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.get("/staff/bench-one-query/")
+    assert response.status_code == 200
+    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert "mfa_authenticator" in queries[0]["sql"]  # asked with the person
+
+
+def test_the_staff_gate_sees_an_authenticator_removed_since_the_last_page(staff_login, therapist):
+    from allauth.mfa.models import Authenticator
+
+    browser = staff_login(therapist)
+    assert browser.get(reverse("staff:home")).status_code == 200
+    Authenticator.objects.filter(user=therapist).delete()
+    response = browser.get(reverse("staff:home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff_invitation_needed")
+
+
+def test_a_staff_member_stays_signed_in_while_the_sessions_redis_is_down(staff_login, therapist):
+    browser = staff_login(therapist)
+    assert browser.get(reverse("staff:home")).status_code == 200
+    down = {
+        **settings.CACHES,
+        "sessions": {
+            **settings.CACHES["sessions"],
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        },
+    }
+    with override_settings(CACHES=down):
+        assert browser.get(reverse("staff:home")).status_code == 200
+
+
+def test_signing_out_elsewhere_ends_a_session_kept_in_redis(staff_login, therapist):
+    from allauth.usersessions.models import UserSession
+
+    from clinic.accounts import other_sessions_end
+
+    browser = staff_login(therapist)
+    assert browser.get(reverse("staff:home")).status_code == 200
+    UserSession.objects.create(
+        user=therapist, session_key=browser.session.session_key, ip="127.0.0.1", user_agent="t"
+    )
+    other_sessions_end(user=therapist)
+    assert browser.get(reverse("staff:home")).status_code == 302

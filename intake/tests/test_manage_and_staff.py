@@ -155,6 +155,7 @@ def test_a_clinician_records_the_call_as_held_and_the_course_can_move_on(
     with pytest.raises(Exception, match="intake call must have taken place"):
         course_transition(course=course, to_stage=Stage.PREPARE, actor=therapist)
     clock.move_to(THURSDAY_10 + timedelta(minutes=40))
+    web.logout()
     web = staff_login(therapist)  # a new day, a new sign-in
     page = web.get(url).content.decode()
 

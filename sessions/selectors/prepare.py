@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from clinic.journey import NextStep
-from clinic.models import Appointment, AppointmentKind, Clinic, Course, Language, Stage, User
+from clinic.models import Appointment, AppointmentKind, Course, Language, Stage, User
 from clinic.selectors import client_profile, staff_clinic_ids
 
 from ..models import (
@@ -24,13 +24,13 @@ from ..models import (
     Consent,
     ConsentDocument,
     DosePlan,
-    DosingSettings,
     ModuleCompletion,
     PreparationAppointment,
     PreparationModuleVersion,
     SessionPreferences,
 )
 from ..text import Block, blocks
+from .clinic_settings import dosing_settings  # noqa: F401  (read here by the stage's services)
 from .gates import (
     assessment_cleared,
     current_module_versions,
@@ -56,11 +56,6 @@ def language_of(code: str | None) -> str:
     """The content language for an active language code ("fr-ca" -> "fr")."""
     short = (code or "")[:2].lower()
     return short if short in Language.values else Language.FR
-
-
-def dosing_settings(clinic: Clinic) -> DosingSettings:
-    """The clinic's settings, or the published defaults (an unsaved row)."""
-    return DosingSettings.objects.filter(clinic=clinic).first() or DosingSettings(clinic=clinic)
 
 
 def client_course(*, user: User) -> Course | None:

@@ -29,18 +29,9 @@ from ..models import (
     VitalsOverride,
     VitalsReading,
 )
+from .clinic_settings import dosing_settings  # noqa: F401  (read here by the stage's services)
 
 # --- The clinic's numbers and the blood-pressure rule ---------------------------------------
-
-
-def dosing_settings(clinic: Clinic) -> DosingSettings:
-    """The clinic's safety numbers: its own row, or the published defaults
-    (an unsaved row) when it has none. Reads the row loaded with the clinic
-    (`select_related("dosing_settings")`) when there is one."""
-    try:
-        return clinic.dosing_settings
-    except DosingSettings.DoesNotExist:
-        return DosingSettings(clinic=clinic)
 
 
 PRESSURE_OK = "ok"

@@ -7,19 +7,15 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from clinic.models import Clinic, User
+from clinic.models import User
 from clinic.permissions import is_clinician_of
 from clinic.selectors import staff_clinic_ids
 
 from ..models import Consent, DosingSession, DosingSettings, Recording
+from .clinic_settings import dosing_settings  # noqa: F401  (read here by the stage's services)
 from .gates import filming_consent_active
 
 DOWNLOAD_PERMISSION = "dosing.download_recording"
-
-
-def dosing_settings(clinic: Clinic) -> DosingSettings:
-    """The clinic's safety numbers, or the defaults when it has no row."""
-    return DosingSettings.objects.filter(clinic=clinic).first() or DosingSettings(clinic=clinic)
 
 
 def may_add_recordings(user: User, session: DosingSession) -> bool:

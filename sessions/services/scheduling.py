@@ -8,7 +8,7 @@ wherever the booking comes from (the room board, the admin, a shell).
 Who may: the coordinators and clinicians of the appointment's clinic; never
 the privacy officer, never another clinic's staff."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -572,6 +572,18 @@ def booking_cancel(
 
 # --- Dosing sessions ----------------------------------------------------------------------
 
+BookedHook = Callable[[list[DosingSession]], None]
+_booked_hooks: list[BookedHook] = []
+
+
+def register_booked_hook(hook: BookedHook) -> None:
+    """`hook(sessions)` runs inside the booking's transaction with the
+    dosing sessions just booked: a later stage writes the rows a session
+    brings (integration's questionnaire before each session) in the same
+    commit, so a refused booking leaves none."""
+    if hook not in _booked_hooks:
+        _booked_hooks.append(hook)
+
 
 def dosing_sessions_book(
     *,
@@ -664,6 +676,8 @@ def dosing_sessions_book(
                 sessions.append(session)
             for session in sessions:
                 queue_messages(session.appointment, first=True)
+            for hook in _booked_hooks:
+                hook(sessions)
     except IntegrityError as exc:
         # Without the lock (a bug, or a path that skipped it) the database's
         # constraints are the last line: the person gets a sentence, not a 500.
@@ -747,6 +761,12 @@ def dosing_session_move(
                 course=fresh,
             )
             queue_messages(current, first=False)
+            if _booked_hooks:
+                moved = DosingSession.objects.select_related(
+                    "appointment__clinic", "series__course"
+                ).get(pk=session.pk)
+                for hook in _booked_hooks:
+                    hook([moved])
     except IntegrityError as exc:
         raise SchedulingError(_(calendar.MSG_TIME_TAKEN)) from exc
     session.appointment.refresh_from_db()

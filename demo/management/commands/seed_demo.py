@@ -194,8 +194,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Do not print the demo logins.")
 
-    @transaction.atomic
     def handle(self, *args, quiet=False, **options):
+        self._seed(quiet=quiet)
+        # Integration groups go through their services, each its own durable
+        # transaction (the group's lock is released at its commit).
+        from demo.groups import seed_demo_groups
+
+        seed_demo_groups()
+
+    @transaction.atomic
+    def _seed(self, *, quiet=False):
         if settings.PRODUCTION:
             raise CommandError("Refusing to load demo people into a production database.")
         clinics = {}
@@ -285,11 +293,36 @@ class Command(BaseCommand):
                     if target == Stage.INTEGRATE:
                         _dosing_gate(course, clinicians[slug], practitioners[slug])
                         course.refresh_from_db()
+                    # Reconnect opens when the therapist closes the integration plan.
+                    if target == Stage.RECONNECT:
+                        from integration.reconnect.services import integration_plan_close
+
+                        integration_plan_close(
+                            course=course,
+                            actor=clinicians[slug],
+                            summary="Demo: integration sessions held; the client keeps a journal "
+                            "and would like to join a group.",
+                        )
+                        course.refresh_from_db()
                     if course.stage == target:
                         continue
                     reason = "" if target in FORWARD.values() else "Demo"
                     course_transition(
                         course=course, to_stage=target, actor=clinicians[slug], reason=reason
+                    )
+                # Months of scores after the series: the integrate client
+                # has one follow-up due now, the reconnect client three answered
+                # (in Vancouver, one that worsened: the clinicians' list shows it).
+                if stage in (Stage.INTEGRATE, Stage.RECONNECT):
+                    from demo.measures_seed import demo_scores
+
+                    worse = slug == "vancouver" and stage == Stage.RECONNECT
+                    demo_scores(
+                        course,
+                        ended_days_ago=35 if stage == Stage.INTEGRATE else 100,
+                        scores=[(11, 9), (16, 12), (17, 13)]
+                        if worse
+                        else [(8, 7), (5, 5), (3, 4)][: 1 if stage == Stage.INTEGRATE else 3],
                     )
                 # What the room board shows ahead, booked as a coordinator would.
                 team = {

@@ -352,6 +352,14 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
+        # Measures: follow-ups after the series of everyone past dosing, most answered.
+        from demo.measures_seed import scale_measures
+
+        answered = scale_measures(
+            courses=[c for c in courses if c.stage in (Stage.INTEGRATE, Stage.RECONNECT)],
+            now=now,
+            rng=rng,
+        )
         # The room board's weeks: every clinic's rooms full on the weekdays
         # from two weeks ago to four weeks ahead.
         board_sessions = 0
@@ -377,6 +385,25 @@ class Command(BaseCommand):
                 preparing=[c for c in clinic_courses if c.stage in (Stage.PREPARE, Stage.DOSING)],
                 now=now,
             )
+        # Integration groups: each clinic's evening groups, full, with a waitlist.
+        from demo.groups import fill_groups
+
+        groups = 0
+        for clinic in clinics:
+            people = StaffProfile.objects.filter(clinics=clinic).select_related("user")
+            roles: dict[str, list[User]] = {}
+            for profile in people:
+                roles.setdefault(profile.role, []).append(profile.user)
+            groups += fill_groups(
+                clinic=clinic,
+                rooms=list(Room.objects.filter(clinic=clinic).order_by("name")),
+                therapists=roles.get(StaffRole.THERAPIST, []),
+                coordinator=(roles.get(StaffRole.COORDINATOR) or [staff_users[0]])[0],
+                clients=[cp for cp in client_profiles if cp.clinic_id == clinic.pk],
+                today=today,
+                now=now,
+                batch=BATCH,
+            )
         if connection.vendor == "postgresql":
             # Fresh statistics, as autovacuum would give a real database after
             # a while: without them the planner guesses a few rows per table
@@ -388,7 +415,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
                 f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings, "
-                f"{board_sessions} sessions on the room boards."
+                f"{board_sessions} sessions on the room boards, {groups} integration groups, "
+                f"{answered} follow-ups answered."
             )
         )
 
