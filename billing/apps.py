@@ -8,6 +8,15 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from clinic.navigation import register_portal_page, register_staff_page
+        from clinic.roles import register_role_permissions
+
+        from .catalogue import BILLING_STAFF_PERMISSIONS
+
+        # Billing is the coordinators' work: their group holds billing's
+        # permissions (given by billing's migration, kept after a flush).
+        register_role_permissions(
+            "coordinator", {f"billing.{codename}" for codename in BILLING_STAFF_PERMISSIONS}
+        )
 
         register_staff_page("billing:staff_invoices", _("Invoices"), order=60)
         register_portal_page("billing:portal", _("Invoices, payments and cost estimate"), order=10)

@@ -11,6 +11,7 @@ from django.utils.http import urlsafe_base64_decode
 
 from .journey import course_open
 from .models import ClientProfile, Clinic, StaffProfile, User
+from .roles import staff_groups_sync
 
 
 def client_register(
@@ -62,7 +63,8 @@ def staff_profile_create(
     **extra,
 ) -> StaffProfile:
     """Make a user a staff member: a profile with a role and the clinics they
-    work at, and admin access (behind the MFA gate)."""
+    work at, the role's group (its admin permissions), and admin access
+    (behind the MFA gate)."""
     with transaction.atomic():
         profile = StaffProfile(
             user=user,
@@ -76,6 +78,7 @@ def staff_profile_create(
         profile.clinics.set(clinics)
         User.objects.filter(pk=user.pk).update(is_staff=True)
         user.is_staff = True
+        staff_groups_sync(user=user)
     return profile
 
 

@@ -32,6 +32,7 @@ from .models import (
     object_type_label,
 )
 from .permissions import is_clinician, is_privacy_officer
+from .roles import staff_groups_sync
 from .views import admin_login
 
 # The admin signs in through allauth only, so staff pass the same login,
@@ -60,6 +61,20 @@ class ClinicScopedAdminMixin:
         return queryset.filter(
             **{f"{self.clinic_lookup}__in": selectors.staff_clinic_ids(user=request.user)}
         )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A row is saved at one of the person's clinics, for one of their
+        # clinics' staff: another clinic's id is "not a valid choice".
+        clinic_ids = selectors.staff_clinic_ids(user=request.user)
+        if db_field.related_model is Clinic:
+            kwargs["queryset"] = Clinic.objects.filter(pk__in=clinic_ids)
+        elif db_field.related_model is User and db_field.name == "staff":
+            kwargs["queryset"] = (
+                User.objects.filter(staff_profile__clinics__in=clinic_ids)
+                .distinct()
+                .order_by("last_name", "first_name")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class HealthDataAdminMixin(ClinicScopedAdminMixin):
@@ -108,10 +123,10 @@ class ClinicianReadAdminMixin:
     their own clinics only."""
 
     def has_module_permission(self, request):
-        return is_clinician(request.user)
+        return is_clinician(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return is_clinician(request.user)
+        return is_clinician(request.user) and super().has_view_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -186,14 +201,13 @@ class StaffProfileAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     actions = ["send_invitation", "send_reset"]
 
-    def has_module_permission(self, request):
-        return super().has_module_permission(request) or may_send_invitations(request)
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) or may_send_invitations(request)
-
     def has_invite_permission(self, request):
         return may_send_invitations(request)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The role may have changed: the groups (admin permissions) follow it.
+        staff_groups_sync(user=form.instance.user)
 
     def get_queryset(self, request):
         authenticators = Authenticator.objects.filter(user=OuterRef("user")).exclude(
@@ -268,10 +282,10 @@ class StaffInvitationAdmin(ReadOnlyAdmin):
     exclude = ["token_hash"]
 
     def has_module_permission(self, request):
-        return may_send_invitations(request)
+        return may_send_invitations(request) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return may_send_invitations(request)
+        return may_send_invitations(request) and super().has_view_permission(request, obj)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -282,6 +296,20 @@ class StaffInvitationAdmin(ReadOnlyAdmin):
                 clinics__in=selectors.staff_clinic_ids(user=request.user)
             ).values("user")
         )
+
+
+@admin.register(Room)
+class RoomAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    """A clinic's rooms, kept by its coordinators (a room in use by the
+    calendar is never deleted: it is taken out of use)."""
+
+    clinic_lookup = "clinic"
+    list_display = ["name", "clinic", "is_dosing_room", "is_active"]
+    list_filter = ["clinic", "is_dosing_room", "is_active"]
+    list_select_related = ["clinic"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ClientProfile)
@@ -429,10 +457,10 @@ class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
     clinic_lookup = "client__clinic"
 
     def has_module_permission(self, request):
-        return request.user.is_superuser or is_privacy_officer(request.user)
+        return may_send_invitations(request) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser or is_privacy_officer(request.user)
+        return may_send_invitations(request) and super().has_view_permission(request, obj)
 
     actions = ["export_csv"]
 
@@ -542,13 +570,13 @@ class PrivacyOfficerAdminMixin:
     """The privacy officer's registers: theirs to read and complete, nobody deletes."""
 
     def has_module_permission(self, request):
-        return is_privacy_officer(request.user)
+        return is_privacy_officer(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return is_privacy_officer(request.user)
+        return is_privacy_officer(request.user) and super().has_view_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return is_privacy_officer(request.user)
+        return is_privacy_officer(request.user) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -576,7 +604,7 @@ class ConfidentialityIncidentAdmin(PrivacyOfficerAdminMixin, admin.ModelAdmin):
     exclude = ["recorded_by"]
 
     def has_add_permission(self, request):
-        return is_privacy_officer(request.user)
+        return is_privacy_officer(request.user) and super().has_add_permission(request)
 
     def get_queryset(self, request):
         clinic_ids = selectors.staff_clinic_ids(user=request.user)

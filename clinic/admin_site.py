@@ -8,9 +8,11 @@ a date-hierarchy year near or past 9999 overflows Python's dates. Both
 answered 500. Here they take Django's own path, and the person is told;
 the select boxes' search (autocomplete) answers 400 to a NUL byte."""
 
-from functools import cache
+from contextvars import ContextVar
+from functools import cache, update_wrapper
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +48,37 @@ class BadFiltersAdminMixin:
             raise
 
 
+# The request an admin page is being made for, while it is made (its
+# template rendered included): what a read-only field's link asks about.
+_admin_request: ContextVar = ContextVar("admin_request", default=None)
+
+
 class ClinicAdminSite(admin.AdminSite):
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        def with_request(request, *args, **kwargs):
+            token = _admin_request.set(request)
+            try:
+                response = inner(request, *args, **kwargs)
+                # Rendered here, while the request is known, not after the view returns.
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
+                return response
+            finally:
+                _admin_request.reset(token)
+
+        return update_wrapper(with_request, inner)
+
+    def may_open(self, request, obj) -> bool:
+        """Whether a link to `obj`'s admin page leads somewhere for this
+        person: its admin lets them see it, and it is one of their rows
+        (their clinics'), so the link is neither a 403 nor "not found"."""
+        model_admin = self._registry.get(type(obj))
+        if model_admin is None or not model_admin.has_view_or_change_permission(request, obj):
+            return False
+        return model_admin.get_queryset(request).filter(pk=obj.pk).exists()
+
     def register(self, model_or_iterable, admin_class=None, **options):
         # Every admin, ours and the installed apps', gets the mixin here, so no
         # list can be left without it.
@@ -80,3 +112,25 @@ def _items(query):
     for key, values in query.lists():
         for value in values:
             yield key, value
+
+
+_django_get_admin_url = helpers.AdminReadonlyField.get_admin_url
+
+
+def _get_admin_url(self, remote_field, remote_obj):
+    """A read-only field naming another record (an intake call's appointment
+    and course, an event's author) links to that record's admin page only
+    where the reader may open it; otherwise it is plain text. Django links
+    it for everyone, and staff met 403 pages behind those links."""
+    request = _admin_request.get()
+    site = self.model_admin.admin_site
+    if (
+        request is not None
+        and isinstance(site, ClinicAdminSite)
+        and not site.may_open(request, remote_obj)
+    ):
+        return str(remote_obj)
+    return _django_get_admin_url(self, remote_field, remote_obj)
+
+
+helpers.AdminReadonlyField.get_admin_url = _get_admin_url

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,21 @@ class ClinicConfig(AppConfig):
         from .navigation import register_staff_page
 
         register_staff_page("staff:home", _("Courses"), order=10)
+        post_migrate.connect(_role_groups_after_migrate, dispatch_uid="clinic_role_groups")
+
+
+def _role_groups_after_migrate(sender, using="default", **kwargs) -> None:
+    """Once per migrate (or test flush), after the last app's permissions
+    exist: the staff roles' groups and their permissions (clinic/roles.py)."""
+    from django.apps import apps
+
+    # post_migrate is sent for each app with models, in order: the last one's.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if sender is not with_models[-1]:
+        return
+    from .roles import role_groups_ensure
+
+    role_groups_ensure(using=using)
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

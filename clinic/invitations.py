@@ -40,6 +40,7 @@ from .accounts import other_sessions_end
 from .emails import absolute, send_templated
 from .models import OutboxMessage, StaffInvitation, User
 from .permissions import is_privacy_officer, is_staff_member
+from .roles import staff_groups_sync
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,9 @@ def staff_invitation_issue(
         # once leave one open invitation (the partial unique constraint is
         # the last line).
         User.objects.select_for_update().filter(pk=user.pk).first()
+        # A profile made or changed outside the services (the shell, an old
+        # row) gets its role's admin permissions with its first invitation.
+        staff_groups_sync(user=user)
         enrolled = has_authenticator(user)
         if purpose == StaffInvitation.Purpose.ENROL and enrolled:
             raise InvitationError(gettext(MSG_ALREADY_ENROLLED))

@@ -253,20 +253,38 @@ MSG_ACTIVE_COURSE_EXISTS = gettext_noop("This client already has a course in pro
 MSG_REASON_REQUIRED = gettext_noop("Please give a reason for this change.")
 
 
+def is_administrative(from_stage: str, to_stage: str) -> bool:
+    """Pausing a course, resuming it where it paused, or ending it: the
+    clinic's organisation, not a clinical judgement. Every other transition
+    (eligible, cleared for dosing, series complete, integration closed,
+    declined) is clinical."""
+    return to_stage in (Stage.ON_HOLD, Stage.WITHDRAWN) or from_stage == Stage.ON_HOLD
+
+
+def needs_reason(from_stage: str, to_stage: str) -> bool:
+    """An administrative change, or a decline, is always explained."""
+    return to_stage == Stage.DECLINED or is_administrative(from_stage, to_stage)
+
+
+# Who besides the clinic's clinicians may make an administrative change.
+ADMINISTRATIVE_ROLES = frozenset({StaffRole.COORDINATOR})
+
+
 def _actor_may(actor: User | None, course: Course, from_stage: str, to_stage: str) -> bool:
-    """Who may move a course: clinicians of its clinic move it forward or
-    decline it; any staff member of the clinic may pause, resume or close it;
-    a client may withdraw from their own course. `None` is the system acting
-    for a stage app whose own service already checked the person."""
+    """Who may move a course: clinical transitions belong to the clinicians
+    of its clinic; administrative ones (hold, resume, withdraw) to them and
+    the clinic's coordinators; a client may withdraw from their own course.
+    The privacy officer moves no course. `None` is the system acting for a
+    stage app whose own service already checked the person."""
     if actor is None:
         return True
     profile = getattr(actor, "staff_profile", None)
     if profile is not None:
         if not works_at(actor, course.clinic_id):
             return False
-        if to_stage in (Stage.WITHDRAWN, Stage.ON_HOLD) or from_stage == Stage.ON_HOLD:
-            return profile.role != StaffRole.PRIVACY_OFFICER
-        return profile.is_clinician
+        if profile.is_clinician:
+            return True
+        return profile.role in ADMINISTRATIVE_ROLES and is_administrative(from_stage, to_stage)
     client = getattr(actor, "client_profile", None)
     return client is not None and client.pk == course.client_id and to_stage == Stage.WITHDRAWN
 
@@ -296,6 +314,8 @@ def _transition(
             raise JourneyError(_msg_not_allowed(current, to_stage))
         if check_actor and not _actor_may(actor, current, current.stage, to_stage):
             raise JourneyError(gettext(MSG_NOT_PERMITTED))
+        if check_actor and needs_reason(current.stage, to_stage) and not reason:
+            raise JourneyError(gettext(MSG_REASON_REQUIRED))
         unmet = unmet_conditions(current, to_stage)
         if unmet:
             raise JourneyError(" ".join(str(u) for u in unmet))
@@ -334,7 +354,9 @@ def course_transition(
     """
     target = Stage(to_stage)
     reason = reason.strip()
-    if target in (Stage.DECLINED, Stage.WITHDRAWN, Stage.ON_HOLD) and not reason:
+    # Asked again under the lock, on the stage as it is then (a resume's
+    # reason depends on the course being on hold).
+    if needs_reason(course.stage, target) and not reason:
         raise JourneyError(gettext(MSG_REASON_REQUIRED))
     return _transition(course=course, to_stage=target, actor=actor, reason=reason, check_actor=True)
 

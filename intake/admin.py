@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
+from clinic.admin import ClinicianReadAdminMixin, ClinicScopedAdminMixin, HealthDataAdminMixin
 from clinic.formatting import phone_display
 from clinic.permissions import is_clinician
 
@@ -16,7 +16,8 @@ from .models import (
 
 
 @admin.register(BookingRules)
-class BookingRulesAdmin(admin.ModelAdmin):
+class BookingRulesAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = [
         "clinic",
         "call_minutes",
@@ -28,7 +29,8 @@ class BookingRulesAdmin(admin.ModelAdmin):
 
 
 @admin.register(AvailabilityWindow)
-class AvailabilityWindowAdmin(admin.ModelAdmin):
+class AvailabilityWindowAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = [
         "staff",
         "clinic",
@@ -40,15 +42,14 @@ class AvailabilityWindowAdmin(admin.ModelAdmin):
     ]
     list_filter = ["clinic", "weekday"]
     list_select_related = ["staff", "clinic"]
-    autocomplete_fields = ["staff"]
 
 
 @admin.register(AvailabilityException)
-class AvailabilityExceptionAdmin(admin.ModelAdmin):
+class AvailabilityExceptionAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = ["start", "end", "clinic", "staff", "reason"]
     list_filter = ["clinic"]
     list_select_related = ["staff", "clinic"]
-    autocomplete_fields = ["staff"]
     date_hierarchy = "start"
 
 
@@ -68,7 +69,7 @@ class IntakeCallOutcomeInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by", "corrects")
 
     def has_view_permission(self, request, obj=None):
-        return is_clinician(request.user)
+        return is_clinician(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj=None):
         return False

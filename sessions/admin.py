@@ -11,7 +11,12 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin, ReadOnlyAdmin
+from clinic.admin import (
+    ClinicianReadAdminMixin,
+    ClinicScopedAdminMixin,
+    HealthDataAdminMixin,
+    ReadOnlyAdmin,
+)
 
 from .models import (
     Consent,
@@ -218,7 +223,8 @@ class ConsentAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelAdm
 # The session record: a clinic's safety numbers (the clinical records
 # themselves are kept on the staff pages, where every read is logged).
 @admin.register(DosingSettings)
-class DosingSettingsAdmin(admin.ModelAdmin):
+class DosingSettingsAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = [
         "clinic",
         "session_minutes",

@@ -5,8 +5,11 @@ fails the test, so no page ships without someone deciding who may open it.
 Client B never gets anything of client A's (404, and a refused POST changes
 nothing)."""
 
+import re
 import uuid
 from datetime import timedelta
+from html import unescape
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -21,6 +24,7 @@ from intake.tests.factories import book_call, rules, weekly_availability
 from intake.tests.factories import visitor as make_visitor
 from sessions.models import Recording
 from sessions.tests.recording_factories import filming_signed
+from tests import permission_matrix_admin as admin_matrix
 
 ACTORS = (
     "anonymous",
@@ -67,7 +71,9 @@ def rule(anonymous, clients, care, privacy_officer, other_clinic, client_b=None)
 PORTAL = rule(LOGIN, OK, AWAY, AWAY, AWAY)
 STAFF_PAGE = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK)
 STAFF_OBJECT_OF_A = rule(LOGIN, FORBIDDEN, OK, FORBIDDEN, MISSING)
-ADMIN = rule({LOGIN, AWAY}, {AWAY, FORBIDDEN}, ANY, ANY, ANY)
+# The admin: every URL has its rule per role in tests/permission_matrix_admin.py
+# (test_each_person_gets_what_the_admin_table_says below).
+ADMIN = "the admin's own table"
 # Clinical records: the clinic's therapists and medical practitioners only.
 CLINICAL_OBJECT_OF_A = {**STAFF_OBJECT_OF_A, "coordinator": FORBIDDEN}
 # Billing: the permission, not the role (coordinators hold it through their group).
@@ -266,7 +272,7 @@ def all_routes():
 
 def policy_for(name, pattern):
     if pattern.startswith("admin/"):
-        return ADMIN
+        return ADMIN if admin_matrix.admin_route(pattern) else None
     return POLICY.get(name)
 
 
@@ -502,6 +508,8 @@ def test_each_person_gets_what_the_table_says_on_every_url(world, actor):
     wrong = []
     checked = 0
     for name, pattern in all_routes():
+        if pattern.startswith("admin/"):
+            continue  # the admin's own table, below
         expected = policy_for(name, pattern)[actor]
         response = browser.get(concrete(pattern, world))
         got = outcome_of(response)
@@ -509,8 +517,6 @@ def test_each_person_gets_what_the_table_says_on_every_url(world, actor):
         if expected == ANY:
             if response.status_code >= 500:
                 wrong.append((name or pattern, "a server error"))
-            if actor in CLIENTS | {"anonymous"} and pattern.startswith("admin/") and got == OK:
-                wrong.append((name or pattern, "admin opened to a non-staff person"))
         elif isinstance(expected, set):
             if got not in expected:
                 wrong.append((name or pattern, f"expected one of {sorted(expected)}, got {got}"))
@@ -520,7 +526,7 @@ def test_each_person_gets_what_the_table_says_on_every_url(world, actor):
             browser = browser_for(
                 actor, world
             )  # a logout or re-authentication page must not leak into the next URL
-    assert checked > 150
+    assert checked > 75  # the admin's URLs are walked by their own test
     assert not wrong, wrong
 
 
@@ -583,3 +589,235 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
     world["call"].appointment.refresh_from_db()
     assert world["call"].appointment.status == "booked"
     assert world["call"].appointment.start > timezone.now()
+
+
+# --- The admin --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_role_group_holds_exactly_what_the_admin_table_gives_the_role():
+    """The groups (the data migration, clinic/roles.py) and this table say the
+    same: a permission given to a role in one place only fails here."""
+    from clinic.models import StaffRole
+
+    for role in StaffRole.values:
+        assert admin_matrix.group_permissions(role) == admin_matrix.expected_group_permissions(
+            role
+        ), role
+
+
+def test_every_registered_admin_has_a_row_in_the_admin_table():
+    from django.contrib import admin
+
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    assert registered == set(admin_matrix.ADMIN_ACCESS)
+
+
+@pytest.fixture
+def admin_world(world, clinic_bc, other_clinic_therapist):
+    return {
+        **world,
+        "objects": admin_matrix.admin_objects(world, clinic_bc, other_clinic_therapist),
+        "clinic_bc": clinic_bc,
+        "other_staff": other_clinic_therapist,
+    }
+
+
+def _admin_request(browser, method, path, data=None):
+    if method == "GET":
+        return browser.get(path)
+    return browser.post(path, data or {})
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "client_a"])
+def test_no_admin_url_opens_to_a_client_or_a_visitor(admin_world, actor):
+    browser = browser_for(actor, admin_world)
+    allowed = {LOGIN, AWAY} if actor == "anonymous" else {AWAY, FORBIDDEN}
+    objects = admin_world["objects"]
+    before = {label: admin_matrix.snapshot(pair[0]) for label, pair in objects.items()}
+    wrong = []
+    for pattern, kind, label in admin_matrix.admin_routes(all_routes()):
+        if label is not None and kind not in ("changelist", "add"):
+            path = admin_matrix.object_path(pattern, objects[label][0])
+        elif kind == "view_on_site":
+            path = admin_matrix.content_type_path(pattern, objects["clinic.course"][0])
+        else:
+            path = "/" + pattern.replace("(?P<url>.*)$", "nonexistent/")
+            if kind == "app_list":
+                path = "/admin/clinic/"
+        for method in ("GET", "POST"):
+            got = outcome_of(_admin_request(browser, method, path, {"post": "yes"}))
+            if got not in allowed:
+                wrong.append((method, path, got))
+    assert not wrong, wrong
+    after = {label: admin_matrix.snapshot(pair[0]) for label, pair in objects.items()}
+    assert after == before
+
+
+def _listed(response, obj) -> bool:
+    changelist = response.context_data["cl"]
+    return changelist.queryset.filter(pk=obj.pk).exists()
+
+
+@pytest.mark.parametrize("actor", sorted(admin_matrix.ROLES))
+def test_each_person_gets_what_the_admin_table_says(admin_world, actor):
+    """Every admin URL, GET and POST, with the person's clinic's object and
+    the other clinic's. Deleting one's own object comes last, after
+    everything else was asked of it."""
+    from django.contrib import admin
+
+    browser = browser_for(actor, admin_world)
+    objects = admin_world["objects"]
+    mine = 1 if actor == "other_clinic_therapist" else 0
+    clinic_of_others = admin_world["clinic"]
+    if mine == 0:
+        clinic_of_others = admin_world["clinic_bc"]
+    other_staff = admin_world["other_staff"] if mine == 0 else admin_world["people"]["therapist"]
+    before = {
+        label: [admin_matrix.snapshot(obj) for obj in pair] for label, pair in objects.items()
+    }
+    wrong = []
+    deletions = []
+
+    def check(method, path, expected, data=None):
+        response = _admin_request(browser, method, path, data)
+        got = outcome_of(response)
+        if got not in expected:
+            wrong.append((method, path, f"expected {sorted(expected)}, got {got}"))
+        return response
+
+    checked = 0
+    for pattern, kind, label in admin_matrix.admin_routes(all_routes()):
+        checked += 1
+        if label is None:
+            if kind == "app_list":
+                for app_label in admin_matrix.app_labels():
+                    check(
+                        "GET",
+                        f"/admin/{app_label}/",
+                        admin_matrix.expected_for_site(actor, kind, app_label),
+                    )
+                continue
+            if kind == "view_on_site":
+                path = admin_matrix.content_type_path(pattern, objects["clinic.course"][mine])
+            else:
+                path = "/" + pattern.replace("(?P<url>.*)$", "nonexistent/")
+            check("GET", path, admin_matrix.expected_for_site(actor, kind))
+            continue
+        assert label in objects, f"admin_objects() makes no {label} to request"
+        pair = objects[label]
+        owner = mine if pair[1] is not None else 0  # a model no clinic owns: its one object
+        own, others = pair[owner], pair[1 - owner]
+        if kind == "changelist":
+            path = "/" + pattern
+            response = check(
+                "GET", path, admin_matrix.expected_for_model(actor, kind, label, "GET")
+            )
+            if response.status_code == 200:
+                if not _listed(response, own):
+                    wrong.append(("GET", path, "the person's clinic's object is not listed"))
+                if others is not None and _listed(response, others):
+                    wrong.append(("GET", path, "the other clinic's object is listed"))
+            model_admin = admin.site._registry[type(own)]
+            for action in ["delete_selected", *(model_admin.actions or [])]:
+                expected = admin_matrix.expected_for_model(actor, kind, label, "POST")
+                if others is not None:
+                    response = check(
+                        "POST",
+                        path,
+                        expected,
+                        {"action": action, "_selected_action": [others.pk], "post": "yes"},
+                    )
+                    if action == "export_csv" and others.entry_hash in response.text:
+                        wrong.append(("POST", path, "the export holds the other clinic's entry"))
+                # Without "post": the confirmation, nothing done.
+                check("POST", path, expected, {"action": action, "_selected_action": [own.pk]})
+            continue
+        if kind == "add":
+            path = "/" + pattern
+            expected = admin_matrix.expected_for_model(actor, kind, label, "GET")
+            check("GET", path, expected)
+            model = type(own)
+            count = model._default_manager.count()
+            check(
+                "POST",
+                path,
+                expected,
+                admin_matrix.add_payload(label, clinic_of_others, other_staff),
+            )
+            if model._default_manager.count() != count:
+                wrong.append(("POST", path, "added a row for the other clinic"))
+            continue
+        for index, obj in enumerate(pair):
+            if obj is None:
+                continue
+            is_mine = index == owner
+            path = admin_matrix.object_path(pattern, obj)
+            for method in ("GET", "POST"):
+                expected = admin_matrix.expected_for_object(actor, kind, label, method, is_mine)
+                data = {"post": "yes"} if kind == "delete" else {"to_stage": Stage.DOSING}
+                if kind == "delete" and method == "POST" and is_mine:
+                    deletions.append((path, expected))
+                    continue
+                check(method, path, expected, data)
+    for path, expected in deletions:
+        check("POST", path, expected, {"post": "yes"})
+    assert checked > 150
+    assert not wrong, wrong
+    for label, pair in objects.items():
+        for index, obj in enumerate(pair):
+            if obj is None:
+                continue
+            after = admin_matrix.snapshot(obj)
+            deleted = index == mine and "d" in admin_matrix.letters(actor, label)
+            if deleted:
+                assert after is None, (label, "not deleted by a role allowed to")
+            else:
+                assert after == before[label][index], (label, index, "changed")
+
+
+# --- Links in the admin lead somewhere the reader may go -----------------------------------
+
+HREF = re.compile(r'href="([^"#]+)"')
+
+
+def _links(html: str) -> set[str]:
+    found = set()
+    for href in HREF.findall(html):
+        url = urlsplit(unescape(href))
+        if url.scheme or url.netloc or not url.path.startswith("/"):
+            continue  # another site, mailto:, javascript:
+        if url.path.startswith(("/static/", "/media/")):
+            continue
+        found.add(url.path + (f"?{url.query}" if url.query else ""))
+    return found
+
+
+@pytest.mark.parametrize("actor", sorted(admin_matrix.ROLES))
+def test_every_link_on_every_admin_page_opens_for_its_reader(admin_world, actor):
+    """From the admin's index, every page the person reaches and every link
+    on it: none answers 403 (a link to a page they may not open) or 404."""
+    browser = browser_for(actor, admin_world)
+    seen_paths: set[str] = set()
+    queue = [("/admin/", None)]
+    broken = []
+    pages = 0
+    while queue:
+        url, page = queue.pop(0)
+        path = urlsplit(url).path
+        if path in seen_paths:
+            continue  # a sort or a filter of a list already walked
+        seen_paths.add(path)
+        response = browser.get(url)
+        if response.status_code in (403, 404) or response.status_code >= 500:
+            broken.append((url, response.status_code, f"linked from {page}"))
+            continue
+        if response.status_code != 200 or not path.startswith("/admin/"):
+            continue
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
+        pages += 1
+        queue.extend((link, url) for link in sorted(_links(response.content.decode())))
+    print(f"{actor}: {pages} admin pages walked, {len(seen_paths)} paths opened")
+    assert pages > 5
+    assert not broken, broken

@@ -158,7 +158,9 @@ def test_a_course_resumed_into_integrate_gets_no_second_set_of_follow_ups(
     )
     course.refresh_from_db()
     journey.course_transition(course=course, to_stage=Stage.ON_HOLD, actor=therapist, reason="x")
-    journey.course_transition(course=course, to_stage=Stage.INTEGRATE, actor=therapist)
+    journey.course_transition(
+        course=course, to_stage=Stage.INTEGRATE, actor=therapist, reason="back"
+    )
     assert MeasureInvitation.objects.count() == 3
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -114,6 +115,13 @@ class Command(BaseCommand):
         through.objects.bulk_create(
             through(staffprofile_id=p.pk, clinic_id=clinics[i % 4].pk)
             for i, p in enumerate(profiles)
+        )
+        # Each in their role's group, as staff_profile_create does (clinic/roles.py).
+        role_groups = {g.name: g.pk for g in Group.objects.filter(name__in=StaffRole.values)}
+        User.groups.through.objects.bulk_create(
+            User.groups.through(user_id=p.user_id, group_id=role_groups[p.role])
+            for p in profiles
+            if p.role in role_groups
         )
         therapists = {c.pk: [] for c in clinics}
         for i, p in enumerate(profiles):
