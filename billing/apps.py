@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,3 +21,15 @@ class BillingConfig(AppConfig):
 
         register_staff_page("billing:staff_invoices", _("Invoices"), order=60)
         register_portal_page("billing:portal", _("Invoices, payments and cost estimate"), order=10)
+        post_migrate.connect(
+            _tax_rates_after_migrate, sender=self, dispatch_uid="billing_tax_rates"
+        )
+
+
+def _tax_rates_after_migrate(sender, using="default", **kwargs) -> None:
+    """The provinces' rates are data every invoice needs: a database emptied
+    (a test's flush, a restore into a fresh one) gets them back."""
+    from .catalogue import tax_rates_install
+
+    if using == "default":
+        tax_rates_install()
