@@ -1,36 +1,20 @@
-"""Billing in the admin: the catalogue, each clinic's billing settings and
-the tax rates are edited here by billing staff; invoices and payments are
-read-only (an issued document is never edited: it is credited, on its page)."""
+"""Billing in the admin, for the coordinators (billing staff) of each clinic,
+who see their own clinics' rows only: they add and change catalogue items
+(never delete one: prices are dated rows an issued invoice may have used),
+change their clinic's billing settings, and read the provinces' tax rates,
+the invoices and the payments. Invoices and payments change only through
+billing's pages (an issued document is never edited: it is credited)."""
 
 from django.contrib import admin
 
-from clinic.admin import ReadOnlyAdmin
-from clinic.selectors import staff_clinic_ids
+from clinic.admin import ClinicScopedAdminMixin, ReadOnlyAdmin
 
 from .models import CatalogueItem, ClinicBilling, Invoice, InvoiceLine, Payment, TaxRate
 
 
-class OwnClinicsMixin:
-    """Billing staff see and edit their own clinics' rows only."""
-
-    clinic_field = "clinic"
-
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(**{f"{self.clinic_field}__in": staff_clinic_ids(user=request.user)})
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "clinic" and not request.user.is_superuser:
-            from clinic.models import Clinic
-
-            kwargs["queryset"] = Clinic.objects.filter(pk__in=staff_clinic_ids(user=request.user))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
 @admin.register(CatalogueItem)
-class CatalogueItemAdmin(OwnClinicsMixin, admin.ModelAdmin):
+class CatalogueItemAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = [
         "code",
         "name_en",
@@ -46,12 +30,16 @@ class CatalogueItemAdmin(OwnClinicsMixin, admin.ModelAdmin):
 
 
 @admin.register(ClinicBilling)
-class ClinicBillingAdmin(OwnClinicsMixin, admin.ModelAdmin):
+class ClinicBillingAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
+    clinic_lookup = "clinic"
     list_display = ["legal_name", "clinic", "prefix", "gst_number", "qst_number", "pst_number"]
 
 
 @admin.register(TaxRate)
 class TaxRateAdmin(admin.ModelAdmin):
+    """The provinces' rates, no clinic's: coordinators read them (their
+    group holds only the view permission); a new rate is a superuser's."""
+
     list_display = ["province", "tax", "rate", "effective_from", "effective_until"]
     list_filter = ["province", "tax"]
 
@@ -68,7 +56,8 @@ class LineInline(admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(OwnClinicsMixin, ReadOnlyAdmin):
+class InvoiceAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
+    clinic_lookup = "clinic"
     list_display = ["number", "kind", "clinic", "status", "total", "issued_on"]
     list_filter = ["clinic", "status", "kind"]
     search_fields = ["number"]
@@ -77,7 +66,7 @@ class InvoiceAdmin(OwnClinicsMixin, ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(OwnClinicsMixin, ReadOnlyAdmin):
-    clinic_field = "invoice__clinic"
+class PaymentAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
+    clinic_lookup = "invoice__clinic"
     list_display = ["receipt_number", "invoice", "method", "amount", "received_on"]
     list_select_related = ["invoice"]

@@ -158,18 +158,28 @@ STANDARD_RATES = [
 ]
 
 COORDINATORS = "coordinator"
+# Billing is the coordinators' work. What they may do in the admin (the same
+# as tests/permission_matrix_admin.py's table): add and change catalogue
+# items (never delete one: an issued invoice may have used its price), change
+# their clinic's billing settings, read the tax rates (the provinces'), the
+# invoices, their lines and the payments. Billing's pages draft invoices
+# (add_invoice: the invoices' admin stays read-only whoever asks), issue,
+# void and credit them, record payments and download the breakdown.
 BILLING_STAFF_PERMISSIONS = [
+    "view_catalogueitem",
+    "add_catalogueitem",
+    "change_catalogueitem",
+    "view_clinicbilling",
+    "change_clinicbilling",
+    "view_taxrate",
+    "view_invoice",
+    "view_invoiceline",
+    "view_payment",
+    # Billing's pages.
+    "add_invoice",
     "issue_invoice",
     "record_payment",
     "download_breakdown",
-    *(
-        f"{action}_{model}"
-        for action in ("add", "change", "view")
-        for model in ("catalogueitem", "invoice", "payment", "clinicbilling")
-    ),
-    "view_taxrate",
-    "view_invoiceline",
-    "delete_catalogueitem",
 ]
 
 

@@ -61,6 +61,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         | _model("clinic.staffinvitation", "view")
     ),
 }
+# Clinic's own table, the one its data migration (0018) grants; ROLE_PERMISSIONS
+# gains what the stage apps register (their migrations grant it).
+CLINIC_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    role: frozenset(names) for role, names in ROLE_PERMISSIONS.items()
+}
 
 
 def register_role_permissions(role: str, permissions: set[str]) -> None:

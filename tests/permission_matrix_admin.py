@@ -10,7 +10,9 @@ says decides the answer; the changelist must list the first and not the
 second, and the other clinic's object is unchanged after every request."""
 
 import re
+import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -67,6 +69,15 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "intake.bookingrules": {StaffRole.COORDINATOR: "vc"},
     "intake.availabilitywindow": {StaffRole.COORDINATOR: "vacd"},
     "intake.availabilityexception": {StaffRole.COORDINATOR: "vacd"},
+    # The coordinators' billing: the catalogue (prices are dated rows, never
+    # deleted: an issued invoice may have used one), their clinic's billing
+    # settings, the provinces' tax rates (read only); invoices and payments
+    # are read here and change only through billing's pages.
+    "billing.catalogueitem": {StaffRole.COORDINATOR: "vac"},
+    "billing.clinicbilling": {StaffRole.COORDINATOR: "vc"},
+    "billing.taxrate": {StaffRole.COORDINATOR: "v"},
+    "billing.invoice": {StaffRole.COORDINATOR: "v"},
+    "billing.payment": {StaffRole.COORDINATOR: "v"},
     # What the care team reads; the course's change page leads to the stage change.
     "clinic.clientprofile": CARE,
     "clinic.course": {role: "vc" for role in CARE},
@@ -86,14 +97,26 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
 INLINE_PERMISSIONS = {
     StaffRole.THERAPIST: {"clinic.view_reservation", "intake.view_intakecalloutcome"},
     StaffRole.MEDICAL_PRACTITIONER: {"clinic.view_reservation", "intake.view_intakecalloutcome"},
-    StaffRole.COORDINATOR: {"clinic.view_reservation"},
+    StaffRole.COORDINATOR: {"clinic.view_reservation", "billing.view_invoiceline"},
     StaffRole.PRIVACY_OFFICER: set(),
+}
+# Held for the stages' own pages, not the admin's: billing's pages draft
+# invoices (add_invoice: the invoices' admin is read-only whoever asks, and
+# the table above proves a coordinator cannot add one there), issue them,
+# record payments and download the breakdown.
+PAGE_PERMISSIONS = {
+    StaffRole.COORDINATOR: {
+        "billing.add_invoice",
+        "billing.issue_invoice",
+        "billing.record_payment",
+        "billing.download_breakdown",
+    },
 }
 ACTION_LETTER = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 
 
 def expected_group_permissions(role: str) -> set[str]:
-    names = set(INLINE_PERMISSIONS[role])
+    names = set(INLINE_PERMISSIONS[role]) | PAGE_PERMISSIONS.get(role, set())
     for label, access in ADMIN_ACCESS.items():
         app_label, model = label.split(".")
         names |= {f"{app_label}.{ACTION_LETTER[letter]}_{model}" for letter in access.get(role, "")}
@@ -115,6 +138,9 @@ def group_permissions(role: str) -> set[str]:
 def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
     """label -> (the Montréal object, the Vancouver object or None for a
     model no clinic owns)."""
+    from billing import services as billing_services
+    from billing.models import ClinicBilling, PaymentMethod, TaxRate
+    from billing.tests.factories import billing_ready, held
     from eligibility.tests.factories import submitted_screening
     from intake.models import AvailabilityException, AvailabilityWindow
     from intake.models import InterestRegistration as Interest
@@ -206,6 +232,32 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
             expires_at=now + timedelta(hours=24),
         )
 
+    # Each clinic's catalogue and settings, an issued invoice with a payment.
+    billing_ready(clinic_bc)
+    coordinator_bc = staff_create(
+        role=StaffRole.COORDINATOR, clinics=[clinic_bc], email="coordinator.bc@example.com"
+    )
+    month_ago = timezone.now().replace(microsecond=0) - timedelta(days=30)
+    invoice_bc = billing_services.invoice_issue(
+        invoice=billing_services.invoice_draft(
+            client=client_bc,
+            appointments=[held(client=client_bc, start=month_ago, staff=[other_clinic_therapist])],
+            actor=coordinator_bc,
+        ),
+        actor=coordinator_bc,
+    )
+
+    def payment(invoice, by):
+        return billing_services.payment_record(
+            invoice=invoice,
+            method=PaymentMethod.choices[0][0],
+            amount=Decimal("10.00"),
+            received_on=timezone.localdate(),
+            reference="",
+            submission=uuid.uuid4(),
+            actor=by,
+        )[0]
+
     officer = people["privacy_officer"]
     objects = {
         "auth.group": (Group.objects.get(name=StaffRole.THERAPIST), None),
@@ -272,6 +324,20 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
         "integration.measuresettings": (
             MeasureSettings.objects.get_or_create(clinic=qc)[0],
             MeasureSettings.objects.get_or_create(clinic=clinic_bc)[0],
+        ),
+        "billing.catalogueitem": (
+            qc.catalogue.first(),
+            clinic_bc.catalogue.first(),
+        ),
+        "billing.clinicbilling": (
+            ClinicBilling.objects.get(clinic=qc),
+            ClinicBilling.objects.get(clinic=clinic_bc),
+        ),
+        "billing.taxrate": (TaxRate.objects.filter(province=qc.province).first(), None),
+        "billing.invoice": (world["invoice"], invoice_bc),
+        "billing.payment": (
+            payment(world["invoice"], people["coordinator"]),
+            payment(invoice_bc, coordinator_bc),
         ),
     }
     missing = [label for label, (own, _other) in objects.items() if own is None]
