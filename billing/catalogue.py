@@ -170,6 +170,7 @@ BILLING_STAFF_PERMISSIONS = [
     "view_taxrate",
     "view_invoiceline",
     "delete_catalogueitem",
+    "build_statements",
 ]
 
 
