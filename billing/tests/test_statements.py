@@ -9,13 +9,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.urls import reverse
 
 from billing import services, statements
 from billing.models import Statement, StatementJob
 from billing.tasks import statements_build
 from billing.templatetags.billing_tags import money
-from clinic.models import AccessLogEntry, AppointmentKind
+from clinic.models import AppointmentKind
 from clinic.tests.factories import client_create
 
 from .conftest import MTL
@@ -166,8 +165,9 @@ def test_the_statement_names_no_diagnosis(client_a, two_years):
 
 
 def test_the_statement_is_a_tagged_pdf_with_its_language(client_a, two_years):
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     statement = statements.statement_build(client=client_a, year=2026)
     reader = PdfReader(io.BytesIO(statement.pdf("fr")))
