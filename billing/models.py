@@ -430,6 +430,8 @@ class StatementJob(models.Model):
         FAILED = "failed", _("failed")
 
     ACTIVE = (Status.PENDING, Status.RUNNING)
+    # The statement a one-client job built, set by the selectors for the page.
+    statement: "Statement | None" = None
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     clinic = models.ForeignKey(
