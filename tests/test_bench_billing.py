@@ -38,3 +38,16 @@ def test_seed_scale_issues_an_invoice_per_client_with_held_appointments(db, staf
     page = staff_login(coordinator.user).get("/staff/billing/")
     assert page.status_code == 200
     assert invoices.order_by("-created_at").first().number in page.content.decode()
+
+
+def test_the_statement_requests_row_opens_for_the_coordinator(
+    db, staff_login, clinic_qc, coordinator
+):
+    from bench.run import PAGES
+    from billing.tests.factories import billing_ready, billing_staff
+
+    (row,) = [page for page in PAGES if page[1] == "/staff/billing/statements/"]
+    assert row[2] == "coordinator"
+    billing_ready(clinic_qc)
+    page = staff_login(billing_staff(coordinator)).get(row[1])
+    assert page.status_code == 200
