@@ -77,6 +77,12 @@ def year_parse(clinic: Clinic, raw, *, today: date | None = None) -> int:
 # --- Requests: the job row only -------------------------------------------------------------
 
 
+def _active_job(*, clinic: Clinic, client: ClientProfile | None, year: int):
+    return StatementJob.objects.filter(
+        clinic=clinic, client=client, year=year, status__in=StatementJob.ACTIVE
+    ).first()
+
+
 def statement_job_request(
     *, clinic: Clinic, client: ClientProfile | None, year: int, actor: User
 ) -> tuple[StatementJob, bool]:
@@ -86,10 +92,7 @@ def statement_job_request(
     constraint; the loser reads the winner's row)."""
     if client is not None and client.clinic_id != clinic.pk:
         raise StatementError(_("This client is not a client of this clinic."))
-    active = StatementJob.objects.filter(
-        clinic=clinic, client=client, year=year, status__in=StatementJob.ACTIVE
-    )
-    job = active.first()
+    job = _active_job(clinic=clinic, client=client, year=year)
     if job is not None:
         return job, False
     try:
@@ -102,7 +105,7 @@ def statement_job_request(
                 total=1 if client is not None else 0,
             )
     except IntegrityError:
-        job = active.first()
+        job = _active_job(clinic=clinic, client=client, year=year)
         if job is None:  # it finished in between: ask again
             raise StatementError(_("Please try again.")) from None
         return job, False
