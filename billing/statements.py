@@ -14,11 +14,11 @@ year's rows always add up to the payments received in that year."""
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min, Prefetch
+from django.db.models import F, Min, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,9 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
+# A job still running this long after it started was left by a worker that
+# died (a statement takes about a second): the next run takes it over.
+STALE = timedelta(minutes=30)
 
 
 class StatementError(Exception):
@@ -257,20 +260,25 @@ def _clients_of(job: StatementJob) -> list[ClientProfile]:
     )
 
 
-def statement_job_claim() -> StatementJob | None:
-    """The oldest waiting job, marked running; None when there is none. Two
+def statement_job_claim(*, now=None) -> StatementJob | None:
+    """The oldest waiting job (or one left running by a worker that died,
+    STALE after it started), marked running; None when there is none. Two
     workers never take the same job (SKIP LOCKED, then a conditional update)."""
+    now = now or timezone.now()
+    claimable = Q(status=StatementJob.Status.PENDING) | Q(
+        status=StatementJob.Status.RUNNING, started_at__lt=now - STALE
+    )
     with transaction.atomic():
         job = (
             StatementJob.objects.select_for_update(skip_locked=True)
-            .filter(status=StatementJob.Status.PENDING)
+            .filter(claimable)
             .order_by("created_at", "pk")
             .first()
         )
         if job is None:
             return None
-        claimed = StatementJob.objects.filter(pk=job.pk, status=StatementJob.Status.PENDING).update(
-            status=StatementJob.Status.RUNNING, started_at=timezone.now()
+        claimed = StatementJob.objects.filter(claimable, pk=job.pk).update(
+            status=StatementJob.Status.RUNNING, started_at=now
         )
         if not claimed:
             return None

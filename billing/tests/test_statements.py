@@ -313,3 +313,19 @@ def test_a_running_job_is_not_claimed_twice(client_a, qc_billing):
     )
     assert statements.statement_job_claim() is not None
     assert statements.statement_job_claim() is None
+
+
+def test_a_job_left_running_by_a_dead_worker_is_taken_over_after_a_while(client_a, qc_billing):
+    from django.utils import timezone
+
+    statements.statement_job_request(
+        clinic=qc_billing, client=client_a, year=2025, actor=client_a.user
+    )
+    job = statements.statement_job_claim()  # the worker dies here
+    assert statements.statement_job_claim(now=timezone.now() + timedelta(minutes=5)) is None
+    later = timezone.now() + statements.STALE + timedelta(minutes=1)
+    again = statements.statement_job_claim(now=later)
+    assert again is not None and again.pk == job.pk
+    statements.statement_job_run(job=again)
+    again.refresh_from_db()
+    assert (again.status, again.done, again.total) == ("done", 1, 1)
