@@ -28,6 +28,9 @@ def test_seed_scale_issues_an_invoice_per_client_with_held_appointments(db, staf
     numbers = sorted(int(n.rsplit("-", 1)[1]) for n in invoices.values_list("number", flat=True))
     assert numbers == list(range(1, len(numbers) + 1))
     assert InvoiceLine.objects.filter(invoice__clinic=clinic).exists()
+    from billing.models import StatementJob
+
+    assert StatementJob.objects.filter(clinic=clinic, client=None).count() == 1
     for invoice in invoices.prefetch_related("lines"):
         lines = list(invoice.lines.all())
         assert invoice.total == sum(line.amount + line.tax_amount for line in lines)
