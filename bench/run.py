@@ -209,6 +209,7 @@ PAGES = [
         "therapist",
     ),
     ("staff invoice list, 25 a page", "/staff/billing/", "coordinator"),
+    ("staff year-end statement requests, 20 a page", "/staff/billing/statements/", "coordinator"),
 ]
 NOT_BUILT: list[str] = []
 # The room board's day in the bench: a clinic's six rooms (four for dosing)

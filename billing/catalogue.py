@@ -180,6 +180,7 @@ BILLING_STAFF_PERMISSIONS = [
     "issue_invoice",
     "record_payment",
     "download_breakdown",
+    "build_statements",
 ]
 
 

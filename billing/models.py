@@ -413,3 +413,123 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.receipt_number} {self.amount}"
+
+
+class StatementJob(models.Model):
+    """A request for year-end statements: one client's, or every client's of
+    a clinic (client empty). The request only writes this row; the worker
+    (billing.tasks.statements_build, on beat) claims it and counts its
+    progress here, so the page shows done/total while it runs. Asking again
+    for the same year and client while one is pending or running gives that
+    job (the partial unique constraints), never a second one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("in progress")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    ACTIVE = (Status.PENDING, Status.RUNNING)
+    # The statement a one-client job built, set by the selectors for the page.
+    statement: "Statement | None" = None
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
+    client = models.ForeignKey(
+        ClientProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("client"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    total = models.PositiveIntegerField(_("statements to build"), default=0)
+    done = models.PositiveIntegerField(_("statements built"), default=0)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("year-end statement job")
+        verbose_name_plural = _("year-end statement jobs")
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("build_statements", _("Can build and download clients' year-end statements")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "client", "year"],
+                condition=Q(status__in=["pending", "running"], client__isnull=False),
+                name="statement_job_once_per_client_year",
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "year"],
+                condition=Q(status__in=["pending", "running"], client__isnull=True),
+                name="statement_job_once_per_clinic_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")), name="statement_job_done_within_total"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="statement_job_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.client_id or 'all'} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0
+
+    @property
+    def active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class Statement(models.Model):
+    """One client's year-end statement, both languages, kept in the database
+    (never under a public URL) and served only through billing's views. A
+    later build for the same client and year replaces it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="+", verbose_name=_("clinic")
+    )
+    client = models.ForeignKey(
+        ClientProfile, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    job = models.ForeignKey(
+        StatementJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="statements"
+    )
+    total_paid = models.DecimalField(_("paid in the year"), max_digits=11, decimal_places=2)
+    pdf_en = models.BinaryField(editable=False)
+    pdf_fr = models.BinaryField(editable=False)
+    built_at = models.DateTimeField(_("built at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("year-end statement")
+        verbose_name_plural = _("year-end statements")
+        ordering = ["-year", "client_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "year"], name="statement_once_per_client_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.client_id}"
+
+    def pdf(self, language: str) -> bytes:
+        return bytes(self.pdf_fr if language == "fr" else self.pdf_en)

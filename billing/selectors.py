@@ -282,3 +282,138 @@ def clinic_billing_settings(clinic: Clinic):
 
 def overdue_filter() -> Q:
     return Q(status=Invoice.Status.ISSUED, due_on__lt=timezone.localdate())
+
+
+# --- Year-end statements -------------------------------------------------------------------
+
+STATEMENTS = "billing.build_statements"
+JOBS_PAGE_SIZE = 20
+
+
+class NotFound(Exception):
+    """A clinic or client the staff member does not have (a 404)."""
+
+
+def _statements() -> QuerySet:
+    from .models import Statement
+
+    # The PDFs stay in the database until one is downloaded.
+    return Statement.objects.defer("pdf_en", "pdf_fr").select_related("client__user")
+
+
+@dataclass
+class ClientStatements:
+    client: ClientProfile
+    statements: list
+    jobs: list
+
+
+def client_statements(*, client: ClientProfile) -> ClientStatements:
+    """The portal's page: the client's ready statements (one a year) and the
+    jobs still running or just finished (the last five)."""
+    from .models import StatementJob
+
+    statements = list(_statements().filter(client=client).order_by("-year"))
+    by_year = {statement.year: statement for statement in statements}
+    jobs = list(StatementJob.objects.filter(client=client).order_by("-created_at", "-pk")[:5])
+    for job in jobs:
+        job.statement = by_year.get(job.year)
+    return ClientStatements(client=client, statements=statements, jobs=jobs)
+
+
+def client_statement_job(*, client: ClientProfile | None, job_uuid):
+    from .models import StatementJob
+
+    if client is None:
+        return None
+    job = StatementJob.objects.filter(client=client, uuid=job_uuid).first()
+    if job is not None:
+        job.statement = _statements().filter(client=client, year=job.year).first()
+    return job
+
+
+def client_statement(*, client: ClientProfile | None, statement_uuid):
+    from .models import Statement
+
+    if client is None:
+        return None
+    return (
+        Statement.objects.select_related("client__user")
+        .filter(client=client, uuid=statement_uuid)
+        .first()
+    )
+
+
+def statement_clinics(*, user: User) -> list[Clinic]:
+    return list(Clinic.objects.filter(pk__in=staff_clinic_ids(user=user)).order_by("name"))
+
+
+def statement_target(*, user: User, clinic_id, client_uuid) -> tuple[Clinic, ClientProfile | None]:
+    """The clinic (and client, when one is named) a staff member asks
+    statements for; NotFound when either is not theirs (or not an id)."""
+    import uuid as uuid_module
+
+    ids = staff_clinic_ids(user=user)
+    if client_uuid:
+        try:
+            key = uuid_module.UUID(str(client_uuid))
+        except ValueError:
+            raise NotFound from None
+        client = (
+            ClientProfile.objects.filter(uuid=key, clinic_id__in=ids)
+            .select_related("clinic", "user")
+            .first()
+        )
+        if client is None:
+            raise NotFound
+        return client.clinic, client
+    try:
+        pk = int(str(clinic_id))
+    except ValueError:
+        raise NotFound from None
+    clinic = Clinic.objects.filter(pk=pk, pk__in=ids).first()
+    if clinic is None:
+        raise NotFound
+    return clinic, None
+
+
+def staff_statement_jobs(*, user: User, page) -> Page:
+    from .models import StatementJob
+
+    jobs = (
+        StatementJob.objects.filter(clinic_id__in=staff_clinic_ids(user=user))
+        .select_related("clinic", "client__user")
+        .order_by("-created_at", "-pk")
+    )
+    return Paginator(jobs, JOBS_PAGE_SIZE).get_page(page)
+
+
+def staff_statement_job(*, user: User, job_uuid):
+    from .models import StatementJob
+
+    job = (
+        StatementJob.objects.filter(uuid=job_uuid, clinic_id__in=staff_clinic_ids(user=user))
+        .select_related("clinic", "client__user")
+        .first()
+    )
+    if job is not None:
+        job.statement = None
+        if job.client_id is not None:
+            job.statement = _statements().filter(client_id=job.client_id, year=job.year).first()
+    return job
+
+
+def job_statements(*, job, page) -> Page:
+    """The statements a job built, by client, 25 a page."""
+    statements = _statements().filter(job=job).order_by("client__user__last_name", "pk")
+    return Paginator(statements, PAGE_SIZE).get_page(page)
+
+
+def staff_statement(*, user: User, statement_uuid):
+    from .models import Statement
+
+    return (
+        Statement.objects.select_related("client__user")
+        .filter(uuid=statement_uuid, clinic_id__in=staff_clinic_ids(user=user))
+        .first()
+    )

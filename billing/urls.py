@@ -15,6 +15,18 @@ urlpatterns = [
         views.portal_breakdown,
         name="portal_breakdown",
     ),
+    # Year-end statements: asked for here, built by the worker.
+    path("portal/billing/statements/", views.portal_statements, name="portal_statements"),
+    path(
+        "portal/billing/statements/jobs/<uuid:job_uuid>/",
+        views.portal_statement_status,
+        name="portal_statement_status",
+    ),
+    path(
+        "portal/billing/statements/<uuid:statement_uuid>/",
+        views.portal_statement_pdf,
+        name="portal_statement_pdf",
+    ),
     # Billing staff (coordinators): their clinics' invoices.
     path("staff/billing/", views.staff_invoices, name="staff_invoices"),
     path("staff/billing/to-invoice/", views.staff_billable, name="staff_billable"),
@@ -24,5 +36,21 @@ urlpatterns = [
         "staff/billing/<uuid:invoice_uuid>/breakdown/",
         views.staff_breakdown,
         name="staff_breakdown",
+    ),
+    path("staff/billing/statements/", views.staff_statements, name="staff_statements"),
+    path(
+        "staff/billing/statements/jobs/<uuid:job_uuid>/",
+        views.staff_statement_job,
+        name="staff_statement_job",
+    ),
+    path(
+        "staff/billing/statements/jobs/<uuid:job_uuid>/status/",
+        views.staff_statement_status,
+        name="staff_statement_status",
+    ),
+    path(
+        "staff/billing/statements/<uuid:statement_uuid>/",
+        views.staff_statement_pdf,
+        name="staff_statement_pdf",
     ),
 ]

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.access_log import access_log_record, access_log_record_many
 from clinic.models import AccessLogEntry, Language
 from clinic.permissions import client_required, staff_required
+from clinic.selectors import client_profile
 
-from . import pdf, selectors, services
+from . import pdf, selectors, services, statements
 from .forms import CreditForm, EstimateForm, PaymentForm
 from .models import Invoice
 
@@ -227,6 +228,11 @@ def staff_invoice(request, invoice_uuid):
             "may_issue": selectors.may(request.user, selectors.ISSUE, invoice.clinic_id),
             "may_pay": selectors.may(request.user, selectors.PAY, invoice.clinic_id),
             "may_download": selectors.may(request.user, selectors.BREAKDOWN, invoice.clinic_id),
+            "statement_years": (
+                statements.statement_years(invoice.clinic)
+                if selectors.may(request.user, selectors.STATEMENTS, invoice.clinic_id)
+                else []
+            ),
         },
     )
 
@@ -297,3 +303,157 @@ def staff_breakdown(request, invoice_uuid):
         request=request,
     )
     return _pdf_response(content, f"breakdown-{invoice.number}-{language}.pdf")
+
+
+# --- Year-end statements ------------------------------------------------------------------
+# The request writes a job row; the worker builds the PDFs (billing.statements).
+
+
+def _statement_response(statement, language: str) -> HttpResponse:
+    return _pdf_response(statement.pdf(language), f"statement-{statement.year}-{language}.pdf")
+
+
+@client_required
+@require_http_methods(["GET", "POST"])
+def portal_statements(request):
+    client = client_profile(user=request.user)
+    if client is None:
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            year = statements.year_parse(client.clinic, request.POST.get("year"))
+            job, created = statements.statement_job_request(
+                clinic=client.clinic, client=client, year=year, actor=request.user
+            )
+        except statements.StatementError as exc:
+            error = str(exc)
+        else:
+            if created:
+                messages.success(request, _("Your statement is being prepared."))
+            else:
+                messages.info(request, _("Your statement is already being prepared."))
+            return redirect("billing:portal_statements")
+    page = selectors.client_statements(client=client)
+    return render(
+        request,
+        "billing/portal_statements.html",
+        {"page": page, "years": statements.statement_years(client.clinic), "error": error},
+        status=400 if error else 200,
+    )
+
+
+@client_required
+@require_GET
+def portal_statement_status(request, job_uuid):
+    client = client_profile(user=request.user)
+    job = selectors.client_statement_job(client=client, job_uuid=job_uuid)
+    if job is None:
+        raise Http404
+    return render(
+        request,
+        "billing/_statement_job.html",
+        {"job": job, "status_url": request.path, "portal": True},
+    )
+
+
+@client_required
+@require_GET
+def portal_statement_pdf(request, statement_uuid):
+    client = client_profile(user=request.user)
+    statement = selectors.client_statement(client=client, statement_uuid=statement_uuid)
+    if statement is None:
+        raise Http404
+    return _statement_response(statement, _language(request, request.user.preferred_language))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_statements(request):
+    if not selectors.may(request.user, selectors.STATEMENTS):
+        raise PermissionDenied
+    clinics = selectors.statement_clinics(user=request.user)
+    error = ""
+    if request.method == "POST":
+        try:
+            clinic, client = selectors.statement_target(
+                user=request.user,
+                clinic_id=request.POST.get("clinic"),
+                client_uuid=request.POST.get("client"),
+            )
+            year = statements.year_parse(clinic, request.POST.get("year"))
+            job, created = statements.statement_job_request(
+                clinic=clinic, client=client, year=year, actor=request.user
+            )
+        except selectors.NotFound:
+            raise Http404 from None
+        except statements.StatementError as exc:
+            error = str(exc)
+        else:
+            if not created:
+                messages.info(request, _("These statements are already being prepared."))
+            return redirect("billing:staff_statement_job", job_uuid=job.uuid)
+    years = statements.statement_years(clinics[0]) if clinics else []
+    return render(
+        request,
+        "billing/staff_statements.html",
+        {
+            "clinics": clinics,
+            "years": years,
+            "jobs": selectors.staff_statement_jobs(user=request.user, page=request.GET.get("page")),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _staff_job(request, job_uuid):
+    job = selectors.staff_statement_job(user=request.user, job_uuid=job_uuid)
+    if job is None:
+        raise Http404
+    if not selectors.may(request.user, selectors.STATEMENTS, job.clinic_id):
+        raise PermissionDenied
+    return job
+
+
+@staff_required
+@require_GET
+def staff_statement_job(request, job_uuid):
+    job = _staff_job(request, job_uuid)
+    page = selectors.job_statements(job=job, page=request.GET.get("page"))
+    # Who paid the clinic, and how much, is a client's health information.
+    access_log_record_many(
+        actor=request.user, items=[(s.client, s) for s in page.object_list], request=request
+    )
+    return render(request, "billing/staff_statement_job.html", {"job": job, "page": page})
+
+
+@staff_required
+@require_GET
+def staff_statement_status(request, job_uuid):
+    job = _staff_job(request, job_uuid)
+    return render(
+        request,
+        "billing/_statement_job.html",
+        {"job": job, "status_url": request.path, "portal": False},
+    )
+
+
+@staff_required
+@require_GET
+def staff_statement_pdf(request, statement_uuid):
+    statement = selectors.staff_statement(user=request.user, statement_uuid=statement_uuid)
+    if statement is None:
+        raise Http404
+    if not selectors.may(request.user, selectors.STATEMENTS, statement.clinic_id):
+        raise PermissionDenied
+    language = _language(request, statement.client.user.preferred_language)
+    response = _statement_response(statement, language)
+    access_log_record(
+        actor=request.user,
+        client=statement.client,
+        obj=statement,
+        action=AccessLogEntry.Action.DOWNLOAD,
+        request=request,
+    )
+    return response

@@ -174,6 +174,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Year-end statements asked for (billing.statements: the request writes a job row).
+    "billing-statements": {
+        "task": "billing.tasks.statements_build",
+        "schedule": env.float("STATEMENTS_SWEEP_SECONDS", default=5.0),
+        "options": {"expires": 60},
+    },
     "outbox-sweep": {
         "task": "clinic.tasks.outbox_sweep",
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),

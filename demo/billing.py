@@ -2,7 +2,9 @@
 in the coordinators' group (billing's permissions), and invoices for the
 demo clients' held appointments, some paid in full, some in part, one
 credited. Through billing's own services, so the numbers are real; run
-again, it adds nothing (a client with an invoice is skipped)."""
+again, it adds nothing (a client with an invoice is skipped). Each clinic
+also has this year's year-end statements asked for, once: the worker (beat,
+`make run`) builds them and the staff page shows them."""
 
 import uuid
 from datetime import date
@@ -10,9 +12,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from billing import services
+from billing import services, statements
 from billing.catalogue import catalogue_install, coordinators_may_bill, tax_rates_install
-from billing.models import Invoice
+from billing.models import Invoice, StatementJob
 from clinic.models import Appointment, AppointmentKind, ClientProfile
 
 CATALOGUE_SINCE = date(2024, 1, 1)
@@ -61,4 +63,7 @@ def billing_seed(*, clinics: dict, coordinators: dict) -> int:
                 submission=uuid.uuid4(),
                 actor=biller,
             )
+        year = timezone.localdate(timezone.now(), clinic.zone).year
+        if not StatementJob.objects.filter(clinic=clinic, client=None, year=year).exists():
+            statements.statement_job_request(clinic=clinic, client=None, year=year, actor=biller)
     return made

@@ -110,6 +110,7 @@ PAGE_PERMISSIONS = {
         "billing.issue_invoice",
         "billing.record_payment",
         "billing.download_breakdown",
+        "billing.build_statements",
     },
 }
 ACTION_LETTER = {"v": "view", "a": "add", "c": "change", "d": "delete"}

@@ -28,6 +28,9 @@ def test_seed_scale_issues_an_invoice_per_client_with_held_appointments(db, staf
     numbers = sorted(int(n.rsplit("-", 1)[1]) for n in invoices.values_list("number", flat=True))
     assert numbers == list(range(1, len(numbers) + 1))
     assert InvoiceLine.objects.filter(invoice__clinic=clinic).exists()
+    from billing.models import StatementJob
+
+    assert StatementJob.objects.filter(clinic=clinic, client=None).count() == 1
     for invoice in invoices.prefetch_related("lines"):
         lines = list(invoice.lines.all())
         assert invoice.total == sum(line.amount + line.tax_amount for line in lines)
@@ -38,3 +41,16 @@ def test_seed_scale_issues_an_invoice_per_client_with_held_appointments(db, staf
     page = staff_login(coordinator.user).get("/staff/billing/")
     assert page.status_code == 200
     assert invoices.order_by("-created_at").first().number in page.content.decode()
+
+
+def test_the_statement_requests_row_opens_for_the_coordinator(
+    db, staff_login, clinic_qc, coordinator
+):
+    from bench.run import PAGES
+    from billing.tests.factories import billing_ready, billing_staff
+
+    (row,) = [page for page in PAGES if page[1] == "/staff/billing/statements/"]
+    assert row[2] == "coordinator"
+    billing_ready(clinic_qc)
+    page = staff_login(billing_staff(coordinator)).get(row[1])
+    assert page.status_code == 200

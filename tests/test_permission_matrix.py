@@ -219,6 +219,15 @@ POLICY = {
     "billing:staff_draft": rule(LOGIN, FORBIDDEN, NOT_ALLOWED, FORBIDDEN, NOT_ALLOWED),  # POST only
     "billing:staff_invoice": BILLING_OBJECT_OF_A,
     "billing:staff_breakdown": BILLING_OBJECT_OF_A,
+    # Year-end statements: the client's own (client B: 404); billing staff's
+    # page, job, progress fragment and download at their own clinics.
+    "billing:portal_statements": PORTAL,
+    "billing:portal_statement_status": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "billing:portal_statement_pdf": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "billing:staff_statements": BILLING_PAGE,
+    "billing:staff_statement_job": BILLING_OBJECT_OF_A,
+    "billing:staff_statement_status": BILLING_OBJECT_OF_A,
+    "billing:staff_statement_pdf": BILLING_OBJECT_OF_A,
 }
 ALLAUTH = (
     "account_login",
@@ -421,7 +430,30 @@ def world(
         actor=coordinator,
     )
     billing_services.invoice_issue(invoice=invoice, actor=coordinator)
+    # Client A's year-end statement of last year, and the job that built it.
+    from billing.models import Statement, StatementJob
+
+    statement_job = StatementJob.objects.create(
+        clinic=clinic_qc,
+        client=client_a,
+        year=timezone.localdate().year - 1,
+        requested_by=client_a.user,
+        status=StatementJob.Status.DONE,
+        total=1,
+        done=1,
+    )
+    statement = Statement.objects.create(
+        clinic=clinic_qc,
+        client=client_a,
+        year=statement_job.year,
+        job=statement_job,
+        total_paid=0,
+        pdf_en=b"%PDF-1.7 en",
+        pdf_fr=b"%PDF-1.7 fr",
+    )
     return {
+        "statement_job": statement_job,
+        "statement": statement,
         "invitation": invitation,
         "invoice": invoice,
         "people": people,
@@ -458,6 +490,8 @@ def concrete(pattern: str, world) -> str:
         "<uuid:enrolment_uuid>": str(world["enrolment"].uuid),
         "<uuid:invitation_uuid>": str(world["invitation"].uuid),
         "<uuid:invoice_uuid>": str(world["invoice"].uuid),
+        "<uuid:job_uuid>": str(world["statement_job"].uuid),
+        "<uuid:statement_uuid>": str(world["statement"].uuid),
         "<uuid:client_uuid>": str(world["people"]["client_a"].client_profile.uuid),
         "<slug:clinic_slug>": world["clinic"].slug,
         "<str:slot_key>": world["slot"].key,
@@ -576,6 +610,16 @@ def test_client_b_changes_nothing_of_client_as_with_a_post(world):
         ).status_code
         == 403
     )
+    # Client B cannot ask for client A's statements (a staff URL) nor see them.
+    from billing.models import StatementJob
+
+    jobs = StatementJob.objects.count()
+    response = browser.post(
+        "/staff/billing/statements/",
+        {"client": world["people"]["client_a"].client_profile.uuid, "year": "2025"},
+    )
+    assert response.status_code == 403
+    assert StatementJob.objects.count() == jobs
     invoice.refresh_from_db()
     assert (invoice.status, invoice.payments.count(), invoice.credit_notes.count()) == (
         "issued",

@@ -1,6 +1,6 @@
 from django.core.management import call_command
 
-from billing.models import CatalogueItem, Invoice, Payment
+from billing.models import CatalogueItem, Invoice, Payment, StatementJob
 from clinic.models import (
     ClientProfile,
     Clinic,
@@ -29,6 +29,7 @@ MODELS = (
     CatalogueItem,
     Invoice,
     Payment,
+    StatementJob,
 )
 
 
@@ -78,6 +79,8 @@ def test_demo_data_has_every_role_and_every_stage_and_a_second_run_changes_nothi
         assert invoices.filter(kind="invoice").exclude(number="").exists()
         assert Payment.objects.filter(invoice__clinic=clinic).exists()
         assert invoices.filter(kind="credit_note").exists()
+        # This year's statements are asked for, once; the worker builds them.
+        assert StatementJob.objects.filter(clinic=clinic, client=None).count() == 1
     for profile in StaffProfile.objects.select_related("user"):
         may = profile.user.has_perm("billing.issue_invoice")
         assert may == (profile.role == StaffRole.COORDINATOR), profile

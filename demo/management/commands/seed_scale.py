@@ -567,6 +567,7 @@ def seed_invoices(*, clinics, appointments, run: str, now) -> int:
         Invoice,
         InvoiceLine,
         Payment,
+        StatementJob,
         TaxRate,
     )
     from billing.services import catalogue_in_force, items_for_kind
@@ -662,5 +663,9 @@ def seed_invoices(*, clinics, appointments, run: str, now) -> int:
         Payment.objects.bulk_create(payments, batch_size=BATCH)
         if payments:
             Counter.objects.create(clinic=clinic, series="receipt", year=year, last=len(payments))
+            # The year's statements asked for (the worker builds them): the
+            # statement requests page has a job to list.
+            if not StatementJob.objects.filter(clinic=clinic, client=None, year=year).exists():
+                StatementJob.objects.create(clinic=clinic, year=year, requested_by_id=recorder)
         made += len(invoices)
     return made
