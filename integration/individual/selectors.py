@@ -185,12 +185,11 @@ def client_offers(*, client: ClientProfile, now: datetime | None = None) -> list
 
 
 def client_dosing_session(*, client: ClientProfile, session_uuid) -> DosingSession | None:
-    """One of the client's own held dosing sessions (another's is None: a 404)."""
+    """One of the client's own dosing sessions (another's is None: a 404)."""
     return (
         DosingSession.objects.filter(
             uuid=session_uuid,
             series__course__client=client,
-            appointment__status=Appointment.Status.HELD,
         )
         .select_related("appointment__clinic", "appointment__client__user", "series__course")
         .first()
@@ -198,12 +197,11 @@ def client_dosing_session(*, client: ClientProfile, session_uuid) -> DosingSessi
 
 
 def staff_dosing_session(*, clinic_ids, session_uuid) -> DosingSession | None:
-    """A held dosing session of one of these clinics."""
+    """A dosing session of one of these clinics."""
     return (
         DosingSession.objects.filter(
             uuid=session_uuid,
             appointment__clinic_id__in=list(clinic_ids),
-            appointment__status=Appointment.Status.HELD,
         )
         .select_related("appointment__clinic", "appointment__client__user", "series__course")
         .first()

@@ -39,6 +39,9 @@ MSG_NOT_OFFERED = gettext_noop(
 MSG_ALREADY_BOOKED = gettext_noop(
     "An integration session is already booked after this dosing session."
 )
+MSG_NOT_HELD = gettext_noop(
+    "Integration times are offered once the dosing session has taken place."
+)
 MSG_NO_THERAPIST = gettext_noop("No therapist was present at this dosing session.")
 MSG_STARTED = gettext_noop(
     "This session has already started: it can no longer be moved or cancelled."
@@ -107,6 +110,8 @@ def integration_session_book(
     refused under the client's lock."""
     now = now or timezone.now()
     _check_actor(actor, dosing_session)
+    if dosing_session.appointment.status != Appointment.Status.HELD:
+        raise IntegrationSessionError(_(MSG_NOT_HELD))
     therapist = selectors.session_therapist(dosing_session)
     if therapist is None:
         raise IntegrationSessionError(_(MSG_NO_THERAPIST))

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clinic.access_log import access_log_record
+from clinic.models import Appointment
 from clinic.permissions import client_required, staff_required
 from clinic.selectors import client_profile, staff_clinic_ids, staff_course_detail
 
@@ -61,7 +62,9 @@ def _book_or_move(request, dosing, *, back: str, here: str):
             return redirect(here)
         return redirect(back)
     slots = []
-    if therapist is not None and dosing.series.course.stage in selectors.STAGES:
+    held = dosing.appointment.status == Appointment.Status.HELD
+    in_stage = dosing.series.course.stage in selectors.STAGES
+    if held and therapist is not None and in_stage:
         slots = selectors.free_slots(
             dosing_session=dosing,
             therapist=therapist,
@@ -81,7 +84,8 @@ def _book_or_move(request, dosing, *, back: str, here: str):
             "slots": slots,
             "chosen": chosen,
             "asked_unavailable": start is not None and chosen is None,
-            "in_stage": dosing.series.course.stage in selectors.STAGES,
+            "in_stage": in_stage,
+            "held": held,
             "back": back,
             "here": here,
             **_frame(here),
