@@ -68,20 +68,12 @@ def parse_slot_key(key: str | None) -> datetime | None:
     return moment if 2000 <= moment.year <= 2100 else None
 
 
-def free_slots(
-    *,
-    dosing_session: DosingSession,
-    therapist: User,
-    settings: IntegrationSessionSettings,
-    now: datetime,
-    exclude: Appointment | None = None,
-) -> list[Slot]:
-    """The times in the window when the therapist and the client are both
-    free: each local day from `day_start`, one session after another until
-    `day_end`, laid on the clinic's wall clock (a daylight-saving change
-    keeps 9:00 at 9:00; a time in the skipped hour does not exist)."""
-    clinic = dosing_session.appointment.clinic
-    zone = clinic.zone
+def _candidates(dosing_session, settings, now) -> list[Slot]:
+    """Each local day of the window from `day_start`, one session after
+    another until `day_end`, laid on the clinic's wall clock (a
+    daylight-saving change keeps 9:00 at 9:00; a time in the skipped hour
+    does not exist), the ones still ahead."""
+    zone = dosing_session.appointment.clinic.zone
     length = timedelta(minutes=settings.session_minutes)
     candidates: list[Slot] = []
     for day in window_days(dosing_session, settings):
@@ -93,18 +85,51 @@ def free_slots(
             if exists and moment > now:
                 candidates.append(Slot(moment, moment + length))
             local += length
-    if not candidates:
-        return []
+    return candidates
+
+
+def _busy(*, staff_ids, client_ids, start, end, exclude=None) -> list[tuple]:
+    """(staff_id, client_id, start, end) of the live reservations of these
+    people overlapping [start, end): one query."""
     busy = Reservation.objects.filter(
-        Q(staff=therapist) | Q(client_id=dosing_session.appointment.client_id),
+        Q(staff_id__in=staff_ids) | Q(client_id__in=client_ids),
         is_live=True,
-        start__lt=candidates[-1].end,
-        end__gt=candidates[0].start,
+        start__lt=end,
+        end__gt=start,
     )
     if exclude is not None:
         busy = busy.exclude(appointment=exclude)
-    held = list(busy.values_list("start", "end"))
+    return list(busy.values_list("staff_id", "client_id", "start", "end"))
+
+
+def _free(candidates, busy, therapist_id, client_id) -> list[Slot]:
+    held = [
+        (b, e) for staff_id, client, b, e in busy if staff_id == therapist_id or client == client_id
+    ]
     return [s for s in candidates if not any(b < s.end and e > s.start for b, e in held)]
+
+
+def free_slots(
+    *,
+    dosing_session: DosingSession,
+    therapist: User,
+    settings: IntegrationSessionSettings,
+    now: datetime,
+    exclude: Appointment | None = None,
+) -> list[Slot]:
+    """The times in the window when the therapist and the client are both free."""
+    candidates = _candidates(dosing_session, settings, now)
+    if not candidates:
+        return []
+    client_id = dosing_session.appointment.client_id
+    busy = _busy(
+        staff_ids=[therapist.pk],
+        client_ids=[client_id],
+        start=candidates[0].start,
+        end=candidates[-1].end,
+        exclude=exclude,
+    )
+    return _free(candidates, busy, therapist.pk, client_id)
 
 
 def live_session(dosing_session: DosingSession) -> IndividualSession | None:
@@ -155,28 +180,40 @@ def _held_sessions(courses):
     )
 
 
-def offers(*, courses, now: datetime | None = None, with_slots: bool = True) -> list[Offer]:
-    """Every held dosing session of these courses with its integration
-    session or, while the course is in dosing or integrate and the window
-    is still ahead, its free times."""
+def offers(*, courses, now: datetime | None = None) -> list[Offer]:
+    """Every dosing session of these courses that took place, with its
+    integration session or, while the course is in dosing or integrate and
+    the window is still ahead, its free times. A fixed number of queries
+    whatever the number of sessions: the calendar is read once for all."""
     now = now or timezone.now()
-    result = []
+    result: list[Offer] = []
+    settings_by_clinic: dict[int, IntegrationSessionSettings] = {}
+    wanted: list[tuple[Offer, list[Slot]]] = []
     for dosing in _held_sessions(courses):
         therapists = dosing.appointment.therapists  # type: ignore[attr-defined]
         therapist = therapists[0].staff if therapists else None
         booked = next(iter(dosing.live_integration), None)  # type: ignore[attr-defined]
         offer = Offer(dosing_session=dosing, therapist=therapist, booked=booked)
-        if (
-            with_slots
-            and booked is None
-            and therapist is not None
-            and dosing.series.course.stage in STAGES
-        ):
-            settings = session_settings(dosing.appointment.clinic)
-            offer.slots = free_slots(
-                dosing_session=dosing, therapist=therapist, settings=settings, now=now
-            )
         result.append(offer)
+        if booked is None and therapist is not None and dosing.series.course.stage in STAGES:
+            clinic = dosing.appointment.clinic
+            if clinic.pk not in settings_by_clinic:
+                settings_by_clinic[clinic.pk] = session_settings(clinic)
+            candidates = _candidates(dosing, settings_by_clinic[clinic.pk], now)
+            if candidates:
+                wanted.append((offer, candidates))
+    if wanted:
+        busy = _busy(
+            staff_ids={offer.therapist.pk for offer, _c in wanted if offer.therapist},
+            client_ids={offer.dosing_session.appointment.client_id for offer, _c in wanted},
+            start=min(c[0].start for _o, c in wanted),
+            end=max(c[-1].end for _o, c in wanted),
+        )
+        for offer, candidates in wanted:
+            therapist_id = offer.therapist.pk if offer.therapist else None
+            offer.slots = _free(
+                candidates, busy, therapist_id, offer.dosing_session.appointment.client_id
+            )
     return result
 
 
