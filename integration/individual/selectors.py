@@ -190,9 +190,9 @@ def offers(*, courses, now: datetime | None = None) -> list[Offer]:
     settings_by_clinic: dict[int, IntegrationSessionSettings] = {}
     wanted: list[tuple[Offer, list[Slot]]] = []
     for dosing in _held_sessions(courses):
-        therapists = dosing.appointment.therapists  # type: ignore[attr-defined]
+        therapists = dosing.appointment.therapists
         therapist = therapists[0].staff if therapists else None
-        booked = next(iter(dosing.live_integration), None)  # type: ignore[attr-defined]
+        booked = next(iter(dosing.live_integration), None)
         offer = Offer(dosing_session=dosing, therapist=therapist, booked=booked)
         result.append(offer)
         if booked is None and therapist is not None and dosing.series.course.stage in STAGES:

@@ -118,6 +118,8 @@ def integration_session_book(
     appointment = dosing_session.appointment
     clinic = appointment.clinic
     client = appointment.client
+    if client is None:  # a dosing session always holds its client (the calendar's rows say so)
+        raise IntegrationSessionError(_(MSG_NOT_PERMITTED))
     course = dosing_session.series.course
     _check_stage(course)
     slot = _offered(dosing_session, therapist, start, now)
