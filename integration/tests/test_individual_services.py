@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -168,3 +168,21 @@ def test_the_reminder_goes_out_in_the_clients_language(dosing, client_a, mailout
     outbox_sweep()
     subjects = [m.subject for m in mailoutbox]
     assert any(s.startswith("Rappel\xa0: votre rendez-vous du mardi") for s in subjects), subjects
+
+
+def test_times_stay_on_the_clinics_clock_across_the_autumn_change(
+    client_a, therapist, medical_practitioner
+):
+    # Toronto leaves daylight saving time on Sunday November 1, 2026.
+    with time_machine.travel(datetime(2026, 10, 31, 12, 0, tzinfo=MTL), tick=False):
+        dosing = held_dosing(
+            client_a, therapist, medical_practitioner, start=datetime(2026, 10, 31, 9, tzinfo=MTL)
+        )
+        slots = selectors.client_offers(client=client_a)[0].slots
+    local = [s.start.astimezone(MTL) for s in slots]
+    assert local[0] == datetime(2026, 11, 1, 9, 0, tzinfo=MTL)
+    assert {t.hour for t in local} == set(range(9, 17))
+    assert len(slots) == 24
+    # 9:00 on November 1 is 14:00 UTC (EST); the dosing session's 9:00 was 13:00 UTC (EDT).
+    assert slots[0].start.astimezone(UTC).hour == 14
+    assert dosing.appointment.start.astimezone(UTC).hour == 13
