@@ -30,25 +30,11 @@ def seed_integration_sessions() -> int:
         course = dosing.series.course
         if course.pk in seen or IndividualSession.objects.filter(course=course).exists():
             continue
-        seen.add(course.pk)
         therapist = session_therapist(dosing)
         if therapist is None:
             continue
-        clinic = dosing.appointment.clinic
-        day = timezone.localtime(dosing.appointment.start, clinic.zone).date() + timedelta(days=1)
-        start = datetime.combine(day, time(16), tzinfo=clinic.zone)
-        if start + timedelta(hours=1) > timezone.now():
-            continue
-        try:
-            appointment = appointment_book(
-                clinic=clinic,
-                kind=AppointmentKind.INTEGRATION_SESSION,
-                start=start,
-                end=start + timedelta(hours=1),
-                staff=[therapist],
-                client=dosing.appointment.client,
-            )
-        except CalendarConflict:
+        appointment = _first_free(dosing, therapist)
+        if appointment is None:
             continue
         Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.HELD)
         IndividualSession.objects.create(
@@ -58,5 +44,31 @@ def seed_integration_sessions() -> int:
             therapist=therapist,
             booked_by=dosing.appointment.client.user,
         )
+        seen.add(course.pk)
         made += 1
     return made
+
+
+def _first_free(dosing: DosingSession, therapist) -> Appointment | None:
+    """The first past hour from 16:00 the next day (then the next hours and
+    days of the window) when the therapist and the client are both free."""
+    clinic = dosing.appointment.clinic
+    held_on = timezone.localtime(dosing.appointment.start, clinic.zone).date()
+    now = timezone.now()
+    for days in (1, 2, 3):
+        for hour in (16, 17, 18, 12, 13, 15, 9, 10, 11, 14):
+            start = datetime.combine(held_on + timedelta(days=days), time(hour), tzinfo=clinic.zone)
+            if start + timedelta(hours=1) > now:
+                return None
+            try:
+                return appointment_book(
+                    clinic=clinic,
+                    kind=AppointmentKind.INTEGRATION_SESSION,
+                    start=start,
+                    end=start + timedelta(hours=1),
+                    staff=[therapist],
+                    client=dosing.appointment.client,
+                )
+            except CalendarConflict:
+                continue
+    return None

@@ -19,3 +19,16 @@ def test_the_demo_has_a_held_integration_session_after_each_finished_series_once
     count = sessions.count()
     call_command("seed_demo", quiet=True)
     assert IndividualSession.objects.count() == count
+
+
+def test_seed_scale_holds_integration_sessions_after_the_board_sessions(db):
+    import io
+
+    out = io.StringIO()
+    call_command("seed_scale", clients=80, appointments_per_client=1, stdout=out)
+    made = IndividualSession.objects.count()
+    assert made > 0
+    assert f"{made} integration sessions" in out.getvalue()
+    assert not IndividualSession.objects.exclude(
+        course__stage__in=[Stage.INTEGRATE, Stage.RECONNECT]
+    ).exists()
