@@ -165,3 +165,21 @@ def test_the_portal_and_staff_pages_cost_the_same_at_any_size(
     with django_assert_max_num_queries(17):
         page = reverse("individual:staff_course", args=[dosing.series.course.uuid])
         assert browser.get(page).status_code == 200
+
+
+def test_the_therapist_moves_then_cancels_for_the_client_after_confirming(
+    staff_login, therapist, dosing, client_a
+):
+    from integration.individual import services
+
+    services.integration_session_book(dosing_session=dosing, start=MONDAY_TEN, actor=client_a.user)
+    browser = staff_login(therapist)
+    book = reverse("individual:staff_book", args=[dosing.uuid])
+    confirm = browser.get(book, {"slot": key(TUESDAY_NINE)}).content.decode()
+    assert 'name="version" value="1"' in confirm
+    browser.post(book, {"slot": key(TUESDAY_NINE), "version": "1"})
+    assert booked().get().start == TUESDAY_NINE
+    cancel = reverse("individual:staff_cancel", args=[dosing.uuid])
+    assert 'data-testid="confirm-cancel"' in browser.get(cancel).content.decode()
+    browser.post(cancel, {"version": "2"})
+    assert not booked().exists()
