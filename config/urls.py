@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("integration.groups.urls")),
     path("", include("integration.measures.urls")),
     path("", include("integration.reconnect.urls")),
+    path("", include("integration.individual.urls")),
     path("", include("billing.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -8,6 +8,7 @@ class IntegrationConfig(AppConfig):
 
     def ready(self) -> None:
         from .groups import setup as groups_setup
+        from .individual.apps import individual_ready
         from .measures.apps import measures_ready
         from .reconnect.apps import reconnect_ready
 
@@ -16,3 +17,4 @@ class IntegrationConfig(AppConfig):
         measures_ready()
         reconnect_ready()
         groups_setup.register()
+        individual_ready()

@@ -205,6 +205,19 @@ POLICY = {
     # Reconnect: the client's own page; closing a course's integration plan,
     # its clinic's clinicians.
     "reconnect:portal": PORTAL,
+    # Integration sessions: the client books their own (another's dosing
+    # session is a 404); the care team of the clinic books for them.
+    "individual:portal": PORTAL,
+    "individual:portal_book": rule(LOGIN, OK, AWAY, AWAY, AWAY, client_b=MISSING),
+    "individual:portal_cancel": rule(LOGIN, AWAY, AWAY, AWAY, AWAY, client_b=MISSING),
+    "individual:staff_course": STAFF_OBJECT_OF_A,
+    "individual:staff_book": STAFF_OBJECT_OF_A,
+    "individual:staff_cancel": {
+        **STAFF_OBJECT_OF_A,
+        "therapist": AWAY,
+        "medical_practitioner": AWAY,
+        "coordinator": AWAY,
+    },
     "reconnect:plan": CLINICAL_OBJECT_OF_A,
     # Billing: the client's own documents in the portal (client B: 404).
     "billing:portal": PORTAL,

@@ -351,6 +351,11 @@ class Command(BaseCommand):
                 profile = client_register(user=user, clinic=clinic, phone=clinic.phone)
                 _sent(profile, answers)
 
+        # An integration session held the day after each finished series.
+        from demo.integration_sessions import seed_integration_sessions
+
+        seed_integration_sessions()
+
         # Staff set up two-factor authentication only through an invitation
         # (clinic/invitations.py): each demo staff member without an
         # authenticator gets a fresh one at every run (the links cannot be

@@ -385,6 +385,11 @@ class Command(BaseCommand):
                 preparing=[c for c in clinic_courses if c.stage in (Stage.PREPARE, Stage.DOSING)],
                 now=now,
             )
+        # Integration sessions: the day after the last held dosing session of
+        # everyone in integrate or reconnect, where the therapist is free.
+        from demo.integration_sessions import seed_integration_sessions
+
+        integration_sessions = seed_integration_sessions()
         # Integration groups: each clinic's evening groups, full, with a waitlist.
         from demo.groups import fill_groups
 
@@ -418,7 +423,8 @@ class Command(BaseCommand):
                 f"Scale data {run}: {len(clinics)} clinics, {len(staff_users)} staff, {clients} clients, "
                 f"{len(appointments)} appointments, {len(reservations)} reservations, {len(screenings)} screenings, "
                 f"{board_sessions} sessions on the room boards, {groups} integration groups, "
-                f"{answered} follow-ups answered, {invoices} invoices."
+                f"{integration_sessions} integration sessions, {answered} follow-ups answered, "
+                f"{invoices} invoices."
             )
         )
 

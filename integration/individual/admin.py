@@ -1,0 +1,11 @@
+"""A clinic's window for integration sessions. The sessions themselves are
+on the calendar and the staff pages, where every read is logged."""
+
+from django.contrib import admin
+
+from .models import IntegrationSessionSettings
+
+
+@admin.register(IntegrationSessionSettings)
+class IntegrationSessionSettingsAdmin(admin.ModelAdmin):
+    list_display = ["clinic", "window_from_days", "window_to_days", "session_minutes"]
