@@ -58,6 +58,7 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "dosing.preparationmodule": NOBODY,
     "dosing.consentdocument": NOBODY,
     "integration.measuresettings": NOBODY,  # a clinic's questionnaire schedule
+    "integration.integrationsessionsettings": NOBODY,  # a clinic's integration window
     # The privacy officer's registers and the staff they invite.
     "clinic.accesslogentry": {StaffRole.PRIVACY_OFFICER: "v"},
     "clinic.accountclosurerequest": {StaffRole.PRIVACY_OFFICER: "vc"},
@@ -147,6 +148,7 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
     from intake.models import InterestRegistration as Interest
     from intake.selectors import intake_slots
     from intake.tests.factories import book_call, rules, weekly_availability
+    from integration.individual.models import IntegrationSessionSettings
     from integration.measures.models import MeasureSettings
     from sessions.models import (
         Consent,
@@ -325,6 +327,10 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
         "integration.measuresettings": (
             MeasureSettings.objects.get_or_create(clinic=qc)[0],
             MeasureSettings.objects.get_or_create(clinic=clinic_bc)[0],
+        ),
+        "integration.integrationsessionsettings": (
+            IntegrationSessionSettings.objects.get_or_create(clinic=qc)[0],
+            IntegrationSessionSettings.objects.get_or_create(clinic=clinic_bc)[0],
         ),
         "billing.catalogueitem": (
             qc.catalogue.first(),
