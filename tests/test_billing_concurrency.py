@@ -13,13 +13,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
-from django.utils import translation
 
 from billing import services
 from billing.models import Counter, Invoice, Payment
 from billing.tests.factories import billing_ready, billing_staff, held, team
 from clinic.tests.factories import client_create
+from tests.concurrency import race as run_race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,33 +28,7 @@ ISSUERS = 6
 
 
 def race(*attempts) -> dict[str, list]:
-    assert connection.vendor == "postgresql"
-    barrier = threading.Barrier(len(attempts))
-    outcomes: dict[str, list] = {"done": [], "refused": [], "crashed": []}
-    lock = threading.Lock()
-
-    def run(i, attempt):
-        translation.activate("en")
-        try:
-            barrier.wait(timeout=30)
-            result = attempt()
-            with lock:
-                outcomes["done"].append(result)
-        except services.BillingError as exc:
-            with lock:
-                outcomes["refused"].append(str(exc))
-        except Exception as exc:  # noqa: BLE001  (a crash is what the test looks for)
-            with lock:
-                outcomes["crashed"].append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    return run_race(attempts, refusal=services.BillingError)
 
 
 @pytest.fixture

@@ -10,51 +10,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
-from django.utils import translation
 
 from clinic.models import Stage
 from clinic.tests.factories import client_create
 from integration.groups import services
 from integration.groups.models import Enrolment, IntegrationGroup
 from integration.tests.group_factories import in_stage, weekly_group
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MTL = ZoneInfo("America/Toronto")
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=MTL)
 CAPACITY = 3
-
-
-def race(attempts) -> dict[str, list]:
-    assert connection.vendor == "postgresql"
-    barrier = threading.Barrier(len(attempts))
-    outcomes: dict[str, list] = {"done": [], "refused": [], "crashed": []}
-    lock = threading.Lock()
-
-    def run(i, attempt):
-        translation.activate("en")
-        try:
-            barrier.wait(timeout=30)
-            attempt()
-            with lock:
-                outcomes["done"].append(i)
-        except services.GroupError as exc:
-            with lock:
-                outcomes["refused"].append(str(exc))
-        except Exception as exc:  # noqa: BLE001  (a crash is what the test looks for)
-            with lock:
-                outcomes["crashed"].append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
-    with time_machine.travel(NOW, tick=False):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    return outcomes
 
 
 @pytest.fixture
@@ -102,7 +70,7 @@ def assert_intact(group, waiting):
 
 def test_many_clients_enrolling_and_leaving_at_once_never_overfill_the_group(busy_group):
     group, members, waiting, newcomers = busy_group
-    outcomes = race(attempts_for(group, members, newcomers))
+    outcomes = race(attempts_for(group, members, newcomers), refusal=services.GroupError, at=NOW)
     assert outcomes["crashed"] == []
     assert outcomes["refused"] == []
     assert_intact(group, waiting)
@@ -132,7 +100,7 @@ def test_control_without_the_lock_the_group_overfills_or_the_line_breaks(
     busy_group, without_the_lock
 ):
     group, members, waiting, newcomers = busy_group
-    outcomes = race(attempts_for(group, members, newcomers))
+    outcomes = race(attempts_for(group, members, newcomers), refusal=services.GroupError, at=NOW)
     with pytest.raises(AssertionError):
         assert outcomes["crashed"] == []
         assert_intact(group, waiting)

@@ -15,46 +15,18 @@ import threading
 
 import pytest
 import time_machine
-from django.db import connection
-from django.utils import translation
 
 from clinic import calendar
 from clinic.models import Appointment, AppointmentKind
 from integration.individual import services
 from integration.tests.individual_factories import MONDAY_TEN, NOW, TUESDAY_NINE, held_dosing
+from tests.concurrency import race as run_race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(*attempts) -> dict[str, list]:
-    assert connection.vendor == "postgresql"
-    barrier = threading.Barrier(len(attempts))
-    outcomes: dict[str, list] = {"booked": [], "refused": [], "crashed": []}
-    lock = threading.Lock()
-
-    def run(i, attempt):
-        translation.activate("en")
-        try:
-            barrier.wait(timeout=30)
-            attempt()
-            with lock:
-                outcomes["booked"].append(i)
-        except services.IntegrationSessionError as exc:
-            with lock:
-                outcomes["refused"].append(str(exc))
-        except Exception as exc:  # noqa: BLE001  (a crash is what the test looks for)
-            with lock:
-                outcomes["crashed"].append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
-    with time_machine.travel(NOW, tick=False):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    return outcomes
+    return run_race(attempts, refusal=services.IntegrationSessionError, at=NOW)
 
 
 @pytest.fixture
@@ -107,7 +79,7 @@ def test_two_clients_grabbing_one_hour_of_the_therapist_end_with_one(
         booking(second, MONDAY_TEN, second.appointment.client.user),
     )
     assert outcomes["crashed"] == []
-    assert len(outcomes["booked"]) == 1
+    assert len(outcomes["done"]) == 1
     assert len(outcomes["refused"]) == 1
     assert live_sessions() == 1
 
@@ -117,7 +89,7 @@ def test_a_double_submit_of_two_hours_books_one(two_dosings, meet_before_the_wri
     user = first.appointment.client.user
     outcomes = race(booking(first, MONDAY_TEN, user), booking(first, TUESDAY_NINE, user))
     assert outcomes["crashed"] == []
-    assert len(outcomes["booked"]) == 1
+    assert len(outcomes["done"]) == 1
     assert outcomes["refused"] == [
         "An integration session is already booked after this dosing session."
     ]
@@ -131,7 +103,7 @@ def test_control_without_the_lock_a_double_submit_books_two(
     user = first.appointment.client.user
     outcomes = race(booking(first, MONDAY_TEN, user), booking(first, TUESDAY_NINE, user))
     assert outcomes["crashed"] == []
-    assert len(outcomes["booked"]) == 2  # the race is real: the lock is what prevents it
+    assert len(outcomes["done"]) == 2  # the race is real: the lock is what prevents it
     assert live_sessions() == 2
 
 
@@ -144,5 +116,5 @@ def test_without_the_lock_the_constraint_still_refuses_one_hour_twice(
         booking(second, MONDAY_TEN, second.appointment.client.user),
     )
     assert outcomes["crashed"] == []
-    assert len(outcomes["booked"]) == 1
+    assert len(outcomes["done"]) == 1
     assert outcomes["refused"] == ["This time is no longer free. Please choose another time."]
