@@ -8,6 +8,7 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        from clinic.models import StaffRole
         from clinic.navigation import register_portal_page, register_staff_page
         from clinic.roles import register_role_permissions
 
@@ -19,7 +20,10 @@ class BillingConfig(AppConfig):
             "coordinator", {f"billing.{codename}" for codename in BILLING_STAFF_PERMISSIONS}
         )
 
-        register_staff_page("billing:staff_invoices", _("Invoices"), order=60)
+        # Billing's pages need billing's permissions, which the coordinators' group holds.
+        register_staff_page(
+            "billing:staff_invoices", _("Invoices"), order=60, roles={StaffRole.COORDINATOR}
+        )
         register_portal_page("billing:portal", _("Invoices, payments and cost estimate"), order=10)
         post_migrate.connect(
             _tax_rates_after_migrate, sender=self, dispatch_uid="billing_tax_rates"

@@ -12,17 +12,24 @@ class StaffPage:
     url_name: str
     label: str | Promise
     order: int
+    # The staff roles whose work the page is (None: every staff member's).
+    roles: frozenset[str] | None = None
 
 
 _pages: dict[str, StaffPage] = {}
 
 
-def register_staff_page(url_name: str, label: str | Promise, *, order: int) -> None:
-    _pages[url_name] = StaffPage(url_name, label, order)
+def register_staff_page(
+    url_name: str, label: str | Promise, *, order: int, roles: set[str] | None = None
+) -> None:
+    _pages[url_name] = StaffPage(url_name, label, order, frozenset(roles) if roles else None)
 
 
-def staff_pages() -> list[StaffPage]:
-    return sorted(_pages.values(), key=lambda page: page.order)
+def staff_pages(role: str | None = None) -> list[StaffPage]:
+    """The pages in the menu of a staff member of `role`: a link is shown
+    only where its reader may follow it."""
+    pages = [page for page in _pages.values() if page.roles is None or role in page.roles]
+    return sorted(pages, key=lambda page: page.order)
 
 
 # The client portal's links to the pages of each stage app (its invoices...),

@@ -16,8 +16,14 @@ def staff_nav(context):
     """The staff pages every app registered (clinic.navigation), the current one marked."""
     from clinic.navigation import staff_pages
 
-    match = getattr(context.get("request"), "resolver_match", None)
-    return {"pages": staff_pages(), "current": match.view_name if match else ""}
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    # The profile comes with the person (clinic.backends): no query.
+    profile = getattr(getattr(request, "user", None), "staff_profile", None)
+    return {
+        "pages": staff_pages(profile.role if profile else None),
+        "current": match.view_name if match else "",
+    }
 
 
 @register.inclusion_tag("portal/_links.html")

@@ -162,3 +162,19 @@ def test_the_course_history_is_shown_in_the_clinic_s_own_time(
     local = timezone.localtime(evening, clinic_bc.zone)
     assert date_format(local, "SHORT_DATETIME_FORMAT") in page.content.decode()
     assert date_format(evening, "SHORT_DATETIME_FORMAT") not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["therapist", "medical_practitioner", "coordinator"])
+def test_every_page_in_the_staff_menu_opens_for_its_reader(db, role, staff_login, request):
+    import re
+
+    person = request.getfixturevalue(role)
+    browser = staff_login(person)
+    page = browser.get(reverse("staff:home")).content.decode()
+    menu = re.search(r'<nav class="nav nav-pills[^>]*>(.*?)</nav>', page, re.S).group(1)
+    links = re.findall(r'href="([^"]+)"', menu)
+    assert len(links) >= 5
+    for link in links:
+        assert browser.get(link).status_code == 200, (role, link)
+    # Billing is the coordinators' work: only they see its menu entry.
+    assert (reverse("billing:staff_invoices") in links) == (role == "coordinator")
