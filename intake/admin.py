@@ -1,7 +1,13 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from clinic.admin import ClinicianReadAdminMixin, ClinicScopedAdminMixin, HealthDataAdminMixin
+from clinic.admin import (
+    ClinicianReadAdminMixin,
+    ClinicScopedAdminMixin,
+    HealthDataAdminMixin,
+    LabelledSplitDateTime,
+)
 from clinic.formatting import phone_display
 from clinic.permissions import is_clinician
 
@@ -51,6 +57,7 @@ class AvailabilityExceptionAdmin(ClinicScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["clinic"]
     list_select_related = ["staff", "clinic"]
     date_hierarchy = "start"
+    formfield_overrides = {models.DateTimeField: {"widget": LabelledSplitDateTime}}
 
 
 class IntakeCallOutcomeInline(admin.TabularInline):
