@@ -37,8 +37,9 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
-# A job still running this long after it started was left by a worker that
-# died (a statement takes about a second): the next run takes it over.
+# A running job gives a sign of life (its started_at moves on) after each
+# statement; one silent this long was left by a worker that died (a
+# statement takes about a second): the next run takes it over.
 STALE = timedelta(minutes=30)
 
 
@@ -288,23 +289,32 @@ def statement_job_claim(*, now=None) -> StatementJob | None:
 
 def statement_job_run(*, job: StatementJob) -> StatementJob:
     """Build every statement of a claimed job, counting each one done."""
+    # Every write goes through `mine`: the job as this worker last left it.
+    # A long job stays alive (started_at moves on with each statement), and
+    # a worker whose job was taken over finds nothing to write and stops.
+    mine = StatementJob.objects.filter(
+        pk=job.pk, status=StatementJob.Status.RUNNING, started_at=job.started_at
+    )
     try:
         clients = _clients_of(job)
-        StatementJob.objects.filter(pk=job.pk).update(total=len(clients), done=0)
+        mine.update(total=len(clients), done=0)
         for client in clients:
             statement_build(client=client, year=job.year, job=job)
-            StatementJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+            alive = timezone.now()
+            if not mine.update(done=F("done") + 1, started_at=alive):
+                break  # taken over by another worker: it carries on
+            mine = StatementJob.objects.filter(
+                pk=job.pk, status=StatementJob.Status.RUNNING, started_at=alive
+            )
     except Exception as exc:
         logger.exception("year-end statement job %s failed", job.pk)
-        StatementJob.objects.filter(pk=job.pk).update(
+        mine.update(
             status=StatementJob.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now(),
         )
     else:
-        StatementJob.objects.filter(pk=job.pk, status=StatementJob.Status.RUNNING).update(
-            status=StatementJob.Status.DONE, finished_at=timezone.now()
-        )
+        mine.update(status=StatementJob.Status.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return job
 

@@ -108,8 +108,8 @@ def _text(key: str, value, labels: _Labels) -> str:
                 return value
             if "T" in value and moment.tzinfo is not None:
                 return date_format(timezone.localtime(moment, labels.zone), "SHORT_DATETIME_FORMAT")
-            if len(value) == 10:
-                return date_format(date.fromisoformat(value), "DATE_FORMAT")
+            if day := day_text(value):
+                return day
         return value
     return str(value)
 

@@ -33,10 +33,16 @@ def phone_display(raw: str, region: str = "CA") -> str:
     return phonenumbers.format_number(number, style)
 
 
+def age_on(born: date, day: date) -> int:
+    """Whole years. Someone born on 29 February turns a year older on
+    1 March in a common year (the later, safer reading for a minimum age)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def birth_date_display(born: date | None, today: date) -> str:
     """ "April 23, 1985 (41 years old)" / "23 avril 1985 (41 ans)"."""
     if born is None:
         return "—"
-    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    years = age_on(born, today)
     age = ngettext("%(age)d year old", "%(age)d years old", years) % {"age": years}
     return f"{date_format(born, 'DATE_FORMAT')} ({age})"

@@ -16,6 +16,7 @@ from enum import IntEnum
 
 from django.utils.translation import gettext_lazy as _
 
+from clinic.formatting import age_on  # noqa: F401  (the rules' and the review's age)
 from clinic.models import CONCERNS_UNDER_DEVELOPMENT
 
 from .questionnaires import PHQ9_SAFETY_ITEM
@@ -32,12 +33,6 @@ OUTCOME_CODES = {
     Level.NEEDS_REVIEW: "needs_review",
     Level.NOT_ELIGIBLE: "not_eligible",
 }
-
-
-def age_on(born: date, day: date) -> int:
-    """Whole years. Someone born on 29 February turns a year older on
-    1 March in a common year (the later, safer reading for a minimum age)."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,3 @@ class MeasureInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} · {self.get_kind_display()} · {self.opens_at:%Y-%m-%d}"
-
-    def is_open(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.answered_at is None and self.opens_at <= now < self.expires_at

@@ -158,7 +158,9 @@ def _crisis_alert(invitation: MeasureInvitation, *, key: str) -> None:
     outbox_enqueue(kind=CRISIS_ALERT, key=key, payload={"invitation": str(invitation.uuid)})
 
 
-def _refusal(invitation: MeasureInvitation, now: datetime) -> str | None:
+def invitation_refusal(invitation: MeasureInvitation, now: datetime) -> str | None:
+    """Why the invitation cannot be answered now (the sentence the client
+    reads), or None: the page and the service ask the same question."""
     if invitation.answered_at is not None:
         return _(MSG_USED)
     if invitation.opens_at > now:
@@ -202,7 +204,7 @@ def invitation_answer(
                 .select_related("appointment")
                 .get(pk=invitation.pk)
             )
-            refusal = _refusal(current, now)
+            refusal = invitation_refusal(current, now)
             if refusal is not None:
                 raise MeasureError(refusal, crisis=crisis)
             phq9_row = eligibility_services.questionnaire_record(

@@ -72,7 +72,7 @@ def answer(request, invitation_uuid):
         return redirect("measures:portal")
     if request.method == "POST":
         error = _impossible()
-    refusal = "" if invitation.is_open() else _closed(invitation)
+    refusal = services.invitation_refusal(invitation, timezone.now()) or ""
     return render(
         request,
         "integration/measures/answer.html",
@@ -86,14 +86,6 @@ def _thanks() -> str:
 
 def _impossible() -> str:
     return _(services.MSG_IMPOSSIBLE)
-
-
-def _closed(invitation) -> str:
-    if invitation.answered_at is not None:
-        return _(services.MSG_USED)
-    if invitation.opens_at > timezone.now():
-        return _(services.MSG_NOT_YET)
-    return _(services.MSG_EXPIRED)
 
 
 @client_required

@@ -193,6 +193,20 @@ def _interval_problems(
     return problems
 
 
+def _busy_at(*, start, end, staff, room, room_buffer, client_id, exclude=None) -> list:
+    """What the calendar finds in the way of a booking at these times (the
+    room held for its cleaning too), as it would at save."""
+    return calendar.calendar_conflicts(
+        start=start,
+        end=end,
+        staff_ids=[person.pk for person in staff],
+        room_id=room.pk if room else None,
+        client_id=client_id,
+        room_end=end + room_buffer if room_buffer is not None else None,
+        exclude=exclude,
+    )
+
+
 def _conflict_message(label: str, conflicts, clinic: Clinic) -> str:
     busy = busy_descriptions(conflicts, clinic)
     if not busy:
@@ -285,13 +299,13 @@ def booking_conflicts(
     sentences: list[str] = []
     revealed: list[Appointment] = []
     for number, start in enumerate(sorted(starts), start=1):
-        conflicts = calendar.calendar_conflicts(
+        conflicts = _busy_at(
             start=start,
             end=start + length,
-            staff_ids=[person.pk for person in staff],
-            room_id=room.pk if room else None,
+            staff=staff,
+            room=room,
+            room_buffer=cleaning,
             client_id=course.client_id if course else None,
-            room_end=start + length + cleaning if cleaning is not None else None,
             exclude=exclude,
         )
         if conflicts:
@@ -428,13 +442,13 @@ def _book(
             locked=True,
         )
     except calendar.CalendarConflict as exc:
-        conflicts = calendar.calendar_conflicts(
+        conflicts = _busy_at(
             start=start,
             end=end,
-            staff_ids=[person.pk for person in staff],
-            room_id=room.pk if room else None,
+            staff=staff,
+            room=room,
+            room_buffer=room_buffer,
             client_id=course.client_id,
-            room_end=end + room_buffer if room_buffer is not None else None,
         )
         raise SchedulingError(_conflict_message(label, conflicts, clinic)) from exc
 
@@ -532,13 +546,13 @@ def _move(
             room_buffer=room_buffer,
         )
     except calendar.CalendarConflict as exc:
-        conflicts = calendar.calendar_conflicts(
+        conflicts = _busy_at(
             start=start,
             end=end,
-            staff_ids=[person.pk for person in staff],
-            room_id=room.pk if room else None,
+            staff=staff,
+            room=room,
+            room_buffer=room_buffer,
             client_id=course.client_id,
-            room_end=end + room_buffer if room_buffer is not None else None,
             exclude=appointment,
         )
         label = _session_label(start, appointment.clinic, None, 1)
