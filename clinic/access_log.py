@@ -3,12 +3,23 @@
 Every staff read of a client's health data calls `access_log_record` (one
 object) or `access_log_record_many` (a list page). Entries are tamper-evident:
 each carries the hash of the one before it, so a changed or removed entry
-breaks the chain (`manage.py verify_access_log`)."""
+breaks the chain (`manage.py verify_access_log`).
+
+Readers never queue for the chain. A request only inserts its entries
+("unsealed": no position, no hashes), in its own transaction, with no lock
+and no read of the entry before. One sealer, `access_log_seal` (beat runs it
+every few seconds; `manage.py seal_access_log` by hand), gives them their
+place (`seq`) and hashes, in the order of their ids. An entry that commits
+late (a lower id than entries already sealed) is simply sealed by the next
+run: the chain's order is `seq`, not the id. With the worker or Redis down,
+entries wait unsealed, never lost; verify_access_log reports any that waited
+longer than ACCESS_LOG_SEAL_GRACE_SECONDS."""
 
 import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -19,22 +30,18 @@ from django.utils import timezone
 from .models import AccessLogEntry, ClientProfile, User
 from .net import client_ip
 
-# A fixed key for PostgreSQL's advisory lock that serialises access-log writers.
+# A fixed key for PostgreSQL's advisory lock held by the one sealer at work.
 CHAIN_LOCK_KEY = 7_240_001
+# Entries sealed per statement (and per transaction).
+SEAL_BATCH = 2000
 
 
-def lock_chain() -> None:
-    """Inside a transaction: wait for any other access-log writer to commit.
-    (SQLite already runs one writer at a time.)"""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+def _hash(parts: list[str]) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def entry_hash(entry: AccessLogEntry) -> str:
-    """SHA-256 over the previous hash and every field a reader relies on."""
-    parts = [
-        entry.previous_hash,
+def _fields(entry: AccessLogEntry) -> list[str]:
+    return [
         str(entry.actor_id),
         entry.action,
         entry.object_type,
@@ -44,19 +51,58 @@ def entry_hash(entry: AccessLogEntry) -> str:
         entry.ip_address or "",
         entry.at.isoformat(),
     ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def entry_hash(entry: AccessLogEntry) -> str:
+    """SHA-256 over the entry's place in the chain, the previous hash and
+    every field a reader relies on."""
+    return _hash([f"seq:{entry.seq}", entry.previous_hash, *_fields(entry)])
+
+
+def legacy_entry_hash(entry: AccessLogEntry) -> str:
+    """The hash entries had before sealing existed (written under a lock in
+    the request, without their place): those entries keep it, so the chain
+    and the checkpoints written then still verify (migration 0019)."""
+    return _hash([entry.previous_hash, *_fields(entry)])
+
+
+def chain_entries():
+    """The sealed entries in chain order, as verify() walks them."""
+    return AccessLogEntry.objects.filter(seq__isnull=False).order_by("seq", "pk")
 
 
 def verify(entries) -> tuple[int, int | None]:
-    """Walk the log in order: (entries checked, id of the first broken one or None)."""
+    """Walk the chain in order (`chain_entries()`): (entries checked, id of
+    the first broken one or None). Broken: a position out of 1..N (a gap, a
+    repeat), a previous hash that is not the hash of the entry before, or a
+    hash that does not match the entry. The hash without the position is
+    accepted only for the entries sealed before sealing existed, which come
+    first."""
     previous = ""
     checked = 0
+    legacy = True
     for entry in entries:
-        if entry.previous_hash != previous or entry.entry_hash != entry_hash(entry):
+        if entry.seq != checked + 1 or entry.previous_hash != previous:
+            return checked, entry.pk
+        if entry.entry_hash == entry_hash(entry):
+            legacy = False
+        elif not (legacy and entry.entry_hash == legacy_entry_hash(entry)):
             return checked, entry.pk
         previous = entry.entry_hash
         checked += 1
     return checked, None
+
+
+def unsealed_overdue(*, now: datetime | None = None) -> tuple[int, datetime | None]:
+    """(how many entries have waited unsealed longer than the grace, when
+    the oldest of them was written)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ACCESS_LOG_SEAL_GRACE_SECONDS)
+    overdue = AccessLogEntry.objects.filter(seq__isnull=True, at__lt=cutoff)
+    oldest = overdue.order_by("at").values_list("at", flat=True).first()
+    if oldest is None:
+        return 0, None
+    return overdue.count(), oldest
 
 
 def access_log_record(
@@ -83,47 +129,112 @@ def access_log_record_many(
 ) -> list[AccessLogEntry]:
     """One entry per (client, object) shown at once, as a list page shows them.
 
-    Writers take one lock in turn, or two of them would chain onto the same
-    entry."""
+    One INSERT, in the caller's transaction if there is one: no lock, no read
+    of the chain, so staff reading at once never wait for each other. The
+    sealer chains the entries after they commit (access_log_seal)."""
     if not items:
-        return []  # an empty page read nobody's data: no lock taken for it
+        return []
     path = request.get_full_path()[:300] if request is not None else ""
     ip = client_ip(request) if request is not None else None
-    entries = []
-    with transaction.atomic():
-        lock_chain()
-        previous = (
-            AccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
-            or ""
+    now = timezone.now()
+    entries = [
+        AccessLogEntry(
+            actor=actor,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(getattr(obj, "uuid", None) or obj.pk),
+            client=client,
+            path=path,
+            ip_address=ip,
+            at=now,
         )
-        now = timezone.now()
-        for client, obj in items:
-            entry = AccessLogEntry(
-                actor=actor,
-                action=action,
-                object_type=obj._meta.label_lower,
-                object_id=str(getattr(obj, "uuid", None) or obj.pk),
-                client=client,
-                path=path,
-                ip_address=ip,
-                at=now,
-                previous_hash=previous,
+        for client, obj in items
+    ]
+    return AccessLogEntry.objects.bulk_create(entries)
+
+
+# --- Sealing ---------------------------------------------------------------------------
+
+
+def _chain_try_lock() -> bool:
+    """Inside a transaction: take the sealer's lock if nobody holds it, never
+    wait for it (a sealer at work will seal whatever is there). SQLite runs
+    one writer at a time: nothing to take."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _chain_head() -> tuple[int, str]:
+    """(position, hash) of the last sealed entry; (0, "") for an empty chain."""
+    head = chain_entries().reverse().values_list("seq", "entry_hash").first()
+    return head or (0, "")
+
+
+def _seal_write(entries: list[AccessLogEntry]) -> None:
+    """One statement for the batch. The append-only trigger lets exactly this
+    through: an unsealed row given its position and hashes, nothing else."""
+    if connection.vendor == "postgresql":
+        table = AccessLogEntry._meta.db_table
+        rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(entries))
+        params: list = []
+        for entry in entries:
+            params += [entry.pk, entry.seq, entry.previous_hash, entry.entry_hash]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS e SET seq = v.seq, previous_hash = v.previous_hash, "  # noqa: S608  # nosec B608: constant table name, values as parameters
+                f"entry_hash = v.entry_hash FROM (VALUES {rows}) AS v(id, seq, previous_hash, entry_hash) "
+                "WHERE e.id = v.id AND e.seq IS NULL",
+                params,
             )
-            entry.entry_hash = entry_hash(entry)
-            previous = entry.entry_hash
-            entries.append(entry)
-        AccessLogEntry.objects.bulk_create(entries)
-    return entries
+            if cursor.rowcount != len(entries):
+                raise RuntimeError("access log: an entry to seal was sealed meanwhile")
+    else:
+        AccessLogEntry.objects.bulk_update(entries, ["seq", "previous_hash", "entry_hash"])
+
+
+def access_log_seal(*, batch: int = SEAL_BATCH) -> int:
+    """Seal every committed unsealed entry into the chain, in id order, in
+    batches (one transaction each); return how many were sealed.
+
+    One sealer at a time (a try-lock: a second one returns at once, as the
+    first seals what it would have): two sealers reading the same head would
+    give two entries the same position."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            if not _chain_try_lock():
+                return sealed
+            seq, previous = _chain_head()
+            entries = list(AccessLogEntry.objects.filter(seq__isnull=True).order_by("pk")[:batch])
+            if not entries:
+                return sealed
+            for entry in entries:
+                seq += 1
+                entry.seq = seq
+                entry.previous_hash = previous
+                entry.entry_hash = entry_hash(entry)
+                previous = entry.entry_hash
+            _seal_write(entries)
+        sealed += len(entries)
+        if len(entries) < batch:
+            return sealed
 
 
 # --- Anchoring the head of the chain ---------------------------------------------------
 #
 # The chain shows a changed or removed entry, but not the newest entries
 # removed: the shorter chain is still a valid chain. So the head (the last
-# entry's id, its hash and how many entries there are up to it) is written at
-# intervals where the database role that writes the log cannot rewrite it: an
-# append-only file (ACCESS_LOG_ANCHOR_FILE; on its own volume, or `chattr +a`,
-# in production). A truncated tail then no longer matches the last checkpoint.
+# sealed entry's position, id and hash) is written at intervals where the
+# database role that writes the log cannot rewrite it: an append-only file
+# (ACCESS_LOG_ANCHOR_FILE; on its own volume, or `chattr +a`, in production).
+# A truncated tail then no longer matches the last checkpoint.
+#
+# Lines written before sealing existed have no `seq`: they name the head by
+# its id and count the entries up to it by id, and are checked that way
+# (those entries keep their ids and hashes).
 
 
 @dataclass(frozen=True)
@@ -132,6 +243,7 @@ class Checkpoint:
     last_id: int
     count: int
     head_hash: str
+    seq: int | None = None
 
 
 def _anchor_path() -> Path:
@@ -140,18 +252,16 @@ def _anchor_path() -> Path:
 
 def checkpoint_write() -> Checkpoint | None:
     """Append the current head of the chain to the anchor file (beat runs
-    this hourly); nothing when the log is empty or the head is unchanged."""
-    head = AccessLogEntry.objects.order_by("-pk").values_list("pk", "entry_hash").first()
+    this hourly); nothing when the chain is empty or its head is unchanged."""
+    head = chain_entries().reverse().values_list("seq", "pk", "entry_hash").first()
     if head is None:
         return None
+    seq, pk, head_hash = head
     checkpoints = checkpoints_read()
-    if checkpoints and checkpoints[-1].last_id == head[0]:
+    if checkpoints and checkpoints[-1].last_id == pk:
         return None
     checkpoint = Checkpoint(
-        at=timezone.now().isoformat(),
-        last_id=head[0],
-        count=AccessLogEntry.objects.filter(pk__lte=head[0]).count(),
-        head_hash=head[1],
+        at=timezone.now().isoformat(), last_id=pk, count=seq, head_hash=head_hash, seq=seq
     )
     path = _anchor_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,21 +286,37 @@ def checkpoints_read() -> list[Checkpoint]:
 
 
 def verify_anchors() -> Checkpoint | None:
-    """The first checkpoint the log no longer matches (its last entry gone or
-    changed, or fewer entries up to it than were counted then), or None."""
+    """The first checkpoint the log no longer matches (its head entry gone,
+    changed or moved, or not as many entries up to it as then), or None."""
     checkpoints = checkpoints_read()
     if not checkpoints:
         return None
-    ids = [c.last_id for c in checkpoints]
-    heads = dict(
-        AccessLogEntry.objects.filter(pk__in=ids).values_list("pk", "entry_hash").iterator()
-    )
+    heads = {
+        pk: (seq, head_hash)
+        for pk, seq, head_hash in AccessLogEntry.objects.filter(
+            pk__in=[c.last_id for c in checkpoints]
+        )
+        .values_list("pk", "seq", "entry_hash")
+        .iterator()
+    }
     for checkpoint in checkpoints:
-        if heads.get(checkpoint.last_id) != checkpoint.head_hash:
+        seq, head_hash = heads.get(checkpoint.last_id, (None, None))
+        if head_hash != checkpoint.head_hash or (
+            checkpoint.seq is not None and seq != checkpoint.seq
+        ):
             return checkpoint
     # Entries removed below the last head (the chain shows those too, but the
     # count needs nothing else to be intact).
-    last = checkpoints[-1]
-    if AccessLogEntry.objects.filter(pk__lte=last.last_id).count() != last.count:
-        return last
+    for last in (
+        next((c for c in reversed(checkpoints) if c.seq is None), None),
+        next((c for c in reversed(checkpoints) if c.seq is not None), None),
+    ):
+        if last is None:
+            continue
+        if last.seq is None:
+            below = AccessLogEntry.objects.filter(pk__lte=last.last_id)
+        else:
+            below = AccessLogEntry.objects.filter(seq__isnull=False, seq__lte=last.seq)
+        if below.count() != last.count:
+            return last
     return None

@@ -494,6 +494,7 @@ class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
                 _("page"),
                 _("IP address"),
                 _("hash"),
+                _("position in the chain"),
             ]
         )
         for entry in queryset.select_related("actor", "client__user").order_by("pk"):
@@ -508,6 +509,7 @@ class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
                     entry.path,
                     entry.ip_address or "",
                     entry.entry_hash,
+                    entry.seq or "",
                 ]
             )
         return response
@@ -530,10 +532,18 @@ class AccessLogEntryAdmin(ClinicScopedAdminMixin, ReadOnlyAdmin):
         "client",
         "path",
         "ip_address",
+        "sealed",
+        "seq",
         "previous_hash",
         "entry_hash",
     ]
     readonly_fields = fields
+
+    # An entry is a real read from the moment it is written; the sealer gives
+    # it its place in the chain a few seconds later.
+    @admin.display(description=_("sealed into the chain"), boolean=True)
+    def sealed(self, obj):
+        return obj.is_sealed
 
     @admin.display(description=_("what was read"), ordering="object_type")
     def what(self, obj):

@@ -395,12 +395,31 @@ class AccessLogEntry(models.Model):
         _("previous entry's hash"), max_length=64, blank=True, editable=False
     )
     entry_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
+    # The entry's place in the hash chain, given by the one sealer
+    # (clinic.access_log.access_log_seal); empty until then. Not unique in the
+    # database (a unique index on a table partitioned by month would have to
+    # include `at`): the single sealer gives each number once, and
+    # verify_access_log checks that they run 1..N without a gap or a repeat.
+    seq = models.BigIntegerField(_("position in the chain"), null=True, editable=False)
 
     class Meta:
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["client", "-at"], name="accesslog_client_at_idx")]
+        indexes = [
+            models.Index(fields=["client", "-at"], name="accesslog_client_at_idx"),
+            # The chain's head (highest seq) and the walk in order.
+            models.Index(fields=["seq"], name="accesslog_seq_idx"),
+            # What the sealer has still to seal, oldest first: small, as it
+            # holds only the last few seconds' entries.
+            models.Index(
+                fields=["id"], condition=Q(seq__isnull=True), name="accesslog_unsealed_idx"
+            ),
+        ]
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.object_label} {self.object_id}"

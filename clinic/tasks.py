@@ -16,6 +16,16 @@ def outbox_sweep() -> dict:
 
 
 @shared_task
+def access_log_seal() -> int:
+    """Beat runs this every few seconds: the access-log entries written by
+    requests since the last run are sealed into the chain (a second run at
+    the same time returns at once)."""
+    from .access_log import access_log_seal as seal
+
+    return seal()
+
+
+@shared_task
 def access_log_checkpoint() -> int | None:
     """Beat runs this hourly: the head of the access log's chain goes to the
     append-only anchor file."""

@@ -185,6 +185,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0),
         "options": {"expires": 60},
     },
+    # The access log's sealer (clinic.access_log.access_log_seal): requests
+    # write entries unsealed, this chains them; verify_access_log reports an
+    # entry left unsealed past ACCESS_LOG_SEAL_GRACE_SECONDS.
+    "access-log-seal": {
+        "task": "clinic.tasks.access_log_seal",
+        "schedule": env.float("ACCESS_LOG_SEAL_SECONDS", default=5.0),
+        "options": {"expires": 30},
+    },
     "access-log-checkpoint": {
         "task": "clinic.tasks.access_log_checkpoint",
         "schedule": 3600.0,
@@ -215,6 +223,9 @@ CELERY_BEAT_SCHEDULE = {
 ACCESS_LOG_ANCHOR_FILE = env.str(
     "ACCESS_LOG_ANCHOR_FILE", default=str(VAR_DIR / "anchors" / "access-log.jsonl")
 )
+# An access-log entry still unsealed this long after it was written is
+# reported by verify_access_log (the sealer runs every few seconds).
+ACCESS_LOG_SEAL_GRACE_SECONDS = env.int("ACCESS_LOG_SEAL_GRACE_SECONDS", default=60)
 
 # --- Accounts ---------------------------------------------------------------
 

@@ -1,21 +1,22 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from clinic import access_log
-from clinic.models import AccessLogEntry
 
 
 class Command(BaseCommand):
     help = (
-        "Check the access log's hash chain (a changed or removed entry breaks it) and its "
-        "anchored checkpoints (the newest entries removed no longer match them)."
+        "Check the access log's hash chain in its order (a changed, removed or moved entry "
+        "breaks it), its anchored checkpoints (the newest entries removed no longer match "
+        "them), and that no entry has waited unsealed past the grace."
     )
 
     def handle(self, *args, **options):
-        entries = AccessLogEntry.objects.order_by("pk").iterator(chunk_size=2000)
-        checked, broken = access_log.verify(entries)
+        problems = []
+        checked, broken = access_log.verify(access_log.chain_entries().iterator(chunk_size=2000))
         if broken is not None:
-            raise CommandError(
+            problems.append(
                 _(
                     "The access log has been altered: the chain breaks at entry %(id)s (after %(n)s good entries)."
                 )
@@ -23,13 +24,29 @@ class Command(BaseCommand):
             )
         anchor = access_log.verify_anchors()
         if anchor is not None:
-            raise CommandError(
+            problems.append(
                 _(
                     "The access log has been cut short or altered: on %(at)s it ended at entry "
                     "%(id)s after %(count)s entries, and it no longer does."
                 )
                 % {"at": anchor.at, "id": anchor.last_id, "count": anchor.count}
             )
+        overdue, oldest = access_log.unsealed_overdue()
+        if overdue:
+            problems.append(
+                _(
+                    "%(n)s access-log entries have waited unsealed for more than %(grace)s "
+                    "seconds, the oldest written on %(oldest)s: is the sealer (the Celery "
+                    "worker's beat) running?"
+                )
+                % {
+                    "n": overdue,
+                    "grace": settings.ACCESS_LOG_SEAL_GRACE_SECONDS,
+                    "oldest": oldest.isoformat() if oldest else "",
+                }
+            )
+        if problems:
+            raise CommandError("\n".join(problems))
         self.stdout.write(
             self.style.SUCCESS(
                 _("The access log is intact: %(n)s entries checked.") % {"n": checked}
