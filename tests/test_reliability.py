@@ -143,6 +143,24 @@ def test_the_outage_is_real_a_view_that_publishes_fails(
         client.post(reverse("intake:book", args=[clinic_qc.slug, slot.key]), data)
 
 
+def test_with_the_broker_and_redis_down_a_staff_list_still_logs_its_reads(
+    client_a, client_b, therapist, staff_login, outage
+):
+    """Entries are written in the request's own transaction, never sent to
+    the broker: they wait unsealed until the worker's sealer is back."""
+    from clinic.access_log import access_log_seal
+    from clinic.models import AccessLogEntry
+
+    web = staff_login(therapist)
+    response, seconds = timed(lambda: web.get(reverse("staff:home")))
+    assert response.status_code == 200 and seconds < 2
+    waiting = AccessLogEntry.objects.filter(actor=therapist, seq__isnull=True)
+    assert set(waiting.values_list("client", flat=True)) == {client_a.pk, client_b.pk}
+    # The worker is back: its sealer chains them.
+    assert access_log_seal() == 2
+    assert not waiting.exists()
+
+
 def _worker(env_extra):
     db = connection.settings_dict
     env = {
