@@ -202,7 +202,7 @@ def test_the_job_page_and_its_status_cost_the_same_queries_at_two_sizes(
         a_statement(client_create(clinic=qc_billing, email=f"c{number}@example.com"), job=job)
     browser = staff_login(biller)
     browser.get(reverse("billing:staff_statements"))  # warm the session and permissions
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(9):
         response = browser.get(reverse("billing:staff_statement_job", args=[job.uuid]))
     assert response.status_code == 200
     with django_assert_max_num_queries(6):

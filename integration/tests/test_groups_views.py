@@ -198,7 +198,7 @@ def test_the_staff_group_list_costs_the_same_queries_whatever_the_number_of_grou
 ):
     _groups(clinic_qc, coordinator, therapist, groups)
     browser = staff_login(coordinator)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = browser.get("/staff/groups/")
     assert response.content.decode().count("Group ") >= groups
 
@@ -226,7 +226,7 @@ def test_the_group_page_costs_the_same_queries_whatever_the_number_of_members(
     for _ in range(members):
         services.group_enrol(group=group, client=member(clinic_qc))
     browser = staff_login(coordinator)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(13):
         assert browser.get(f"/staff/groups/{group.uuid}/").status_code == 200
 
 

@@ -162,7 +162,7 @@ def test_the_portal_and_staff_pages_cost_the_same_at_any_size(
     with django_assert_max_num_queries(9):
         assert client.get(reverse("individual:portal")).status_code == 200
     browser = staff_login(coordinator)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(13):
         page = reverse("individual:staff_course", args=[dosing.series.course.uuid])
         assert browser.get(page).status_code == 200
 

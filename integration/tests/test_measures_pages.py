@@ -106,12 +106,12 @@ def test_the_list_pages_query_counts_are_fixed(
         _client_with_follow_ups(clinic_qc, n)
     browser = staff_login(therapist)
     browser.get("/staff/measures/")  # warm the session
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(5):
         page = browser.get("/staff/measures/").content.decode()
     assert page.count("overdue: not answered in time") == size
     assert page.count("due, open until") == size
     assert page.count("/plan/") == 2 * size  # each row links to its course's integration plan
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(5):
         page = browser.get("/staff/measures/?list=worsened").content.decode()
     assert page.count("+8") == size
 
@@ -126,7 +126,7 @@ def test_the_chart_pages_query_count_is_fixed(
         answer(follow_up(course, days=n + 1), phq9=n % 27, gad7=n % 21)
     browser = staff_login(therapist)
     browser.get("/staff/measures/")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(6):
         page = browser.get(f"/staff/measures/clients/{client_a.uuid}/").content.decode()
     assert page.count("<tr>") >= 2 * (size + 1)
 

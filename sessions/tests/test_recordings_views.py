@@ -253,7 +253,7 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
             )
 
     add(2, 0)
-    with django_assert_max_num_queries(22) as small:
+    with django_assert_max_num_queries(11) as small:
         browser.get(page_url(recording_session))
     add(20, 100)
     with django_assert_max_num_queries(len(small.captured_queries)):
