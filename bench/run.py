@@ -460,6 +460,7 @@ def load(
         raise SystemExit("No request was sent: nothing to measure (--bookings 0?).")
     return {
         "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
         "p50": latencies[len(latencies) // 2],
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "errors": errors[0],
@@ -865,12 +866,13 @@ def bench_pdf(rounds: int = 5) -> dict:
     return result
 
 
-def bench_pages(ids: dict) -> list[tuple]:
+def server_env() -> dict:
+    """The environment gunicorn serves the bench in: production settings
+    against the bench database, static files collected, rate limits reset."""
     import subprocess  # nosec B404
     import tempfile
 
     import redis
-    from django.core.management import call_command
 
     static_root = tempfile.mkdtemp(prefix="bench-static-")
     env = {
@@ -895,6 +897,13 @@ def bench_pages(ids: dict) -> list[tuple]:
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], env=env, check=True
     )  # nosec
+    return env
+
+
+def bench_pages(ids: dict) -> list[tuple]:
+    from django.core.management import call_command
+
+    env = server_env()
     server, port = start_server(env, "--workers", "2")
     try:
         cookies = {
@@ -949,10 +958,87 @@ def bench_pages(ids: dict) -> list[tuple]:
     server, port = start_server(env, "--workers", "2", "--threads", "8")
     try:
         contention = bench_booking_contention(port, fixture)
+        contention["readers"] = bench_access_log_readers(port, readers_cookies(ids))
     finally:
         server.terminate()
         server.wait(timeout=10)
     return rows, floor, contention
+
+
+READERS_PAGE = "/staff/"  # the staff course list: 25 reads logged per view
+
+
+def readers_cookies(ids: dict, people: int = 8) -> list[str]:
+    """Signed-in sessions of the clinic's therapists (up to `people` of
+    them), each reading as a staff member of their own."""
+    from clinic.models import StaffProfile, StaffRole
+
+    clinic = ids["therapist"].staff_profile.clinics.first()
+    therapists = StaffProfile.objects.filter(role=StaffRole.THERAPIST, clinics=clinic)
+    users = [p.user for p in therapists.select_related("user").order_by("pk")[:people]]
+    return [session_cookie(user, staff=True) for user in users or [ids["therapist"]]]
+
+
+def bench_access_log_readers(
+    port: int, cookies: list[str], *, clients: int = 8, seconds: float = 4.0, seal: bool = True
+) -> dict:
+    """`clients` staff reading the course list at once (each view logs 25
+    reads) on the threaded server, while a sealer runs beside them as beat
+    runs it (here every second, so that it works during the run): with no
+    lock on the request path, nobody queues (issue 15: p99 <= 1.5x p50)."""
+    import itertools
+    import threading
+
+    from django.db import connection
+
+    from clinic.access_log import access_log_seal
+    from clinic.models import AccessLogEntry
+
+    def newest() -> int:
+        return AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    requests = itertools.cycle([page_request(READERS_PAGE, cookie)() for cookie in cookies])
+    load(port, lambda: next(requests), clients=clients, seconds=1)  # warm up
+    before = newest()
+    stop = threading.Event()
+    sealed = [0]
+
+    def sealer():
+        try:
+            while not stop.is_set():
+                sealed[0] += access_log_seal()
+                stop.wait(1.0)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=sealer)
+    if seal:
+        thread.start()
+    try:
+        result = load(port, lambda: next(requests), clients=clients, seconds=seconds)
+    finally:
+        stop.set()
+        if seal:
+            thread.join()
+    if seal:
+        sealed[0] += access_log_seal()
+    result["logged"] = newest() - before
+    result["people"] = len(cookies)
+    result["sealed_during"] = sealed[0]
+    result["unsealed"] = AccessLogEntry.objects.filter(seq__isnull=True).count()
+    return result
+
+
+def print_access_log_readers(readers: dict) -> None:
+    ratio = readers["p99"] / readers["p50"]
+    per_view = readers["logged"] / max(1, readers["requests"])
+    print(
+        f"access log, 8 clients ({readers['people']} staff) reading the course list at once ({per_view:.0f} reads logged per view, "
+        f"gunicorn 2 workers x 8 threads, a sealer running beside them): {readers['rps']:.0f} req/s, "
+        f"p50 {readers['p50']:.1f} ms, p99 {readers['p99']:.1f} ms, p99/p50 {ratio:.2f} "
+        f"(target <= 1.5: {verdict(ratio <= 1.5)}); {readers['sealed_during']} entries sealed, "
+        f"{readers['unsealed']} left unsealed{', ' + str(readers['errors']) + ' errors' if readers['errors'] else ''}"
+    )
 
 
 def bench_reminder_sweep(count: int = 10000, workers: int = 2) -> dict:
@@ -1121,6 +1207,11 @@ def main() -> int:
         default=700,
         help="clients who each book once in the booking POST run",
     )
+    parser.add_argument(
+        "--access-log-only",
+        action="store_true",
+        help="only the access log's readers row (8 staff on the course list at once)",
+    )
     options = parser.parse_args()
 
     ensure_database()
@@ -1133,6 +1224,15 @@ def main() -> int:
         f"Benchmarks on {os.cpu_count()} cores, database {BENCH_DB.rsplit('@', 1)[-1]}", flush=True
     )
 
+    if options.access_log_only:
+        ids = ensure_scale_data(options.clients)
+        server, port = start_server(server_env(), "--workers", "2", "--threads", "8")
+        try:
+            print_access_log_readers(bench_access_log_readers(port, readers_cookies(ids)))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        return 0
     slots = bench_slot_generation()
     slot_ratio = slots["median_ms"] / slots["floor_ms"]
     print(
@@ -1222,6 +1322,7 @@ def main() -> int:
         f"(expected {contention['expected']}), {contention['refused']} told the time was taken, {errors}, "
         f"{contention['double']} double bookings (target 0 double bookings: {verdict(ok)})"
     )
+    print_access_log_readers(contention["readers"])
     return 0
 
 
