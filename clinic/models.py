@@ -417,10 +417,6 @@ class AccessLogEntry(models.Model):
             ),
         ]
 
-    @property
-    def is_sealed(self) -> bool:
-        return self.seq is not None
-
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.object_label} {self.object_id}"
 
@@ -435,6 +431,10 @@ class AccessLogEntry(models.Model):
     @property
     def object_label(self) -> str:
         return object_type_label(self.object_type)
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.seq is not None
 
 
 class OutboxMessage(models.Model):

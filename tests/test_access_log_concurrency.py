@@ -49,9 +49,7 @@ def chain_lock_held_elsewhere():
         holder.join(timeout=30)
 
 
-def test_a_staff_list_is_served_while_a_sealer_holds_the_chain(
-    clinic_qc, therapist, staff_login
-):
+def test_a_staff_list_is_served_while_a_sealer_holds_the_chain(clinic_qc, therapist, staff_login):
     for i in range(30):
         client_create(clinic=clinic_qc, email=f"reader-test{i}@example.com")
     web = staff_login(therapist)
@@ -181,7 +179,9 @@ def test_control_without_the_try_lock_two_sealers_give_the_same_places(
 ):
     monkeypatch.setattr(access_log, "_chain_try_lock", lambda: True)
     first, second = two_sealers(therapist, client_a, *slow_second_sealer)
-    assert (first, second) == (3, {"sealed": 2}), "the race did not show: the control proves nothing"
+    assert (first, second) == (3, {"sealed": 2}), (
+        "the race did not show: the control proves nothing"
+    )
     assert sorted(access_log.chain_entries().values_list("seq", flat=True)) == [1, 1, 2, 2, 3]
     with pytest.raises(CommandError, match="the chain breaks"):
         call_command("verify_access_log")

@@ -382,9 +382,7 @@ def test_the_chain_shows_a_position_given_twice(client_a, therapist, anchor_file
         call_command("verify_access_log")
 
 
-def test_entries_chained_before_sealing_keep_their_hashes_and_only_as_a_prefix(
-    client_a, therapist
-):
+def test_entries_chained_before_sealing_keep_their_hashes_and_only_as_a_prefix(client_a, therapist):
     """Migration 0019 gave the entries already chained (by id, with a hash
     without the position) their place and left their hashes: they verify,
     and an entry sealed after them chains onto them. A later entry with the
