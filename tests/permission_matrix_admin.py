@@ -23,7 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from clinic import calendar
-from clinic.access_log import access_log_record
+from clinic.access_log import access_log_record, access_log_seal
 from clinic.models import (
     AccountClosureRequest,
     AppointmentKind,
@@ -135,6 +135,15 @@ def group_permissions(role: str) -> set[str]:
 
 
 # --- The objects: one at client A's clinic (Montréal), one at the other (Vancouver) -------
+
+
+def _sealed(*entries):
+    """The entries as the sealer leaves them, hashes and all (the matrix
+    looks for the other clinic's entry by its hash in an export)."""
+    access_log_seal()
+    for entry in entries:
+        entry.refresh_from_db()
+    return entries
 
 
 def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
@@ -283,7 +292,7 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
         "intake.interestregistration": (Interest.objects.first(), None),
         "dosing.preparationmodule": (PreparationModule.objects.first(), None),
         "dosing.consentdocument": (ConsentDocument.objects.first(), None),
-        "clinic.accesslogentry": (
+        "clinic.accesslogentry": _sealed(
             access_log_record(actor=people["therapist"], client=client_a, obj=course_a),
             access_log_record(actor=other_clinic_therapist, client=client_bc, obj=course_bc),
         ),

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from clinic import access_log, privacy
 from clinic.models import ConfidentialityIncident
@@ -24,6 +25,22 @@ def test_the_privacy_officer_reads_and_exports_the_access_log(
     assert response["Content-Type"].startswith("text/csv")
     body = response.content.decode()
     assert therapist.email in body and client_a.user.email in body
+
+
+def test_the_privacy_officer_sees_a_read_before_it_is_sealed(
+    staff_login, client_a, therapist, privacy_officer
+):
+    entry = access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    web = staff_login(privacy_officer)
+    detail = reverse("admin:clinic_accesslogentry_change", args=[entry.pk])
+    assert detail in web.get(reverse("admin:clinic_accesslogentry_changelist")).content.decode()
+    page = web.get(detail).content.decode()
+    assert "Sealed into the chain" in page and "icon-no" in page
+    access_log.access_log_seal()
+    page = web.get(detail).content.decode()
+    assert "Sealed into the chain" in page and "icon-yes" in page
+    with translation.override("fr"):
+        assert translation.gettext("sealed into the chain") == "scellée dans la chaîne"
 
 
 def test_clinicians_and_coordinators_do_not_read_the_access_log(
