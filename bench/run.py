@@ -1040,6 +1040,8 @@ def bench_access_log_readers(
         conn.getresponse().read()
         conn.close()
     load(port, request_for, clients=clients, seconds=2)
+    if seal:
+        access_log_seal()  # the sealer has caught up when the run starts
     before = newest()
     context = multiprocessing.get_context("fork")
     stop, sealed = context.Event(), context.Value("i", 0)
