@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import AccessLogEntry, ClientProfile, User
+from .models import AccessLogArchive, AccessLogEntry, ClientProfile, User
 from .net import client_ip
 
 # A fixed key for PostgreSQL's advisory lock that serialises access-log writers.
@@ -47,9 +47,37 @@ def entry_hash(entry: AccessLogEntry) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def verify(entries) -> tuple[int, int | None]:
-    """Walk the log in order: (entries checked, id of the first broken one or None)."""
-    previous = ""
+# --- The chain's order -------------------------------------------------------------
+#
+# One place says which field gives an entry its position in the chain, so the
+# writer, verify_access_log, the checkpoints and the archive agree on it.
+
+
+def chain_position_field() -> str:
+    """The field that orders the chain (and numbers its positions)."""
+    return "pk"
+
+
+def chain_ordered(queryset):
+    """The entries of `queryset` that are in the chain, in the chain's order."""
+    return queryset.order_by(chain_position_field())
+
+
+def chain_position(entry: AccessLogEntry) -> int:
+    return getattr(entry, chain_position_field())
+
+
+def archived_head() -> AccessLogArchive | None:
+    """The newest archived month: the chain in the database continues from its
+    last hash."""
+    return AccessLogArchive.objects.order_by("-month").first()
+
+
+def verify(entries, *, start_hash: str = "") -> tuple[int, int | None]:
+    """Walk the log in order from `start_hash` (the last archived entry's hash,
+    or "" for a log that starts in the database): (entries checked, id of the
+    first broken one or None)."""
+    previous = start_hash
     checked = 0
     for entry in entries:
         if entry.previous_hash != previous or entry.entry_hash != entry_hash(entry):
@@ -94,7 +122,7 @@ def access_log_record_many(
         lock_chain()
         previous = (
             AccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
-            or ""
+            or getattr(archived_head(), "last_hash", "")
         )
         now = timezone.now()
         for client, obj in items:
@@ -150,7 +178,8 @@ def checkpoint_write() -> Checkpoint | None:
     checkpoint = Checkpoint(
         at=timezone.now().isoformat(),
         last_id=head[0],
-        count=AccessLogEntry.objects.filter(pk__lte=head[0]).count(),
+        # Counted from the first entry ever: the archived months' entries too.
+        count=AccessLogEntry.objects.filter(pk__lte=head[0]).count() + archived_rows(),
         head_hash=head[1],
     )
     path = _anchor_path()
@@ -175,10 +204,29 @@ def checkpoints_read() -> list[Checkpoint]:
     ]
 
 
+def archived_rows() -> int:
+    return sum(AccessLogArchive.objects.values_list("rows", flat=True))
+
+
 def verify_anchors() -> Checkpoint | None:
     """The first checkpoint the log no longer matches (its last entry gone or
-    changed, or fewer entries up to it than were counted then), or None."""
-    checkpoints = checkpoints_read()
+    changed, or fewer entries up to it than were counted then), or None.
+
+    A checkpoint whose last entry is in an archived month is not checked here:
+    its entries are in the archive's file (checksummed, its last hash recorded),
+    no longer in the database. The count of a later one includes the archived
+    entries."""
+    archived_through = (
+        AccessLogArchive.objects.exclude(last_position=None)
+        .order_by("-last_position")
+        .values_list("last_position", flat=True)
+        .first()
+    )
+    checkpoints = [
+        c
+        for c in checkpoints_read()
+        if archived_through is None or c.last_id > archived_through
+    ]
     if not checkpoints:
         return None
     ids = [c.last_id for c in checkpoints]
@@ -191,6 +239,7 @@ def verify_anchors() -> Checkpoint | None:
     # Entries removed below the last head (the chain shows those too, but the
     # count needs nothing else to be intact).
     last = checkpoints[-1]
-    if AccessLogEntry.objects.filter(pk__lte=last.last_id).count() != last.count:
+    remaining = AccessLogEntry.objects.filter(pk__lte=last.last_id).count()
+    if remaining + archived_rows() != last.count:
         return last
     return None

@@ -120,6 +120,9 @@ def _empty_default_partition(cursor) -> list[date]:
     if not months:
         return []
     held = f"{DEFAULT_PARTITION}_moving"
+    # Deferred foreign-key checks of rows written earlier in this transaction
+    # run now: a table with pending checks cannot be dropped.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute(f'ALTER TABLE "{TABLE}" DETACH PARTITION "{DEFAULT_PARTITION}"')
     cursor.execute(f'ALTER TABLE "{DEFAULT_PARTITION}" RENAME TO "{held}"')
     cursor.execute(f'CREATE TABLE "{DEFAULT_PARTITION}" PARTITION OF "{TABLE}" DEFAULT')

@@ -418,6 +418,41 @@ class AccessLogEntry(models.Model):
         return object_type_label(self.object_type)
 
 
+class AccessLogArchive(models.Model):
+    """A month of the access log exported to a file and detached from the
+    database (`manage.py archive_access_log`), for the privacy officer's
+    archive. Append-only like the log: the hashes let `verify_access_log`
+    prove the entries still in the database from where the archive ends."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("First day of the month (UTC)."))
+    file_name = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    rows = models.BigIntegerField(_("entries"))
+    first_position = models.BigIntegerField(_("first position in the chain"), null=True)
+    last_position = models.BigIntegerField(_("last position in the chain"), null=True)
+    previous_hash = models.CharField(
+        _("hash before the month's first entry"), max_length=64, blank=True
+    )
+    last_hash = models.CharField(_("hash of the month's last entry"), max_length=64, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("access log archive")
+        verbose_name_plural = _("access log archives")
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The access log cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The access log cannot be changed."))
+
+
 class OutboxMessage(models.Model):
     """Work that happens later: a row written in the same transaction as the
     action that causes it, claimed and done by the beat-driven sweep.

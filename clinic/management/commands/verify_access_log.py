@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from clinic import access_log
-from clinic.models import AccessLogEntry
+from clinic.models import AccessLogArchive, AccessLogEntry
 
 
 class Command(BaseCommand):
@@ -12,8 +12,22 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        entries = AccessLogEntry.objects.order_by("pk").iterator(chunk_size=2000)
-        checked, broken = access_log.verify(entries)
+        # Months archived (archive_access_log) left the database: their own
+        # hashes must follow one another, and the chain still here must start
+        # from the last archived entry's hash.
+        previous = ""
+        for archive in AccessLogArchive.objects.order_by("month"):
+            if archive.previous_hash != previous:
+                raise CommandError(
+                    _(
+                        "The access log's archive does not follow on at %(month)s: its first "
+                        "entry does not chain onto the month before."
+                    )
+                    % {"month": f"{archive.month:%Y-%m}"}
+                )
+            previous = archive.last_hash
+        entries = access_log.chain_ordered(AccessLogEntry.objects.all()).iterator(chunk_size=2000)
+        checked, broken = access_log.verify(entries, start_hash=previous)
         if broken is not None:
             raise CommandError(
                 _(
