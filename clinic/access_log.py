@@ -120,10 +120,9 @@ def access_log_record_many(
     entries = []
     with transaction.atomic():
         lock_chain()
-        previous = (
-            AccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
-            or getattr(archived_head(), "last_hash", "")
-        )
+        previous = AccessLogEntry.objects.order_by("-pk").values_list(
+            "entry_hash", flat=True
+        ).first() or getattr(archived_head(), "last_hash", "")
         now = timezone.now()
         for client, obj in items:
             entry = AccessLogEntry(
@@ -223,9 +222,7 @@ def verify_anchors() -> Checkpoint | None:
         .first()
     )
     checkpoints = [
-        c
-        for c in checkpoints_read()
-        if archived_through is None or c.last_id > archived_through
+        c for c in checkpoints_read() if archived_through is None or c.last_id > archived_through
     ]
     if not checkpoints:
         return None

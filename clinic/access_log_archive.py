@@ -178,9 +178,12 @@ def _write(month: date, start_hash: str) -> Written:
         AccessLogEntry.objects.filter(at__gte=start, at__lt=end)
     ).iterator(chunk_size=5000)
     try:
-        with os.fdopen(handle, "wb") as raw, gzip.GzipFile(
-            filename=target.name.removesuffix(".gz"), mode="wb", fileobj=raw, mtime=0
-        ) as sink:
+        with (
+            os.fdopen(handle, "wb") as raw,
+            gzip.GzipFile(
+                filename=target.name.removesuffix(".gz"), mode="wb", fileobj=raw, mtime=0
+            ) as sink,
+        ):
             for entry in entries:
                 if entry.previous_hash != previous or entry.entry_hash != access_log.entry_hash(
                     entry

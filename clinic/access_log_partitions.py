@@ -114,7 +114,7 @@ def _empty_default_partition(cursor) -> list[date]:
     parent (each lands in its month), and the old table dropped, all in the
     caller's transaction."""
     cursor.execute(
-        f'SELECT DISTINCT date_trunc(\'month\', at AT TIME ZONE \'UTC\')::date FROM "{DEFAULT_PARTITION}"'  # noqa: S608
+        f"SELECT DISTINCT date_trunc('month', at AT TIME ZONE 'UTC')::date FROM \"{DEFAULT_PARTITION}\""  # noqa: S608
     )
     months = sorted(row[0] for row in cursor.fetchall())
     if not months:

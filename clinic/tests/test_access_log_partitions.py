@@ -90,12 +90,15 @@ def test_the_trigger_refuses_changes_through_the_parent_and_in_a_partition(clien
     for sql in (
         "UPDATE clinic_accesslogentry SET action = 'export' WHERE id = %s",
         "DELETE FROM clinic_accesslogentry WHERE id = %s",
-        f'UPDATE "{partition}" SET action = \'export\' WHERE id = %s',  # noqa: S608
+        f"UPDATE \"{partition}\" SET action = 'export' WHERE id = %s",  # noqa: S608
         f'DELETE FROM "{partition}" WHERE id = %s',  # noqa: S608
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [entry.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [entry.pk])
     assert AccessLogEntry.objects.get(pk=entry.pk).action == "view"
 
 
@@ -160,7 +163,8 @@ def test_a_closed_month_is_archived_to_a_checked_file_then_detached(
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert path.with_name(path.name + ".sha256").read_text() == f"{digest}  {path.name}\n"
-    rows = [json.loads(line) for line in gzip.open(path, "rb")]
+    with gzip.open(path, "rb") as lines:
+        rows = [json.loads(line) for line in lines]
     assert [r["id"] for r in rows] == [e.pk for e in first]
     assert rows[-1]["entry_hash"] == first[-1].entry_hash
     record = AccessLogArchive.objects.get()
@@ -215,9 +219,11 @@ def test_the_current_month_a_month_in_its_grace_and_a_younger_month_first_are_re
     with pytest.raises(CommandError, match="oldest first"):
         call_command("archive_access_log", "--month", f"{parts.month_add(oldest, 1):%Y-%m}")
     end = parts.month_bounds(oldest)[1]
-    with time_machine.travel(end + timedelta(days=2), tick=False):
-        with pytest.raises(CommandError, match="less than 7 days"):
-            call_command("archive_access_log", "--month", f"{oldest:%Y-%m}")
+    with (
+        time_machine.travel(end + timedelta(days=2), tick=False),
+        pytest.raises(CommandError, match="less than 7 days"),
+    ):
+        call_command("archive_access_log", "--month", f"{oldest:%Y-%m}")
     assert AccessLogArchive.objects.count() == 0
     assert AccessLogEntry.objects.count() == 6
 
@@ -274,9 +280,7 @@ def test_a_month_interleaved_in_the_chain_with_the_next_is_refused(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_due_archives_the_months_older_than_the_retention(
-    archive_dir, settings, two_old_months
-):
+def test_due_archives_the_months_older_than_the_retention(archive_dir, settings, two_old_months):
     oldest, first, second, now = two_old_months
     settings.ACCESS_LOG_RETENTION_MONTHS = 2  # the oldest month is three months old
     call_command("archive_access_log", "--due")

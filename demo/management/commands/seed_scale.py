@@ -76,9 +76,7 @@ class Command(BaseCommand):
         if access_log_rows:
             from demo.access_log_scale import seed_access_log
 
-            seed_access_log(
-                rows=access_log_rows, months=access_log_months, stdout=self.stdout
-            )
+            seed_access_log(rows=access_log_rows, months=access_log_months, stdout=self.stdout)
 
     @transaction.atomic
     def seed_clinic(self, *, clients, appointments_per_client, seed, **options):
