@@ -1181,24 +1181,38 @@ def explain_access_log() -> None:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)  # nosec B608: the app's own
                 plan = [row[0] for row in cursor.fetchall()]
                 text = "\n".join(plan)
-                parts_read = sorted(
-                    set(re.findall(r"clinic_accesslogentry_(y\d{4}m\d\d|default)", text))
+                partition = r"clinic_accesslogentry_(y\d{4}m\d\d|default)"
+                in_plan = set(re.findall(partition, text))
+                # A partition the executor skipped (pruned at run time, or
+                # not reached before the LIMIT) shows "(never executed)".
+                read = sorted(
+                    {
+                        match
+                        for line in plan
+                        if "never executed" not in line
+                        for match in re.findall(partition + r"\b", line)
+                    }
                 )
                 indexes = sorted(
-                    set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\S+)", text))
+                    {
+                        re.sub(partition + "_", "<month>_", name)
+                        for name in re.findall(
+                            r"Index (?:Only )?Scan(?: Backward)? using (\S+)", text
+                        )
+                    }
                 )
                 seq = sorted(set(re.findall(r"Seq Scan on (\S+)", text)))
-                execution = next((line for line in plan if line.startswith("Execution Time")), "")
+                timing = "; ".join(
+                    line.strip()
+                    for line in plan
+                    if line.startswith(("Planning Time", "Execution Time"))
+                )
                 print(f"  {float(query['time']) * 1000:7.1f} ms  {sql[:110]}")
                 print(
-                    f"           {execution}; partitions read {len(parts_read)}"
-                    f" ({', '.join(parts_read[:3])}{', ...' if len(parts_read) > 3 else ''})"
+                    f"           {timing}; partitions in the plan {len(in_plan)}, read {len(read)}"
+                    f" ({', '.join(read[:3])}{', ...' if len(read) > 3 else ''})"
                 )
-                shown = {
-                    re.sub(r"clinic_accesslogentry_(y\d{4}m\d\d|default)_", "<month>_", i)
-                    for i in indexes
-                }
-                print(f"           indexes: {', '.join(sorted(shown)) or 'none'}")
+                print(f"           indexes: {', '.join(indexes) or 'none'}")
                 if seq:
                     print(
                         f"           seq scans: {', '.join(seq[:4])}{' ...' if len(seq) > 4 else ''}"

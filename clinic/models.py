@@ -385,7 +385,13 @@ class AccessLogQuerySet(models.QuerySet):
             name: aggregate
             for name, aggregate in kwargs.items()
             if isinstance(aggregate, models.Min | models.Max)
-            and [getattr(e, "name", None) for e in aggregate.get_source_expressions()] == ["at"]
+            and aggregate.filter is None
+            and [
+                getattr(e, "name", None)
+                for e in aggregate.get_source_expressions()
+                if e is not None
+            ]
+            == ["at"]
         }
         if args or not kwargs or len(bounds) != len(kwargs) or self.query.distinct:
             return super().aggregate(*args, **kwargs)

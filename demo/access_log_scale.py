@@ -81,7 +81,7 @@ def seed_access_log(*, rows: int, months: int, stdout) -> int:
             continue
         start, end = month_bounds(month)
         step = (end - start) // timedelta(microseconds=1) // max(count, 1)
-        loading = f"{name}_loading"
+        loading = name  # attached under its own name once loaded and checked
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('clinic_accesslogentry', 'id'), "
@@ -128,7 +128,6 @@ def seed_access_log(*, rows: int, months: int, stdout) -> int:
                 [start, end],
             )
             cursor.execute(f'ALTER TABLE "{loading}" DROP CONSTRAINT "{loading}_range"')
-            cursor.execute(f'ALTER TABLE "{loading}" RENAME TO "{name}"')
         written += count
         elapsed = (datetime.now(tz=UTC) - started).total_seconds()
         stdout.write(
