@@ -73,6 +73,27 @@ def archived_head() -> AccessLogArchive | None:
     return AccessLogArchive.objects.order_by("-month").first()
 
 
+def archived_through() -> int | None:
+    """The last chain position written to an archive file: the chain in the
+    database is proved from the position after it."""
+    return (
+        AccessLogArchive.objects.exclude(last_position=None)
+        .order_by("-last_position")
+        .values_list("last_position", flat=True)
+        .first()
+    )
+
+
+def unarchived(queryset):
+    """The entries of `queryset` after the last archived position (an entry
+    of a month still here, chained before the end of an archived month, is in
+    that month's file and proved there)."""
+    through = archived_through()
+    if through is None:
+        return queryset
+    return queryset.filter(**{f"{chain_position_field()}__gt": through})
+
+
 def verify(entries, *, start_hash: str = "") -> tuple[int, int | None]:
     """Walk the log in order from `start_hash` (the last archived entry's hash,
     or "" for a log that starts in the database): (entries checked, id of the
@@ -178,7 +199,7 @@ def checkpoint_write() -> Checkpoint | None:
         at=timezone.now().isoformat(),
         last_id=head[0],
         # Counted from the first entry ever: the archived months' entries too.
-        count=AccessLogEntry.objects.filter(pk__lte=head[0]).count() + archived_rows(),
+        count=unarchived(AccessLogEntry.objects.filter(pk__lte=head[0])).count() + archived_rows(),
         head_hash=head[1],
     )
     path = _anchor_path()
@@ -236,7 +257,7 @@ def verify_anchors() -> Checkpoint | None:
     # Entries removed below the last head (the chain shows those too, but the
     # count needs nothing else to be intact).
     last = checkpoints[-1]
-    remaining = AccessLogEntry.objects.filter(pk__lte=last.last_id).count()
+    remaining = unarchived(AccessLogEntry.objects.filter(pk__lte=last.last_id)).count()
     if remaining + archived_rows() != last.count:
         return last
     return None

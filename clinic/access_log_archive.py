@@ -2,12 +2,10 @@
 
 A month leaves the database only once it is safely in a file:
 
-1. it must be closed for ACCESS_LOG_ARCHIVE_GRACE_DAYS, be the oldest month
-   still in the database, and hold a stretch of the chain that ends before the
-   next month's first entry (an entry dated in the month but chained after an
-   entry of the next month, a late commit at midnight, would leave a hole in
-   the chain that stays: the month is refused, with the reason);
-2. its entries are written, in the chain's order, as gzip'd JSON lines
+1. it must be closed for ACCESS_LOG_ARCHIVE_GRACE_DAYS and be the oldest
+   month still in the database;
+2. the stretch of the chain from the last archived position to the month's
+   last entry is written, in the chain's order, as gzip'd JSON lines
    (every column) to ACCESS_LOG_ARCHIVE_DIR/access-log-YYYY-MM.jsonl.gz, 0600
    from the moment the file exists, with a `sha256sum`-style .sha256 beside
    it; the month's chain is checked on the way (an altered month is not
@@ -104,9 +102,9 @@ def _refuse_unless_archivable(month: date, now: datetime) -> None:
         raise ArchiveRefused(_("%(month)s is already archived.") % {"month": f"{month:%Y-%m}"})
 
 
-def _check_place_in_chain(month: date) -> None:
-    """The month must be the oldest in the database and end, in the chain,
-    before anything later begins (the archived months stay a prefix)."""
+def _check_place_in_chain(month: date) -> int | None:
+    """The month must be the oldest in the database (the archived months stay
+    a prefix of the chain). Returns the month's last position in the chain."""
     months = [p.month for p in partitions_list() if p.month is not None]
     if partition_name(month) not in {partition_name(m) for m in months}:
         raise ArchiveRefused(
@@ -125,27 +123,12 @@ def _check_place_in_chain(month: date) -> None:
             _("Entries older than %(month)s are still in the database: archive them first.")
             % {"month": f"{month:%Y-%m}"}
         )
-    last_here = (
+    return (
         AccessLogEntry.objects.filter(at__gte=start, at__lt=end)
         .order_by(f"-{position}")
         .values_list(position, flat=True)
         .first()
     )
-    first_later = (
-        AccessLogEntry.objects.filter(at__gte=end)
-        .order_by(position)
-        .values_list(position, flat=True)
-        .first()
-    )
-    if last_here is not None and first_later is not None and first_later < last_here:
-        raise ArchiveRefused(
-            _(
-                "%(month)s cannot be archived alone: its entries and the next month's are "
-                "interleaved in the chain (entry %(later)s of the next month comes before "
-                "entry %(last)s of this one)."
-            )
-            % {"month": f"{month:%Y-%m}", "later": first_later, "last": last_here}
-        )
 
 
 def _row(entry: AccessLogEntry) -> dict:
@@ -156,8 +139,12 @@ def _row(entry: AccessLogEntry) -> dict:
     return row
 
 
-def _write(month: date, start_hash: str) -> Written:
-    start, end = month_bounds(month)
+def _write(month: date, *, after: int | None, through: int | None, start_hash: str) -> Written:
+    """The stretch of the chain after the last archived position up to the
+    month's last one. It holds every entry of the month, and any entry of the
+    next month chained before the month's last entry (a request that began
+    before midnight and committed after one that began later): those are
+    written to this file too, and stay in the database with their month."""
     target = archive_dir() / archive_file_name(month)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -174,9 +161,13 @@ def _write(month: date, start_hash: str) -> Written:
     rows = 0
     first = last = None
     previous = start_hash
-    entries = access_log.chain_ordered(
-        AccessLogEntry.objects.filter(at__gte=start, at__lt=end)
-    ).iterator(chunk_size=5000)
+    position = access_log.chain_position_field()
+    segment = AccessLogEntry.objects.none()
+    if through is not None:
+        segment = AccessLogEntry.objects.filter(**{f"{position}__lte": through})
+        if after is not None:
+            segment = segment.filter(**{f"{position}__gt": after})
+    entries = access_log.chain_ordered(segment).iterator(chunk_size=5000)
     try:
         with (
             os.fdopen(handle, "wb") as raw,
@@ -270,9 +261,14 @@ def archive_month(*, month: date, now: datetime | None = None) -> AccessLogArchi
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PARTITIONS_LOCK_KEY])
             # Nothing is written into the month while it is exported.
             cursor.execute(f'LOCK TABLE "{name}" IN SHARE MODE')
-        _check_place_in_chain(month)
+        through = _check_place_in_chain(month)
         head = access_log.archived_head()
-        written = _write(month, head.last_hash if head else "")
+        after = access_log.archived_through()
+        if through is not None and after is not None and through <= after:
+            through = None  # every entry of the month went with the month before
+        written = _write(
+            month, after=after, through=through, start_hash=head.last_hash if head else ""
+        )
         archive_file_check(
             written.path, sha256=written.sha256, rows=written.rows, last_hash=written.last_hash
         )

@@ -267,16 +267,40 @@ def test_a_file_that_does_not_read_back_as_written_keeps_the_month(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_month_interleaved_in_the_chain_with_the_next_is_refused(
+def test_a_month_interleaved_in_the_chain_with_the_next_takes_the_stretch_of_chain_with_it(
     archive_dir, client_a, therapist
 ):
     oldest = parts.month_add(_this_month(), -3)
-    parts.partitions_ensure(also=(oldest, parts.month_add(oldest, 1)))
-    _log_in(parts.month_add(oldest, 1), client_a, therapist, n=1)
-    late = _log_in(oldest, client_a, therapist, n=1)  # dated earlier, chained later
-    with pytest.raises(CommandError, match="interleaved"):
-        call_command("archive_access_log", "--month", f"{oldest:%Y-%m}")
-    assert AccessLogEntry.objects.filter(pk=late[0].pk).exists()
+    following = parts.month_add(oldest, 1)
+    parts.partitions_ensure(also=(oldest, following))
+    before = _log_in(oldest, client_a, therapist, n=1)
+    early = _log_in(following, client_a, therapist, n=1)  # chained before...
+    late = _log_in(oldest, client_a, therapist, n=1)  # ...an entry dated earlier
+    after = _log_in(following, client_a, therapist, n=1)
+    call_command("archive_access_log", "--month", f"{oldest:%Y-%m}")
+    path = archive_dir / f"access-log-{oldest:%Y-%m}.jsonl.gz"
+    with gzip.open(path, "rb") as lines:
+        assert [json.loads(line)["id"] for line in lines] == [
+            before[0].pk,
+            early[0].pk,
+            late[0].pk,
+        ]
+    # The next month's early entry is in the file and still in the database.
+    assert list(AccessLogEntry.objects.order_by("pk").values_list("pk", flat=True)) == [
+        early[0].pk,
+        after[0].pk,
+    ]
+    assert AccessLogArchive.objects.get().last_position == late[0].pk
+    call_command("verify_access_log")
+
+    # The next month's archive starts after it, and the count stays right.
+    with time_machine.travel(parts.month_bounds(following)[1] + timedelta(days=8)):
+        call_command("archive_access_log", "--month", f"{following:%Y-%m}")
+    assert AccessLogArchive.objects.get(month=following).rows == 1
+    assert not AccessLogEntry.objects.exists()
+    access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    assert access_log.checkpoint_write().count == 5
+    call_command("verify_access_log")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -26,7 +26,9 @@ class Command(BaseCommand):
                     % {"month": f"{archive.month:%Y-%m}"}
                 )
             previous = archive.last_hash
-        entries = access_log.chain_ordered(AccessLogEntry.objects.all()).iterator(chunk_size=2000)
+        entries = access_log.chain_ordered(
+            access_log.unarchived(AccessLogEntry.objects.all())
+        ).iterator(chunk_size=2000)
         checked, broken = access_log.verify(entries, start_hash=previous)
         if broken is not None:
             raise CommandError(
