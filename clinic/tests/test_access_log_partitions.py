@@ -312,3 +312,29 @@ def test_due_archives_the_months_older_than_the_retention(archive_dir, settings,
     call_command("archive_access_log", "--due")  # nothing more due
     assert AccessLogArchive.objects.count() == 1
     call_command("verify_access_log")
+
+
+def test_the_date_drill_down_walks_the_index_and_finds_what_django_would(
+    db, client_a, therapist, django_assert_max_num_queries
+):
+    from zoneinfo import ZoneInfo
+
+    from django.db.models import Max, Min, QuerySet
+
+    months = [parts.month_add(_this_month(), -n) for n in (14, 13, 2)]
+    parts.partitions_ensure(also=tuple(months))
+    for month in months:
+        _log_in(month, client_a, therapist, n=2)
+    # Midnight in Montreal on the 1st: the UTC month before (DST and zones matter).
+    with time_machine.travel(datetime(months[2].year, months[2].month, 1, 3, tzinfo=UTC)):
+        access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    queryset = AccessLogEntry.objects.filter(client__clinic=client_a.clinic)
+    with timezone.override(ZoneInfo("America/Toronto")):
+        for kind in ("year", "month", "day"):
+            assert queryset.datetimes("at", kind) == list(QuerySet.datetimes(queryset, "at", kind))
+        bounds = {"first": Min("at"), "last": Max("at")}
+        assert queryset.aggregate(**bounds) == QuerySet.aggregate(queryset, **bounds)
+        # One short query per value found (and one to find nothing more).
+        with django_assert_max_num_queries(4):
+            years = queryset.datetimes("at", "year")
+        assert len(years) <= 3
