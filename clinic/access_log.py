@@ -141,9 +141,12 @@ def access_log_record_many(
     entries = []
     with transaction.atomic():
         lock_chain()
-        previous = AccessLogEntry.objects.order_by("-pk").values_list(
-            "entry_hash", flat=True
-        ).first() or getattr(archived_head(), "last_hash", "")
+        # The newest entry is always in the database (archive_access_log
+        # never archives the head of the chain).
+        previous = (
+            AccessLogEntry.objects.order_by("-pk").values_list("entry_hash", flat=True).first()
+            or ""
+        )
         now = timezone.now()
         for client, obj in items:
             entry = AccessLogEntry(

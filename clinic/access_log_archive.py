@@ -266,6 +266,20 @@ def archive_month(*, month: date, now: datetime | None = None) -> AccessLogArchi
         after = access_log.archived_through()
         if through is not None and after is not None and through <= after:
             through = None  # every entry of the month went with the month before
+        # The head of the chain always stays in the database: a writer chains
+        # onto the newest entry there (clinic/access_log.py), never onto a file.
+        position = access_log.chain_position_field()
+        newest = (
+            AccessLogEntry.objects.order_by(f"-{position}").values_list(position, flat=True).first()
+        )
+        if newest is None or (through is not None and newest <= through):
+            raise ArchiveRefused(
+                _(
+                    "%(month)s holds the newest entries of the access log: a month is archived "
+                    "only once later entries follow it."
+                )
+                % {"month": f"{month:%Y-%m}"}
+            )
         written = _write(
             month, after=after, through=through, start_hash=head.last_hash if head else ""
         )

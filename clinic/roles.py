@@ -55,7 +55,6 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     StaffRole.MEDICAL_PRACTITIONER: set(_CLINICIAN),
     StaffRole.PRIVACY_OFFICER: (
         _model("clinic.accesslogentry", "view")
-        | _model("clinic.accesslogarchive", "view")
         | _model("clinic.accountclosurerequest", "view", "change")
         | _model("clinic.confidentialityincident", "view", "add", "change")
         | _model("clinic.staffprofile", "view")

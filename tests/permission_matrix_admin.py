@@ -62,7 +62,7 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "integration.integrationsessionsettings": NOBODY,  # a clinic's integration window
     # The privacy officer's registers and the staff they invite.
     "clinic.accesslogentry": {StaffRole.PRIVACY_OFFICER: "v"},
-    "clinic.accesslogarchive": {StaffRole.PRIVACY_OFFICER: "v"},  # months archived, all clinics
+    "clinic.accesslogarchive": NOBODY,  # months archived, every clinic's: superusers
     "clinic.accountclosurerequest": {StaffRole.PRIVACY_OFFICER: "vc"},
     "clinic.confidentialityincident": {StaffRole.PRIVACY_OFFICER: "vac"},
     "clinic.staffprofile": {StaffRole.PRIVACY_OFFICER: "v"},

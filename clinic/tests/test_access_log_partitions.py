@@ -293,13 +293,18 @@ def test_a_month_interleaved_in_the_chain_with_the_next_takes_the_stretch_of_cha
     assert AccessLogArchive.objects.get().last_position == late[0].pk
     call_command("verify_access_log")
 
-    # The next month's archive starts after it, and the count stays right.
-    with time_machine.travel(parts.month_bounds(following)[1] + timedelta(days=8)):
+    # The head of the chain stays in the database: the next month waits for
+    # a later entry, then its archive starts after the first one's.
+    end = parts.month_bounds(following)[1] + timedelta(days=8)
+    with pytest.raises(CommandError, match="newest entries"):
+        call_command("archive_access_log", "--month", f"{following:%Y-%m}")
+    today = access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
+    with time_machine.travel(max(end, timezone.now())):
         call_command("archive_access_log", "--month", f"{following:%Y-%m}")
     assert AccessLogArchive.objects.get(month=following).rows == 1
-    assert not AccessLogEntry.objects.exists()
+    assert list(AccessLogEntry.objects.values_list("pk", flat=True)) == [today.pk]
     access_log.access_log_record(actor=therapist, client=client_a, obj=client_a)
-    assert access_log.checkpoint_write().count == 5
+    assert access_log.checkpoint_write().count == 6
     call_command("verify_access_log")
 
 
