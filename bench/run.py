@@ -1221,6 +1221,127 @@ def explain_pages(ids: dict) -> None:
     )
 
 
+def explain_access_log() -> None:
+    """The privacy officer's access-log pages on a large log (seed_scale
+    --access-log-rows): each page's time, and for each of its queries on the
+    log EXPLAIN (ANALYZE, BUFFERS)'s total time, the partitions it read and
+    the indexes it used. A date filter must read only its months' partitions."""
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from clinic.access_log_partitions import partitions_list
+    from clinic.models import AccessLogEntry, ClientProfile, StaffProfile, StaffRole
+
+    officer = (
+        StaffProfile.objects.filter(
+            role=StaffRole.PRIVACY_OFFICER, clinics__slug__startswith="scale-"
+        )
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    clinic = officer.clinics.first()
+    months = [p for p in partitions_list() if p.month is not None]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(c.reltuples)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'clinic_accesslogentry'"
+        )
+        total = cursor.fetchone()[0] or 0
+    sample = months[len(months) // 2 - 2].month  # a month in the middle of the log
+    client = ClientProfile.objects.filter(clinic=clinic).order_by("pk").first()
+    actor = officer.user
+    staff_member = (
+        AccessLogEntry.objects.filter(at__gte=sample.replace(day=2), client__clinic=clinic)
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    month = {"at__year": sample.year, "at__month": sample.month}
+    day = {**month, "at__day": 15}
+    pages = [
+        ("the log, newest first (no filter)", {}),
+        (f"one month ({sample:%Y-%m})", month),
+        ("one day", day),
+        ("one client, all time", {"client__id__exact": client.pk}),
+        ("one client, one month", {"client__id__exact": client.pk, **month}),
+        ("one staff member, one month", {"actor__id__exact": staff_member, **month}),
+        ("one action (exported), one month", {"action__exact": "export", **month}),
+        ("one action (exported), all time", {"action__exact": "export"}),
+    ]
+    url = reverse("admin:clinic_accesslogentry_changelist")
+    browser = Client(
+        HTTP_HOST="127.0.0.1",
+        HTTP_COOKIE=session_cookie(actor, staff=True),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    print(
+        f"== The privacy officer's access log ({total:,} entries in {len(months)} monthly "
+        f"partitions; officer of {clinic.name}, 1 of 4 clinics)"
+    )
+    for label, params in pages:
+        browser.get(url, params)
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            response = browser.get(url, params)
+        elapsed = (time.perf_counter() - started) * 1000
+        print(
+            f"\n-- {label} {params or ''}: HTTP {response.status_code}, {elapsed:.0f} ms, "
+            f"{len(captured)} queries"
+        )
+        with connection.cursor() as cursor:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                if "clinic_accesslogentry" not in sql or not sql.lstrip().upper().startswith(
+                    "SELECT"
+                ):
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)  # nosec B608: the app's own
+                plan = [row[0] for row in cursor.fetchall()]
+                text = "\n".join(plan)
+                partition = r"clinic_accesslogentry_(y\d{4}m\d\d|default)"
+                in_plan = set(re.findall(partition, text))
+                # A partition the executor skipped (pruned at run time, or
+                # not reached before the LIMIT) shows "(never executed)".
+                read = sorted(
+                    {
+                        match
+                        for line in plan
+                        if "never executed" not in line
+                        for match in re.findall(partition + r"\b", line)
+                    }
+                )
+                indexes = sorted(
+                    {
+                        re.sub(partition + "_", "<month>_", name)
+                        for name in re.findall(
+                            r"Index (?:Only )?Scan(?: Backward)? using (\S+)", text
+                        )
+                    }
+                )
+                seq = sorted(set(re.findall(r"Seq Scan on (\S+)", text)))
+                timing = "; ".join(
+                    line.strip()
+                    for line in plan
+                    if line.startswith(("Planning Time", "Execution Time"))
+                )
+                print(f"  {float(query['time']) * 1000:7.1f} ms  {sql[:110]}")
+                print(
+                    f"           {timing}; partitions in the plan {len(in_plan)}, read {len(read)}"
+                    f" ({', '.join(read[:3])}{', ...' if len(read) > 3 else ''})"
+                )
+                print(f"           indexes: {', '.join(indexes) or 'none'}")
+                if seq:
+                    print(
+                        f"           seq scans: {', '.join(seq[:4])}{' ...' if len(seq) > 4 else ''}"
+                    )
+                if os.environ.get("BENCH_SHOW_PLANS"):
+                    print("           " + text.replace("\n", "\n           "))
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -1235,6 +1356,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--explain", action="store_true", help="print each key page's queries and their plans"
+    )
+    parser.add_argument(
+        "--explain-access-log",
+        action="store_true",
+        help="the privacy officer's access-log filters on a large log: times and plans "
+        "(seed it first: manage.py seed_scale --clients 0 --access-log-rows N)",
     )
     parser.add_argument(
         "--bookings",
@@ -1258,6 +1385,9 @@ def main() -> int:
     print(
         f"Benchmarks on {os.cpu_count()} cores, database {BENCH_DB.rsplit('@', 1)[-1]}", flush=True
     )
+    if options.explain_access_log:
+        explain_access_log()
+        return 0
 
     if options.access_log_only:
         ids = ensure_scale_data(options.clients)

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import AccessLogEntry, ClientProfile, User
+from .models import AccessLogArchive, AccessLogEntry, ClientProfile, User
 from .net import client_ip
 
 # A fixed key for PostgreSQL's advisory lock held by the one sealer at work.
@@ -66,23 +66,71 @@ def legacy_entry_hash(entry: AccessLogEntry) -> str:
     return _hash([entry.previous_hash, *_fields(entry)])
 
 
+# --- The chain's order -------------------------------------------------------------
+#
+# One place says which field gives an entry its position in the chain, so the
+# sealer, verify_access_log, the checkpoints and the archive agree on it.
+
+
+def chain_position_field() -> str:
+    """The field that orders the chain (and numbers its positions, from 1)."""
+    return "seq"
+
+
+def chain_ordered(queryset):
+    """The entries of `queryset` that are in the chain (sealed), in its order."""
+    return queryset.filter(seq__isnull=False).order_by("seq", "pk")
+
+
+def chain_position(entry: AccessLogEntry) -> int:
+    return getattr(entry, chain_position_field())
+
+
 def chain_entries():
     """The sealed entries in chain order, as verify() walks them."""
-    return AccessLogEntry.objects.filter(seq__isnull=False).order_by("seq", "pk")
+    return chain_ordered(AccessLogEntry.objects.all())
 
 
-def verify(entries) -> tuple[int, int | None]:
+def archived_head() -> AccessLogArchive | None:
+    """The newest archived month: the chain in the database continues from its
+    last hash."""
+    return AccessLogArchive.objects.order_by("-month").first()
+
+
+def archived_through() -> int | None:
+    """The last chain position written to an archive file: the chain in the
+    database is proved from the position after it."""
+    return (
+        AccessLogArchive.objects.exclude(last_position=None)
+        .order_by("-last_position")
+        .values_list("last_position", flat=True)
+        .first()
+    )
+
+
+def unarchived(queryset):
+    """The entries of `queryset` after the last archived position (an entry
+    of a month still here, chained before the end of an archived month, is in
+    that month's file and proved there)."""
+    through = archived_through()
+    if through is None:
+        return queryset
+    return queryset.filter(**{f"{chain_position_field()}__gt": through})
+
+
+def verify(entries, *, start_hash: str = "", start_position: int = 0) -> tuple[int, int | None]:
     """Walk the chain in order (`chain_entries()`): (entries checked, id of
     the first broken one or None). Broken: a position out of 1..N (a gap, a
     repeat), a previous hash that is not the hash of the entry before, or a
     hash that does not match the entry. The hash without the position is
     accepted only for the entries sealed before sealing existed, which come
-    first."""
-    previous = ""
+    first. A log whose oldest months were archived is walked from the last
+    archived position and hash (`start_position`, `start_hash`)."""
+    previous = start_hash
     checked = 0
     legacy = True
     for entry in entries:
-        if entry.seq != checked + 1 or entry.previous_hash != previous:
+        if entry.seq != start_position + checked + 1 or entry.previous_hash != previous:
             return checked, entry.pk
         if entry.entry_hash == entry_hash(entry):
             legacy = False
@@ -285,12 +333,45 @@ def checkpoints_read() -> list[Checkpoint]:
     ]
 
 
+def _checkpoint_position(checkpoint: Checkpoint) -> int:
+    """A checkpoint's place in the chain. Those written before sealing existed
+    name no position: migration 0019 numbered those entries by id, so the
+    head's position is the number of entries counted up to it."""
+    return checkpoint.seq if checkpoint.seq is not None else checkpoint.count
+
+
 def verify_anchors() -> Checkpoint | None:
     """The first checkpoint the log no longer matches (its head entry gone,
-    changed or moved, or not as many entries up to it as then), or None."""
-    checkpoints = checkpoints_read()
+    changed or moved, or not as many entries up to it as then), or None.
+
+    A checkpoint whose head is in an archived month is not checked here: its
+    entries are in the archive's file (checksummed, its last hash recorded),
+    no longer in the database. Positions count from the first entry ever, so
+    a later checkpoint needs the archived entries' positions only."""
+    through = archived_through() or 0
+    checkpoints = [c for c in checkpoints_read() if _checkpoint_position(c) > through]
     if not checkpoints:
         return None
+    heads = {
+        pk: (seq, head_hash)
+        for pk, seq, head_hash in AccessLogEntry.objects.filter(
+            pk__in=[c.last_id for c in checkpoints]
+        )
+        .values_list("pk", "seq", "entry_hash")
+        .iterator()
+    }
+    for checkpoint in checkpoints:
+        seq, head_hash = heads.get(checkpoint.last_id, (None, None))
+        if head_hash != checkpoint.head_hash or seq != _checkpoint_position(checkpoint):
+            return checkpoint
+    # Entries removed below the last head (the chain shows those too, but the
+    # count needs nothing else to be intact).
+    last = checkpoints[-1]
+    position = _checkpoint_position(last)
+    below = AccessLogEntry.objects.filter(seq__gt=through, seq__lte=position)
+    if below.count() != position - through:
+        return last
+    return None
     heads = {
         pk: (seq, head_hash)
         for pk, seq, head_hash in AccessLogEntry.objects.filter(

@@ -15,6 +15,11 @@ class ClinicConfig(AppConfig):
 
         register_staff_page("staff:home", _("Courses"), order=10)
         post_migrate.connect(_role_groups_after_migrate, dispatch_uid="clinic_role_groups")
+        post_migrate.connect(
+            _access_log_partitions_after_migrate,
+            sender=self,
+            dispatch_uid="clinic_access_log_partitions",
+        )
 
 
 def _role_groups_after_migrate(sender, using="default", **kwargs) -> None:
@@ -29,6 +34,14 @@ def _role_groups_after_migrate(sender, using="default", **kwargs) -> None:
     from .roles import role_groups_ensure
 
     role_groups_ensure(using=using)
+
+
+def _access_log_partitions_after_migrate(sender, using="default", **kwargs) -> None:
+    """A database migrated (or flushed by a test) after months without beat
+    still has this month's and the next months' access-log partitions."""
+    from .access_log_partitions import partitions_ensure
+
+    partitions_ensure(using=using)
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

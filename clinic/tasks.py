@@ -33,3 +33,12 @@ def access_log_checkpoint() -> int | None:
 
     checkpoint = checkpoint_write()
     return checkpoint.last_id if checkpoint else None
+
+
+@shared_task
+def access_log_partitions() -> list[str]:
+    """Beat runs this daily: the access log's partitions for this month and
+    the next ACCESS_LOG_PARTITIONS_AHEAD months exist."""
+    from .access_log_partitions import partitions_ensure
+
+    return partitions_ensure()

@@ -193,6 +193,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ACCESS_LOG_SEAL_SECONDS", default=5.0),
         "options": {"expires": 30},
     },
+    # The access log's monthly partitions, created ahead (clinic/access_log_partitions.py).
+    "access-log-partitions": {
+        "task": "clinic.tasks.access_log_partitions",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
     "access-log-checkpoint": {
         "task": "clinic.tasks.access_log_checkpoint",
         "schedule": 3600.0,
@@ -226,6 +232,22 @@ ACCESS_LOG_ANCHOR_FILE = env.str(
 # An access-log entry still unsealed this long after it was written is
 # reported by verify_access_log (the sealer runs every few seconds).
 ACCESS_LOG_SEAL_GRACE_SECONDS = env.int("ACCESS_LOG_SEAL_GRACE_SECONDS", default=60)
+# The access log's monthly partitions (clinic/access_log_partitions.py): beat
+# keeps this month and this many after it created, daily.
+ACCESS_LOG_PARTITIONS_AHEAD = env.int("ACCESS_LOG_PARTITIONS_AHEAD", default=3)
+# How many whole months the access log stays in the database, where the privacy
+# officer filters it in the admin, before `archive_access_log --due` exports a
+# month to a checksummed file in ACCESS_LOG_ARCHIVE_DIR and detaches it. Two
+# years online answers any complaint or "who read my file" request of the
+# recent past at once; the archive files are kept as long as the health records
+# themselves (README: "Access log: partitions, archive and retention").
+ACCESS_LOG_RETENTION_MONTHS = env.int("ACCESS_LOG_RETENTION_MONTHS", default=24)
+# A closed month is archived only this many days after it ends (a late write,
+# a sealer catching up, a checkpoint of its last entries).
+ACCESS_LOG_ARCHIVE_GRACE_DAYS = env.int("ACCESS_LOG_ARCHIVE_GRACE_DAYS", default=7)
+ACCESS_LOG_ARCHIVE_DIR = env.str(
+    "ACCESS_LOG_ARCHIVE_DIR", default=str(VAR_DIR / "archive" / "access-log")
+)
 
 # --- Accounts ---------------------------------------------------------------
 

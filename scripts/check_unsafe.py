@@ -33,6 +33,21 @@ ALLOWED = {
     ): "the sealer's pg_try_advisory_xact_lock with a constant key, and its one UPDATE per "
     "batch (constant table name, every value a parameter)",
     (
+        "clinic/access_log_partitions.py",
+        "raw SQL",
+    ): "partition DDL (CREATE TABLE ... PARTITION OF, DETACH): the table names are constants "
+    "or built from a month's integers (partition_name), the bounds are bound parameters",
+    (
+        "clinic/access_log_archive.py",
+        "raw SQL",
+    ): "the archive's advisory lock (a constant key), LOCK TABLE, DETACH and DROP of the month's "
+    "partition, named from the month's integers (partition_name)",
+    (
+        "demo/access_log_scale.py",
+        "raw SQL",
+    ): "the scale seed's INSERT ... SELECT generate_series: every value a bound parameter, "
+    "the table names built from a month's integers",
+    (
         "clinic/csv_safe.py",
         "csv writer",
     ): "the one CSV writer, which neutralises cells a spreadsheet would run as formulas",

@@ -25,6 +25,7 @@ from django.utils import timezone
 from clinic import calendar
 from clinic.access_log import access_log_record, access_log_seal
 from clinic.models import (
+    AccessLogArchive,
     AccountClosureRequest,
     AppointmentKind,
     ConfidentialityIncident,
@@ -61,6 +62,7 @@ ADMIN_ACCESS: dict[str, dict[str, str]] = {
     "integration.integrationsessionsettings": NOBODY,  # a clinic's integration window
     # The privacy officer's registers and the staff they invite.
     "clinic.accesslogentry": {StaffRole.PRIVACY_OFFICER: "v"},
+    "clinic.accesslogarchive": NOBODY,  # months archived, every clinic's: superusers
     "clinic.accountclosurerequest": {StaffRole.PRIVACY_OFFICER: "vc"},
     "clinic.confidentialityincident": {StaffRole.PRIVACY_OFFICER: "vac"},
     "clinic.staffprofile": {StaffRole.PRIVACY_OFFICER: "v"},
@@ -295,6 +297,12 @@ def admin_objects(world, clinic_bc, other_clinic_therapist) -> dict[str, tuple]:
         "clinic.accesslogentry": _sealed(
             access_log_record(actor=people["therapist"], client=client_a, obj=course_a),
             access_log_record(actor=other_clinic_therapist, client=client_bc, obj=course_bc),
+        ),
+        "clinic.accesslogarchive": (
+            AccessLogArchive.objects.create(
+                month=date(2020, 1, 1), file_name="f", sha256="0" * 64, rows=0
+            ),
+            None,
         ),
         "clinic.accountclosurerequest": (
             AccountClosureRequest.objects.create(client=client_a),

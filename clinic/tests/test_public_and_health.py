@@ -51,7 +51,18 @@ def test_every_page_needs_an_account_unless_listed_public(db):
 def test_health_reports_database_and_broker(db):
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "access_log_partitions": "ok"}
+
+
+def test_health_reports_the_access_logs_missing_months(db):
+    import time_machine
+    from django.utils import timezone
+
+    # Beat has not run for months: this month has no partition yet.
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=400), tick=False):
+        response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["access_log_partitions"] == "attention"
 
 
 def test_health_still_answers_quickly_when_the_broker_is_down(db, settings):
@@ -60,7 +71,7 @@ def test_health_still_answers_quickly_when_the_broker_is_down(db, settings):
     response = Client().get("/healthz")
     assert time.monotonic() - started < 2
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "down"}
+    assert response.json() == {"database": "ok", "broker": "down", "access_log_partitions": "ok"}
 
 
 def _make_data(size: int):

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from clinic import access_log
+from clinic.models import AccessLogArchive, AccessLogEntry
 
 
 class Command(BaseCommand):
@@ -14,7 +15,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         problems = []
-        checked, broken = access_log.verify(access_log.chain_entries().iterator(chunk_size=2000))
+        # Months archived (archive_access_log) left the database: their own
+        # hashes must follow one another, and the chain still here must start
+        # from the last archived entry's hash and position.
+        previous = ""
+        for archive in AccessLogArchive.objects.order_by("month"):
+            if archive.previous_hash != previous:
+                raise CommandError(
+                    _(
+                        "The access log's archive does not follow on at %(month)s: its first "
+                        "entry does not chain onto the month before."
+                    )
+                    % {"month": f"{archive.month:%Y-%m}"}
+                )
+            previous = archive.last_hash
+        entries = access_log.chain_ordered(
+            access_log.unarchived(AccessLogEntry.objects.all())
+        ).iterator(chunk_size=2000)
+        checked, broken = access_log.verify(
+            entries, start_hash=previous, start_position=access_log.archived_through() or 0
+        )
         if broken is not None:
             problems.append(
                 _(

@@ -59,11 +59,27 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=10000)
         parser.add_argument("--appointments-per-client", type=int, default=20)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--access-log-rows",
+            type=int,
+            default=0,
+            help="also write this many access-log entries over the past months "
+            "(with --clients 0: for the staff and clients already there)",
+        )
+        parser.add_argument("--access-log-months", type=int, default=24)
 
-    @transaction.atomic
-    def handle(self, *args, clients, appointments_per_client, seed, **options):
+    def handle(self, *args, clients, access_log_rows, access_log_months, **options):
         if settings.PRODUCTION:
             raise CommandError("Refusing to load a benchmark data set into a production database.")
+        if clients:
+            self.seed_clinic(clients=clients, **options)
+        if access_log_rows:
+            from demo.access_log_scale import seed_access_log
+
+            seed_access_log(rows=access_log_rows, months=access_log_months, stdout=self.stdout)
+
+    @transaction.atomic
+    def seed_clinic(self, *, clients, appointments_per_client, seed, **options):
         rng = random.Random(seed)  # nosec B311: test data, not security
         now = timezone.now().replace(minute=0, second=0, microsecond=0)
         run = uuid.uuid4().hex[:6]
