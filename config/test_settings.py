@@ -13,6 +13,10 @@ os.environ.setdefault(
 
 from .settings import *  # noqa: E402,F403
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # The same backend, with a flush that empties only the tables holding rows
+    # (config/test_postgresql/base.py): transactional tests end sooner.
+    DATABASES["default"]["ENGINE"] = "config.test_postgresql"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "clinic.sms.MemoryBackend"
@@ -20,6 +24,10 @@ SITE_URL = "http://testserver"
 # Each test run gets its own queue so a stale message from an earlier run is never consumed.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", f"test-{os.getpid()}")
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# A 4xx answer is what most tests ask for (the permission matrix, the fuzzing):
+# Django logs each as a warning with its traceback, formatted twice (console and
+# pytest's capture). Server errors are still logged.
+LOGGING["loggers"]["django.request"] = {"level": "ERROR"}  # noqa: F405
 # Rate-limit counters in their own Redis database, away from the broker's,
 # and under a prefix of each test process's own (pytest-xdist runs several):
 # one process clearing its counters never clears another's.

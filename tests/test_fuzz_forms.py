@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from intake.selectors import intake_slots
 from intake.tests.factories import book_call, rules, weekly_availability
+from tests.counting import rows_per_model
 
 junk = st.one_of(
     st.text(max_size=60),
@@ -128,12 +129,12 @@ FORMS = {
 def row_counts():
     # Every stored row but the access log, which a staff page writes to on
     # every read, refused form or not.
-    return {
-        m._meta.label: m.objects.count()
+    return rows_per_model(
+        m
         for m in apps.get_models()
         if m._meta.app_label in {"clinic", "intake", "eligibility", "dosing", "billing"}
         and m._meta.label != "clinic.AccessLogEntry"
-    }
+    )
 
 
 def refused(response) -> bool:

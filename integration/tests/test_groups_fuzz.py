@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from clinic.models import Stage
 from clinic.signals import MFA_ACTIVATED_SESSION_KEY
 from clinic.tests.factories import client_create
+from tests.counting import rows_per_model
 from tests.test_fuzz_forms import junk, reached_the_form, refused
 
 from ..groups import services
@@ -58,12 +59,12 @@ FORMS = {
 
 
 def row_counts():
-    return {
-        m._meta.label: m.objects.count()
+    return rows_per_model(
+        m
         for m in apps.get_models()
         if m._meta.app_label in {"clinic", "integration"}
         and m._meta.label not in {"clinic.AccessLogEntry", "clinic.OutboxMessage"}
-    }
+    )
 
 
 @pytest.fixture
