@@ -59,6 +59,36 @@ def booking_rules(clinic: Clinic) -> BookingRules:
     return rules or BookingRules(clinic=clinic)
 
 
+def clinic_with_rules(*, slug: str) -> tuple[Clinic, BookingRules] | None:
+    """A clinic and its booking rules (or the defaults) in one query."""
+    clinic = Clinic.objects.select_related("booking_rules").filter(slug=slug).first()
+    if clinic is None:
+        return None
+    return clinic, getattr(clinic, "booking_rules", None) or BookingRules(clinic=clinic)
+
+
+def booking_blockers(
+    *, client_id: int, submission, now: datetime
+) -> tuple[IntakeCall | None, IntakeCall | None]:
+    """In one query, what stops a client's booking: their call booked by this
+    same form (`submission`, sent before), and their upcoming intake call."""
+    calls = IntakeCall.objects.filter(appointment__client_id=client_id).filter(
+        Q(submission=submission)
+        | Q(
+            appointment__status=Appointment.Status.BOOKED,
+            appointment__kind=AppointmentKind.INTAKE_CALL,
+            appointment__start__gt=now,
+        )
+    )
+    sent_before = upcoming = None
+    for call in calls.select_related("appointment__clinic"):
+        if call.submission == submission:
+            sent_before = call
+        else:
+            upcoming = upcoming or call
+    return sent_before, upcoming
+
+
 class _Busy:
     """Each staff member's busy time as epoch seconds, merged into disjoint
     intervals sorted by start (starts and ends in two lists), so the busy

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import translation
 
 from clinic import calendar
-from clinic.models import Appointment
+from clinic.models import Appointment, User
 from intake import services
 from intake.tests.factories import book_call, rules, weekly_availability
 
@@ -85,11 +85,13 @@ def without_the_lock(monkeypatch):
     """Control: every booking reads the calendar at the same instant, unlocked."""
     gate = threading.Barrier(PEOPLE, timeout=30)
 
-    def no_lock(**kwargs):
+    def no_staff_lock(staff_ids):
         with contextlib.suppress(threading.BrokenBarrierError):
             gate.wait()
+        return User.objects.get(pk=min(staff_ids))
 
-    monkeypatch.setattr(calendar, "calendar_lock", no_lock)
+    monkeypatch.setattr(calendar, "staff_lock_first", no_staff_lock)
+    monkeypatch.setattr(calendar, "calendar_lock", lambda **kwargs: None)
 
 
 def test_control_without_the_lock_the_constraint_still_admits_one(
