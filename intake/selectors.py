@@ -149,16 +149,20 @@ def _epochs(queryset, *fields):
 
 
 def _busy_map(clinic: Clinic, staff_ids: set[int], first: datetime, last: datetime) -> _Busy:
+    """Bookings and closures in one read (two on SQLite): a closure of the
+    whole clinic (no staff member) holds every clinician."""
     intervals: dict[int, list[tuple[int, int]]] = defaultdict(list)
     reservations = Reservation.objects.filter(
         is_live=True, staff_id__in=staff_ids, start__lt=last, end__gt=first
     )
-    for staff_id, start, end in _epochs(reservations, "staff_id"):
-        intervals[staff_id].append((start, end))
     closures = AvailabilityException.objects.filter(
         clinic=clinic, start__lt=last, end__gt=first
     ).filter(Q(staff__isnull=True) | Q(staff_id__in=staff_ids))
-    for staff_id, start, end in _epochs(closures, "staff_id"):
+    booked, closed = _epochs(reservations, "staff_id"), _epochs(closures, "staff_id")
+    rows = (
+        booked.union(closed, all=True) if connection.vendor == "postgresql" else [*booked, *closed]
+    )
+    for staff_id, start, end in rows:
         for person in [staff_id] if staff_id else staff_ids:
             intervals[person].append((start, end))
     return _Busy(intervals)
