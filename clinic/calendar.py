@@ -226,6 +226,7 @@ def appointment_book(
     buffer: timedelta = timedelta(0),
     room_buffer: timedelta | None = None,
     locked: bool = False,
+    savepoint: bool = True,
 ) -> Appointment:
     """Put an appointment on the calendar, or raise CalendarConflict.
 
@@ -234,11 +235,13 @@ def appointment_book(
     per resource. `buffer` follows the appointment for the people and the
     room; `room_buffer`, when given, replaces it for the room alone. On
     PostgreSQL an exclusion constraint backs the check; its IntegrityError
-    becomes the same CalendarConflict.
+    becomes the same CalendarConflict. `savepoint=False` spares the
+    savepoint of its own when the caller's savepoint holds the call and is
+    rolled back on CalendarConflict (the transaction is unusable until then).
     """
     staff_ids = sorted(person.pk for person in staff)
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             if not locked:
                 calendar_lock(
                     staff_ids=staff_ids,

@@ -514,6 +514,7 @@ def _book_first_free(
             client=profile,
             buffer=timedelta(minutes=rules.buffer_minutes),
             locked=True,
+            savepoint=False,  # this try's own savepoint is rolled back on a conflict
         )
     except calendar.CalendarConflict as exc:
         raise _ClinicianTaken(clinician.pk) from exc

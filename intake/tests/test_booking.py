@@ -550,7 +550,7 @@ def test_a_signed_in_booking_takes_the_same_few_queries_however_busy_the_clinic(
     data = form_data()
     for name in ("first_name", "last_name", "email"):
         del data[name]
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(17):
         response = client.post(url(intake_clinic), data)
     assert response.status_code == 302
     assert IntakeCall.objects.filter(course__client=client_a).count() == 1
