@@ -6,7 +6,8 @@ through these services."""
 import uuid
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -29,12 +30,21 @@ MSG_NOT_STARTED = gettext_noop(
 )
 
 CALENDAR_VERSION_KEY = "calendar-version"
+_ENDS_AFTER_START = next(
+    c for c in Appointment._meta.constraints if c.name == "appointment_ends_after_start"
+)
 
 
 def calendar_version() -> str:
     """A token that changes whenever the calendar or availability does
-    (`calendar_changed`): part of the key of any cached free-time list."""
-    return str(cache.get_or_set(CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None))
+    (`calendar_changed`): part of the key of any cached free-time list.
+    Kept in the "calendar" cache (settings: Redis when there is one), so
+    that neither reading it nor changing it after each booking costs a
+    database transaction."""
+    version = caches["calendar"].get_or_set(
+        CALENDAR_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None
+    )
+    return str(version)
 
 
 def calendar_changed() -> None:
@@ -43,7 +53,9 @@ def calendar_changed() -> None:
 
     The new version is written after the commit, so a page that read the
     calendar before the change can only have been kept under the old one."""
-    transaction.on_commit(lambda: cache.set(CALENDAR_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    transaction.on_commit(
+        lambda: caches["calendar"].set(CALENDAR_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    )
 
 
 def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
@@ -65,6 +77,29 @@ def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
         list(Room.objects.select_for_update().filter(pk=room_id).order_by().values_list("pk"))
     if client_id is not None:
         list(ClientProfile.objects.select_for_update().filter(pk=client_id).values_list("pk"))
+
+
+def staff_lock_first(staff_ids) -> User:
+    """Lock the row of one of these staff members, for a booking that needs
+    any one of them (the first free intake clinician): the first by id whose
+    row no other booking holds at this moment, else the first by id, waiting
+    for it. Returns the person whose row is locked.
+
+    Only that person is locked, so bookings that could each take any of
+    several people take different ones at once instead of queueing behind
+    one another. Call it inside a savepoint of the booking's transaction,
+    before locking anything else (calendar_lock's order, staff first): when
+    the person turns out to be taken, rolling the savepoint back lets their
+    row go before the next one is tried, so no booking ever waits for a row
+    while holding another."""
+    staff_ids = sorted(staff_ids)
+    # `of`: the profile's row only, not the user's the join reads.
+    profiles = StaffProfile.objects.select_related("user").order_by("user_id")
+    for profile in profiles.select_for_update(of=("self",), skip_locked=True).filter(
+        user_id__in=staff_ids
+    )[:1]:
+        return profile.user
+    return profiles.select_for_update(of=("self",)).get(user_id=staff_ids[0]).user
 
 
 def _overlapping(
@@ -191,6 +226,7 @@ def appointment_book(
     buffer: timedelta = timedelta(0),
     room_buffer: timedelta | None = None,
     locked: bool = False,
+    savepoint: bool = True,
 ) -> Appointment:
     """Put an appointment on the calendar, or raise CalendarConflict.
 
@@ -199,11 +235,13 @@ def appointment_book(
     per resource. `buffer` follows the appointment for the people and the
     room; `room_buffer`, when given, replaces it for the room alone. On
     PostgreSQL an exclusion constraint backs the check; its IntegrityError
-    becomes the same CalendarConflict.
+    becomes the same CalendarConflict. `savepoint=False` spares the
+    savepoint of its own when the caller's savepoint holds the call and is
+    rolled back on CalendarConflict (the transaction is unusable until then).
     """
     staff_ids = sorted(person.pk for person in staff)
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             if not locked:
                 calendar_lock(
                     staff_ids=staff_ids,
@@ -224,7 +262,16 @@ def appointment_book(
             )
             # The clinic, client and room were handed in as rows and the uuid is
             # fresh: checking that they exist would cost a query each for nothing.
-            appointment.full_clean(exclude=["clinic", "client", "room"], validate_unique=False)
+            # The one check constraint is asked here rather than of the database
+            # (Django validates a CheckConstraint with a query); the database
+            # still enforces it.
+            if end <= start:
+                raise ValidationError(_ENDS_AFTER_START.get_violation_error_message())
+            appointment.full_clean(
+                exclude=["clinic", "client", "room"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
             appointment.save()
             Reservation.objects.bulk_create(_reservations(appointment, staff, buffer, room_buffer))
             calendar_changed()

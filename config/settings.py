@@ -458,6 +458,21 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     SESSION_CACHE_ALIAS = "sessions"
+    # The calendar's version (clinic.calendar.calendar_version), changed
+    # after every booking and read by the slot page: in Redis it costs the
+    # booking no second database transaction on one hot row. With Redis
+    # down the change is lost, and the slot page's copies (keyed by the
+    # minute too) lag by a minute at most; bookings check under their lock.
+    CACHES["calendar"] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
+        "KEY_PREFIX": "calendar",
+    }
 else:
     # The embedded default runs one web process: an in-memory count is exact there.
     CACHES["ratelimit"] = {
@@ -465,6 +480,12 @@ else:
         "LOCATION": "ratelimit",
     }
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    # Without Redis the calendar's version stays in the database cache, which
+    # every web process shares.
+    CACHES["calendar"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "clinic_cache",
+    }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # With the counter's Redis down, booking goes on without a limit rather than
 # refusing everyone (django-ratelimit would otherwise fail closed).

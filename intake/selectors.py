@@ -3,6 +3,7 @@ number of clinicians, weeks or bookings, then works in memory."""
 
 import bisect
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -58,30 +59,77 @@ def booking_rules(clinic: Clinic) -> BookingRules:
     return rules or BookingRules(clinic=clinic)
 
 
+def clinic_with_rules(*, slug: str) -> tuple[Clinic, BookingRules] | None:
+    """A clinic and its booking rules (or the defaults) in one query."""
+    clinic = Clinic.objects.select_related("booking_rules").filter(slug=slug).first()
+    if clinic is None:
+        return None
+    return clinic, getattr(clinic, "booking_rules", None) or BookingRules(clinic=clinic)
+
+
+def booking_blockers(
+    *, client_id: int, submission, now: datetime
+) -> tuple[IntakeCall | None, IntakeCall | None]:
+    """In one query, what stops a client's booking: their call booked by this
+    same form (`submission`, sent before), and their upcoming intake call."""
+    calls = IntakeCall.objects.filter(appointment__client_id=client_id).filter(
+        Q(submission=submission)
+        | Q(
+            appointment__status=Appointment.Status.BOOKED,
+            appointment__kind=AppointmentKind.INTAKE_CALL,
+            appointment__start__gt=now,
+        )
+    )
+    sent_before = upcoming = None
+    for call in calls.select_related("appointment__clinic"):
+        if call.submission == submission:
+            sent_before = call
+        else:
+            upcoming = upcoming or call
+    return sent_before, upcoming
+
+
 class _Busy:
-    """Each staff member's busy intervals as epoch seconds, sorted by start,
-    with the running maximum of their ends: whether [start, end) is free is
-    one bisect."""
+    """Each staff member's busy time as epoch seconds, merged into disjoint
+    intervals sorted by start (starts and ends in two lists), so the busy
+    intervals meeting a window are found with two bisects."""
 
     def __init__(self, intervals: dict[int, list[tuple[int, int]]]):
         self.starts: dict[int, list[int]] = {}
-        self.max_ends: dict[int, list[int]] = {}
+        self.ends: dict[int, list[int]] = {}
         for staff_id, items in intervals.items():
             items.sort()
-            self.starts[staff_id] = [s for s, _e in items]
-            running, max_ends = -1, []
-            for _s, e in items:
-                running = max(running, e)
-                max_ends.append(running)
-            self.max_ends[staff_id] = max_ends
+            starts, ends = [items[0][0]], [items[0][1]]
+            for s, e in items[1:]:
+                # Overlapping or touching: one interval (a slot meets the
+                # union exactly when it meets one of the two).
+                if s <= ends[-1]:
+                    if e > ends[-1]:
+                        ends[-1] = e
+                else:
+                    starts.append(s)
+                    ends.append(e)
+            self.starts[staff_id], self.ends[staff_id] = starts, ends
 
-    def free(self, staff_id: int, start: int, end: int) -> bool:
-        starts = self.starts.get(staff_id)
-        if not starts:
-            return True
-        # The intervals beginning before `end`; one of them overlaps if it ends after `start`.
-        index = bisect.bisect_left(starts, end)
-        return index == 0 or self.max_ends[staff_id][index - 1] <= start
+    def taken(
+        self, staff_id: int, starts: list[int], lo: int, hi: int, held_s: int
+    ) -> Iterator[tuple[int, int]]:
+        """The index ranges [i, j) of `starts[lo:hi]` (sorted epoch seconds)
+        at which `staff_id` is not free for `held_s` seconds."""
+        busy_starts = self.starts.get(staff_id)
+        if not busy_starts:
+            return
+        busy_ends = self.ends[staff_id]
+        # The busy intervals that end after the first start and begin before the last one's end.
+        first = bisect.bisect_right(busy_ends, starts[lo])
+        last = bisect.bisect_left(busy_starts, starts[hi - 1] + held_s, first)
+        for k in range(first, last):
+            # A start s is taken when s < busy end and s + held_s > busy start.
+            i = bisect.bisect_right(starts, busy_starts[k] - held_s, lo, hi)
+            j = bisect.bisect_left(starts, busy_ends[k], i, hi)
+            if i < j:
+                yield i, j
+                lo = j
 
 
 def _epochs(queryset, *fields):
@@ -101,16 +149,20 @@ def _epochs(queryset, *fields):
 
 
 def _busy_map(clinic: Clinic, staff_ids: set[int], first: datetime, last: datetime) -> _Busy:
+    """Bookings and closures in one read (two on SQLite): a closure of the
+    whole clinic (no staff member) holds every clinician."""
     intervals: dict[int, list[tuple[int, int]]] = defaultdict(list)
     reservations = Reservation.objects.filter(
         is_live=True, staff_id__in=staff_ids, start__lt=last, end__gt=first
     )
-    for staff_id, start, end in _epochs(reservations, "staff_id"):
-        intervals[staff_id].append((start, end))
     closures = AvailabilityException.objects.filter(
         clinic=clinic, start__lt=last, end__gt=first
     ).filter(Q(staff__isnull=True) | Q(staff_id__in=staff_ids))
-    for staff_id, start, end in _epochs(closures, "staff_id"):
+    booked, closed = _epochs(reservations, "staff_id"), _epochs(closures, "staff_id")
+    rows = (
+        booked.union(closed, all=True) if connection.vendor == "postgresql" else [*booked, *closed]
+    )
+    for staff_id, start, end in rows:
         for person in [staff_id] if staff_id else staff_ids:
             intervals[person].append((start, end))
     return _Busy(intervals)
@@ -185,30 +237,50 @@ def intake_slots(
         clinic, staff_ids, range_start - timedelta(days=1), range_end + timedelta(days=1)
     )
 
+    # Clinicians mostly share their hours: the starts of each day's windows
+    # are laid out once for all who work them, everyone is free at each
+    # start but for the few times their bookings and closures take, and a
+    # start's clinicians come out in order of preference (by id).
     by_weekday: dict[int, list[tuple]] = defaultdict(list)
-    for window in windows:
+    for window in sorted(windows, key=lambda w: w[0]):
         by_weekday[window[1]].append(window)
 
     result: dict[date, list[Slot]] = {}
     call = timedelta(seconds=call_s)
     day = start_day
     while day <= last_day:
-        free_at: dict[int, list[int]] = defaultdict(list)
+        teams: dict[tuple[time, time], list[int]] = defaultdict(list)
         for staff_id, _weekday, start_time, end_time, valid_from, valid_until in by_weekday.get(
             day.weekday(), ()
         ):
             if (valid_from and day < valid_from) or (valid_until and day > valid_until):
                 continue
-            for start in _window_starts(day, start_time, end_time, zone, call_s):
-                if earliest <= start <= latest and busy.free(staff_id, start, start + held_s):
-                    free_at[start].append(staff_id)
+            teams[(start_time, end_time)].append(staff_id)
+        free_at: dict[int, tuple[int, ...]] = {}
+        for (start_time, end_time), members in teams.items():
+            starts = _window_starts(day, start_time, end_time, zone, call_s)
+            lo, hi = bisect.bisect_left(starts, earliest), bisect.bisect_right(starts, latest)
+            if lo >= hi:
+                continue
+            taken: dict[int, set[int]] = {}
+            for staff_id in members:
+                for i, j in busy.taken(staff_id, starts, lo, hi, held_s):
+                    for index in range(i, j):
+                        taken.setdefault(index, set()).add(staff_id)
+            team = tuple(dict.fromkeys(members))  # a window entered twice counts once
+            for index in range(lo, hi):
+                out = taken.get(index)
+                ids = team if out is None else tuple(s for s in team if s not in out)
+                if ids:
+                    ts = starts[index]
+                    # Two teams' windows may share a start: their clinicians join, in order.
+                    free_at[ts] = tuple(sorted({*free_at[ts], *ids})) if ts in free_at else ids
         if free_at:
-            result[day] = [
-                Slot(moment, moment + call, tuple(sorted(ids)))
-                for moment, ids in (
-                    (datetime.fromtimestamp(ts, UTC), ids) for ts, ids in sorted(free_at.items())
-                )
-            ]
+            slots = []
+            for ts in sorted(free_at):
+                moment = datetime.fromtimestamp(ts, UTC)
+                slots.append(Slot(moment, moment + call, free_at[ts]))
+            result[day] = slots
         day += timedelta(days=1)
     return result
 

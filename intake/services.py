@@ -174,6 +174,7 @@ def booking_request(
     consent_to_contact: bool,
     submission: uuid.UUID,
     now: datetime | None = None,
+    rules: BookingRules | None = None,
 ) -> None:
     """A visitor who is not signed in asks for a call: nothing is booked and
     no account is looked at until they open the link e-mailed to the address
@@ -194,7 +195,7 @@ def booking_request(
     at rest only while its e-mail waits to be sent, normally seconds."""
     if concern in CONCERNS_UNDER_DEVELOPMENT:
         raise BookingError(_(MSG_UNDER_DEVELOPMENT))
-    if selectors.intake_slot_at(clinic=clinic, start=start) is None:
+    if selectors.intake_slot_at(clinic=clinic, start=start, rules=rules) is None:
         raise BookingError(_(MSG_SLOT_UNAVAILABLE))
     if BookingRequest.objects.filter(submission=submission).exists():
         return  # the same form sent again: its e-mail is on its way
@@ -397,6 +398,7 @@ def intake_call_book(
     submission: uuid.UUID,
     user: User | None = None,
     now: datetime | None = None,
+    rules: BookingRules | None = None,
 ) -> IntakeCall:
     """Book a free intake call at `start` with whichever intake clinician is
     free then, or raise BookingError saying why not.
@@ -404,80 +406,133 @@ def intake_call_book(
     The same form sent twice (same `submission`) returns the first booking
     as it is now, cancelled perhaps: callers show its status (the booked page
     sends a call no longer booked to the manage page), never a new booking.
-    The candidate clinicians' rows are locked before their calendars are read,
-    so two people taking the last place at one time cannot both get it; the
-    exclusion constraint on reservations is the last line behind that.
+
+    Only the clinician the booking takes is locked (`calendar.staff_lock_first`),
+    then the client, and the calendar is checked under those locks, so two
+    people taking the last place at one time cannot both get it; the
+    exclusion constraint on reservations is the last line behind that. When
+    the clinician was taken between the read of the free slots and the lock,
+    the next one free at that time is tried, each in a savepoint whose
+    rollback lets the taken one's row go first.
     """
     if concern in CONCERNS_UNDER_DEVELOPMENT:
         raise BookingError(_(MSG_UNDER_DEVELOPMENT))
-    # The same form sent twice by the same person: their first booking. A
-    # submission id is only ever another person's if it was copied out of
-    # their page, and then it reveals nothing (the insert below refuses it).
-    sent_before = IntakeCall.objects.filter(
-        submission=submission, course__client__user__email__iexact=visitor.email
-    ).select_related("appointment")
-    existing = sent_before.first()
-    if existing is not None:
-        return existing
     now = now or timezone.now()
-    rules = selectors.booking_rules(clinic)
+    rules = rules or selectors.booking_rules(clinic)
+    slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
+    if slot is None:
+        # The same form sent again, whose first send took the time: its booking.
+        # A submission id is only ever another person's if it was copied out of
+        # their page, and then it reveals nothing (the insert below refuses it).
+        existing = _sent_before(submission, visitor)
+        if existing is not None:
+            return existing
+        raise BookingError(_(MSG_SLOT_UNAVAILABLE))
+    candidates = list(slot.staff_ids)
     try:
         with transaction.atomic():
-            slot = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
-            if slot is None:
-                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
             profile = _client_for(clinic=clinic, visitor=visitor, user=user)
-            # One lock order everywhere (calendar_lock): clinicians by id, then the client.
-            calendar.calendar_lock(staff_ids=slot.staff_ids, client_id=profile.pk)
-            # The same form sent twice, the first send committed while we waited for the lock.
-            repeat = sent_before.first()
-            if repeat is not None:
-                return repeat
-            upcoming = selectors.upcoming_intake_call(client_id=profile.pk, now=now)
-            if upcoming is not None:
-                raise BookingError(_(MSG_ALREADY_BOOKED), intake_call=upcoming)
-            course = _connect_course(profile, clinic)
-            fresh = selectors.intake_slot_at(clinic=clinic, start=start, now=now, rules=rules)
-            if fresh is None:
-                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
-            # Only a clinician whose row we locked: one freed meanwhile is for the next booking.
-            free_and_locked = [pk for pk in fresh.staff_ids if pk in slot.staff_ids]
-            if not free_and_locked:
-                raise BookingError(_(MSG_SLOT_UNAVAILABLE))
-            clinician = User.objects.get(pk=free_and_locked[0])
-            appointment = calendar.appointment_book(
-                clinic=clinic,
-                kind=AppointmentKind.INTAKE_CALL,
-                start=fresh.start,
-                end=fresh.end,
-                staff=[clinician],
-                client=profile,
-                buffer=timedelta(minutes=rules.buffer_minutes),
-                locked=True,
-            )
-            call = IntakeCall(
-                appointment=appointment,
-                course=course,
-                concern=concern,
-                language=visitor.language,
-                phone=visitor.phone,
-                consent_to_contact=consent_to_contact,
-                submission=submission,
-            )
-            # Field checks only: the rows it points to were just read or written
-            # in this transaction, and the unique submission is the database's
-            # to enforce (its IntegrityError is handled below).
-            call.full_clean(exclude=["appointment", "course"], validate_unique=False)
-            call.save()
-            _queue_messages(call, first=True)
-    except calendar.CalendarConflict as exc:
-        raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from exc
+            while True:
+                try:
+                    with transaction.atomic():
+                        return _book_first_free(
+                            candidates,
+                            slot=slot,
+                            profile=profile,
+                            clinic=clinic,
+                            visitor=visitor,
+                            concern=concern,
+                            consent_to_contact=consent_to_contact,
+                            submission=submission,
+                            now=now,
+                            rules=rules,
+                        )
+                except _ClinicianTaken as taken:
+                    # Taken between the read and the lock: the next one, if any.
+                    candidates.remove(taken.clinician_id)
+                    if not candidates:
+                        raise BookingError(_(MSG_SLOT_UNAVAILABLE)) from None
     except IntegrityError as exc:
         # The same submission committed by a concurrent request: that booking stands.
-        existing = sent_before.first()
+        existing = _sent_before(submission, visitor)
         if existing is None:
             raise BookingError(_(MSG_RETRY)) from exc
         return existing
+
+
+class _ClinicianTaken(Exception):
+    def __init__(self, clinician_id: int):
+        super().__init__(clinician_id)
+        self.clinician_id = clinician_id
+
+
+def _sent_before(submission: uuid.UUID, visitor: Visitor) -> IntakeCall | None:
+    return (
+        IntakeCall.objects.filter(
+            submission=submission, course__client__user__email__iexact=visitor.email
+        )
+        .select_related("appointment")
+        .first()
+    )
+
+
+def _book_first_free(
+    candidates: list[int],
+    *,
+    slot: selectors.Slot,
+    profile: ClientProfile,
+    clinic: Clinic,
+    visitor: Visitor,
+    concern: str,
+    consent_to_contact: bool,
+    submission: uuid.UUID,
+    now: datetime,
+    rules: BookingRules,
+) -> IntakeCall:
+    """One try, inside its own savepoint: lock a clinician free at the slot,
+    then the client (calendar_lock's order), check and write. Raises
+    _ClinicianTaken when the calendar says the clinician is busy after all."""
+    clinician = calendar.staff_lock_first(candidates)
+    calendar.calendar_lock(client_id=profile.pk)
+    # Under the client's lock: the same form whose first send committed while
+    # this one waited, and the one upcoming intake call a client may hold.
+    sent_before, upcoming = selectors.booking_blockers(
+        client_id=profile.pk, submission=submission, now=now
+    )
+    if sent_before is not None:
+        return sent_before
+    if upcoming is not None:
+        raise BookingError(_(MSG_ALREADY_BOOKED), intake_call=upcoming)
+    course = _connect_course(profile, clinic)
+    try:
+        appointment = calendar.appointment_book(
+            clinic=clinic,
+            kind=AppointmentKind.INTAKE_CALL,
+            start=slot.start,
+            end=slot.end,
+            staff=[clinician],
+            client=profile,
+            buffer=timedelta(minutes=rules.buffer_minutes),
+            locked=True,
+            savepoint=False,  # this try's own savepoint is rolled back on a conflict
+        )
+    except calendar.CalendarConflict as exc:
+        raise _ClinicianTaken(clinician.pk) from exc
+    call = IntakeCall(
+        appointment=appointment,
+        course=course,
+        concern=concern,
+        language=visitor.language,
+        phone=visitor.phone,
+        consent_to_contact=consent_to_contact,
+        submission=submission,
+    )
+    # Field checks only: the rows it points to were just read or written
+    # in this transaction, and the unique submission is the database's
+    # to enforce (its IntegrityError is handled by the caller).
+    call.full_clean(exclude=["appointment", "course"], validate_unique=False)
+    call.save()
+    _queue_messages(call, first=True, now=now)
     return call
 
 

@@ -79,10 +79,11 @@ def _client_user(request):
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate="20/h", method="POST", block=False)
 def book(request, clinic_slug, slot_key):
-    clinic = get_object_or_404(Clinic, slug=clinic_slug)
+    found = selectors.clinic_with_rules(slug=clinic_slug)
     start_at = selectors.parse_slot_key(slot_key)
-    if start_at is None:
+    if found is None or start_at is None:
         raise Http404
+    clinic, rules = found
     user = _client_user(request)
     form = BookingForm(request.POST or None, user=user, initial={"language": request.LANGUAGE_CODE})
     error = None
@@ -107,6 +108,7 @@ def book(request, clinic_slug, slot_key):
             "concern": data["concern"],
             "consent_to_contact": data["consent_to_contact"],
             "submission": data["submission"],
+            "rules": rules,
         }
         try:
             if user is None:
@@ -124,7 +126,7 @@ def book(request, clinic_slug, slot_key):
         else:
             return redirect("intake:booked", token=services.manage_token(call))
     # Read the slot only to show the form again: a booking checks it itself, under lock.
-    slot = selectors.intake_slot_at(clinic=clinic, start=start_at)
+    slot = selectors.intake_slot_at(clinic=clinic, start=start_at, rules=rules)
     if slot is None and error is None and request.method == "GET":
         error = _(services.MSG_SLOT_UNAVAILABLE)
     return render(

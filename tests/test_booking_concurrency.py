@@ -17,9 +17,11 @@ from django.db import connection
 from django.utils import translation
 
 from clinic import calendar
-from clinic.models import Appointment
-from intake import services
+from clinic.models import Appointment, Reservation, User
+from clinic.tests.factories import staff_create
+from intake import selectors, services
 from intake.tests.factories import book_call, rules, weekly_availability
+from tests import concurrency
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,11 +87,13 @@ def without_the_lock(monkeypatch):
     """Control: every booking reads the calendar at the same instant, unlocked."""
     gate = threading.Barrier(PEOPLE, timeout=30)
 
-    def no_lock(**kwargs):
+    def no_staff_lock(staff_ids):
         with contextlib.suppress(threading.BrokenBarrierError):
             gate.wait()
+        return User.objects.get(pk=min(staff_ids))
 
-    monkeypatch.setattr(calendar, "calendar_lock", no_lock)
+    monkeypatch.setattr(calendar, "staff_lock_first", no_staff_lock)
+    monkeypatch.setattr(calendar, "calendar_lock", lambda **kwargs: None)
 
 
 def test_control_without_the_lock_the_constraint_still_admits_one(
@@ -129,3 +133,107 @@ def test_control_without_lock_or_constraint_the_slot_is_double_booked(
 ):
     outcomes = race(one_clinician_clinic)
     assert len(outcomes["booked"]) > 1, "the race did not show: the control proves nothing"
+
+
+# --- Two clinicians: each booking locks only the one it takes -----------------------------
+
+
+@pytest.fixture
+def two_clinician_clinic(one_clinician_clinic, clinic_qc):
+    weekly_availability(clinic_qc, staff_create(clinics=[clinic_qc]), days=range(5))
+    return clinic_qc
+
+
+def _attempts(clinic, people=PEOPLE):
+    return [
+        lambda i=i: book_call(clinic, SLOT, email=f"racer{i}@example.com") for i in range(people)
+    ]
+
+
+def test_twenty_people_two_clinicians_one_booking_each(two_clinician_clinic):
+    outcomes = concurrency.race(
+        _attempts(two_clinician_clinic), refusal=services.BookingError, at=NOW
+    )
+    assert outcomes["crashed"] == []
+    assert len(outcomes["done"]) == 2, outcomes
+    assert set(outcomes["refused"]) == {
+        "That time is not available any more. Please choose another time."
+    }
+    held = Reservation.objects.filter(is_live=True, staff__isnull=False)
+    assert sorted(held.values_list("staff_id", flat=True)) == sorted(
+        two_clinician_clinic.staff.values_list("user_id", flat=True)
+    )
+
+
+def test_the_one_clinician_lock_alone_admits_one_booking_each(
+    two_clinician_clinic, without_the_constraint
+):
+    """Without the database's constraint, locking only the clinician taken still holds."""
+    outcomes = concurrency.race(
+        _attempts(two_clinician_clinic), refusal=services.BookingError, at=NOW
+    )
+    assert outcomes["crashed"] == []
+    assert len(outcomes["done"]) == 2, outcomes
+
+
+def test_control_two_clinicians_without_lock_or_constraint_a_clinician_is_double_booked(
+    two_clinician_clinic, without_the_lock, without_the_constraint
+):
+    outcomes = concurrency.race(
+        _attempts(two_clinician_clinic), refusal=services.BookingError, at=NOW
+    )
+    assert len(outcomes["done"]) > 2, "the race did not show: the control proves nothing"
+
+
+# --- The clinician taken between the read of the free slots and the lock -------------------
+
+
+@pytest.fixture
+def first_clinician_taken_after_the_read(two_clinician_clinic, monkeypatch):
+    """Someone else books the first clinician at SLOT just after this
+    booking read the free slots (which still show both clinicians)."""
+    read = selectors.intake_slot_at
+
+    def read_then_taken(**kwargs):
+        slot = read(**kwargs)
+        if slot is not None and len(slot.staff_ids) == 2:
+            first = User.objects.get(pk=slot.staff_ids[0])
+            calendar.appointment_book(
+                clinic=two_clinician_clinic,
+                kind="intake_call",
+                start=slot.start,
+                end=slot.end,
+                staff=[first],
+            )
+        return slot
+
+    monkeypatch.setattr(selectors, "intake_slot_at", read_then_taken)
+    return two_clinician_clinic
+
+
+def test_a_clinician_taken_after_the_read_passes_the_booking_to_the_next(
+    first_clinician_taken_after_the_read, clock_at_now
+):
+    clinic = first_clinician_taken_after_the_read
+    call = book_call(clinic, SLOT)
+    first, second = sorted(clinic.staff.values_list("user_id", flat=True))
+    assert list(
+        call.appointment.reservations.filter(staff__isnull=False).values_list("staff_id", flat=True)
+    ) == [second]
+    assert Reservation.objects.filter(staff_id=first, is_live=True).count() == 1
+
+
+def test_control_without_the_check_under_the_lock_the_first_clinician_is_double_booked(
+    first_clinician_taken_after_the_read, clock_at_now, without_the_constraint, monkeypatch
+):
+    monkeypatch.setattr(calendar, "calendar_busy", lambda **kwargs: False)
+    clinic = first_clinician_taken_after_the_read
+    book_call(clinic, SLOT)
+    first, _second = sorted(clinic.staff.values_list("user_id", flat=True))
+    assert Reservation.objects.filter(staff_id=first, is_live=True).count() == 2
+
+
+@pytest.fixture
+def clock_at_now():
+    with time_machine.travel(NOW, tick=False):
+        yield

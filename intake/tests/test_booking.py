@@ -519,3 +519,38 @@ def test_a_booking_post_costs_the_same_queries_whatever_the_calendar_holds(
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     assert counts[0] <= 38, counts  # 61 before the booking path was trimmed
+
+
+def _busy_clinic(clinic, clinicians: int, bookings: int):
+    """`clinicians` more clinicians free on weekdays, and `bookings` calls
+    already booked across the six weeks (other clients, other times)."""
+    people = [staff_create(clinics=[clinic]) for _ in range(clinicians)]
+    for person in people:
+        weekly_availability(clinic, person, days=range(5))
+    monday = NOW.replace(hour=9) + timedelta(days=7)  # the Thursday asked for stays free
+    for i in range(bookings):
+        day, hour = divmod(i, len(people) * 8)
+        start = monday + timedelta(days=day % 25, hours=hour // len(people))
+        while start.weekday() >= 5:
+            start += timedelta(days=2)
+        book(clinic, start, email=f"busy{i}@example.com")
+
+
+@pytest.mark.parametrize(("clinicians", "bookings"), [(0, 0), (10, 120)])
+def test_a_signed_in_booking_takes_the_same_few_queries_however_busy_the_clinic(
+    client, intake_clinic, client_a, clinicians, bookings, django_assert_max_num_queries
+):
+    """The booking POST (issue 15): the session's user, the clinic with its
+    rules, the free slots (three reads), then under the lock of the one
+    clinician taken and of the client: their checks, the course, the
+    calendar's check and the rows written; as many with 11 clinicians and a
+    busy calendar as with one."""
+    _busy_clinic(intake_clinic, clinicians, bookings)
+    client.force_login(client_a.user)
+    data = form_data()
+    for name in ("first_name", "last_name", "email"):
+        del data[name]
+    with django_assert_max_num_queries(17):
+        response = client.post(url(intake_clinic), data)
+    assert response.status_code == 302
+    assert IntakeCall.objects.filter(course__client=client_a).count() == 1

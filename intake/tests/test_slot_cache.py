@@ -37,8 +37,9 @@ def test_a_second_visit_reads_the_week_from_memory(client, intake_clinic):
     with CaptureQueriesContext(connection) as queries:
         again = page(client, intake_clinic)
     assert slot_link(intake_clinic) in again and "about 30 minutes" in again
-    # The clinic and the calendar version: no availability, booking or rules read.
-    assert len(queries) == 2, [q["sql"][:80] for q in queries.captured_queries]
+    # The clinic alone (the calendar version is in Redis): no availability,
+    # booking or rules read.
+    assert len(queries) == 1, [q["sql"][:80] for q in queries.captured_queries]
 
 
 def test_a_slot_just_booked_disappears_at_once(
