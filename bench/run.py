@@ -18,10 +18,19 @@ from zoneinfo import ZoneInfo
 
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/clinic_bench")
 os.environ["DATABASE_URL"] = BENCH_DB
+# Each data size has its own database, seeded once and kept (issue 15): the
+# default size in BENCH_DATABASE_URL's, another in the same name followed by
+# its size (clinic_bench_100000), so going back and forth between sizes
+# never seeds again.
+DEFAULT_CLIENTS = 10000
 # One secret for this process and the gunicorn it starts: the sessions made
 # here must be valid there.
 BENCH_SECRET = "bench-only-secret-" + "x" * 40
 BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# This process counts each page's queries: with the server's settings
+# (sessions in Redis, cached_db), or it counts a session read the server
+# does not make.
+os.environ.setdefault("REDIS_URL", BENCH_REDIS)
 # Clients who press "book" on the same slot at once, per slot, and how many slots.
 BOOKING_CONTENTION_CLIENTS = 16 * 10
 os.environ["SECRET_KEY"] = BENCH_SECRET
@@ -32,6 +41,11 @@ os.environ["BENCH_FLOOR"] = "1"  # the floor pages, here too (their query counts
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+
+def bench_database_for(clients: int) -> str:
+    base = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/clinic_bench")
+    return base if clients == DEFAULT_CLIENTS else f"{base}_{clients}"
 
 
 def ensure_database() -> None:
@@ -202,15 +216,53 @@ PAGES = [
         lambda ids: f"/admin/eligibility/screening/{ids['review_screening']}/change/",
         "therapist",
     ),
+    # Prepare and dosing: the client's preparation page, the clinician's
+    # record of the day and of one dosing session.
+    ("client preparation page", "/portal/preparation/", "preparing_client"),
+    ("staff dosing records of the day", "/staff/dosing/records/", "therapist"),
+    (
+        "staff dosing session record",
+        lambda ids: f"/staff/dosing/records/sessions/{ids['dosing_session']}/",
+        "therapist",
+    ),
+    # Integrate: the client's integration sessions, the staff's for a course.
+    ("client integration sessions", "/portal/integration/sessions/", "integrating_client"),
+    (
+        "staff integration sessions of a course",
+        lambda ids: f"/staff/integration/courses/{ids['integration_course']}/sessions/",
+        "therapist",
+    ),
     ("staff group list, 4 groups", "/staff/groups/", "coordinator"),
     (
         "clinician's chart page (baseline and follow-ups)",
         lambda ids: f"/staff/measures/clients/{ids['chart_client']}/",
         "therapist",
     ),
+    # Billing: the client's invoices, the staff's lists.
+    ("client invoices", "/portal/billing/", "billed_client"),
     ("staff invoice list, 25 a page", "/staff/billing/", "coordinator"),
     ("staff year-end statement requests, 20 a page", "/staff/billing/statements/", "coordinator"),
 ]
+# The target of each row (issue 15), a ratio of its p50 to a floor measured
+# in the same run: a page someone signed in to sees against the signed-in
+# floor (2x), a public page against the one-query floor (2x), the signed-in
+# floor against the one-query floor (1.3x). Exceptions by label.
+PAGE_TARGET = 2.0
+SIGNED_IN_FLOOR_TARGET = 1.3
+TARGETS = {"screening review list (admin)": 3.0, "booking POST": 3.0}
+SIGNED_IN_FLOOR, ONE_QUERY_FLOOR = "floor: same, signed-in staff", "floor: template + 1 query"
+
+
+def row_target(label: str, signed_in: bool) -> tuple[str | None, float | None]:
+    """(the floor a row is measured against, its target ratio); no target
+    for the floors the others are measured against."""
+    if label == SIGNED_IN_FLOOR:
+        return ONE_QUERY_FLOOR, SIGNED_IN_FLOOR_TARGET
+    if label.startswith("floor"):
+        return None, None
+    return (SIGNED_IN_FLOOR if signed_in else ONE_QUERY_FLOOR), TARGETS.get(label, PAGE_TARGET)
+
+
 NOT_BUILT: list[str] = []
 # The room board's day in the bench: a clinic's six rooms (four for dosing)
 # with thirty sessions, as seed_scale fills them (demo's fill_room_board).
@@ -280,6 +332,7 @@ def ensure_scale_data(clients: int) -> dict:
 
     coordinator.groups.add(coordinators_may_bill())
     return {
+        **stage_page_ids(clinic),
         "review_screening": review_screening,
         "chart_client": chart_client,
         "manage_path": f"/book/manage/{manage_token(call)}/" if call else "/book/",
@@ -290,6 +343,56 @@ def ensure_scale_data(clients: int) -> dict:
         "coordinator": coordinator,
         "board_clinic": clinic.slug,
         "board_day": board_day.isoformat(),
+    }
+
+
+def stage_page_ids(clinic) -> dict:
+    """Who and what the pages of the later stages show, from the scale data:
+    a client preparing, a client in integration with a session held, a
+    client with an invoice (any of the scale clinics: their stages fall
+    unevenly, the first has nobody preparing); for the clinic's staff, its
+    latest dosing session held and a course with an integration session."""
+    from billing.models import Invoice
+    from clinic.models import ClientProfile, Stage
+    from integration.individual.models import IndividualSession
+    from sessions.models import DosingSession
+
+    people = (
+        ClientProfile.objects.filter(clinic__slug__startswith="scale-")
+        .select_related("user")
+        .order_by("pk")
+    )
+    integration = IndividualSession.objects.select_related("course__client__user").order_by("pk")
+    session = (
+        DosingSession.objects.filter(
+            appointment__clinic=clinic,
+            appointment__status="held",
+            appointment__client__isnull=False,
+        )
+        .order_by("-appointment__start")
+        .values_list("uuid", flat=True)
+        .first()
+    )
+    billed = Invoice.objects.filter(clinic__slug__startswith="scale-").order_by("pk")
+    return {
+        "preparing_client": people.filter(courses__stage=Stage.PREPARE).first().user,
+        "integrating_client": integration.filter(course__stage=Stage.INTEGRATE)
+        .first()
+        .course.client.user,
+        "integration_course": integration.filter(course__clinic=clinic).first().course.uuid,
+        "billed_client": people.get(pk=billed.values_list("client", flat=True).first()).user,
+        "dosing_session": session,
+    }
+
+
+STAFF = ("therapist", "coordinator")
+
+
+def page_cookies(ids: dict) -> dict:
+    """A signed-in session for each person a page row names."""
+    return {
+        who: session_cookie(ids[who], staff=who in STAFF)
+        for who in sorted({who for _label, _path, who in PAGES if who})
     }
 
 
@@ -728,6 +831,19 @@ def start_server(env: dict, *options: str):
     return server, port
 
 
+def stop_server(server) -> None:
+    """Stop gunicorn; one that does not stop in 10 s is killed (a timeout
+    here would hide whatever stopped the run)."""
+    import subprocess  # nosec B404
+
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def ensure_groups(clinic, coordinator) -> None:
     """The clinic's integration groups, as seed_scale fills them (a bench
     database seeded before it did gets them here)."""
@@ -900,18 +1016,15 @@ def server_env() -> dict:
     return env
 
 
-def bench_pages(ids: dict) -> list[tuple]:
+def bench_pages(ids: dict, booking: bool = True) -> list[tuple]:
+    """The page table under gunicorn; with `booking`, the booking POST row,
+    the contention run and the access log's readers after it."""
     from django.core.management import call_command
 
     env = server_env()
     server, port = start_server(env, "--workers", "2")
     try:
-        cookies = {
-            "client": session_cookie(ids["client"], staff=False),
-            "therapist": session_cookie(ids["therapist"], staff=True),
-            "screening_client": session_cookie(ids["screening_client"], staff=False),
-            "coordinator": session_cookie(ids["coordinator"], staff=True),
-        }
+        cookies = page_cookies(ids)
         rows = []
         floor = {}
         call_command("check")  # the app loads in this process too (for query counts)
@@ -933,6 +1046,8 @@ def bench_pages(ids: dict) -> list[tuple]:
                 (label, load(port, page_request(path, cookie)), queries_per_request(path, cookie))
             )
 
+        if not booking:
+            return rows, floor, None
         # Booking POST: each request a different signed-in client taking a
         # different free slot, as on a busy morning.
         fixture = ids["booking"]
@@ -951,8 +1066,7 @@ def bench_pages(ids: dict) -> list[tuple]:
         result = load(port, next_booking, expect=302)
         rows.append(("booking POST", result, booking_queries(fixture["in_process"])))
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
     # Sixteen requests inside the app at once (the pages above ran on two
     # sync workers, which would let only two race).
     server, port = start_server(env, "--workers", "2", "--threads", "8")
@@ -1179,12 +1293,7 @@ def explain_pages(ids: dict) -> None:
         print(f"== reminder sweep, next due row ({OutboxMessage.objects.count()} rows)")
         print("   " + claim.explain().replace("\n", "\n   "))
 
-    cookies = {
-        "client": session_cookie(ids["client"], staff=False),
-        "therapist": session_cookie(ids["therapist"], staff=True),
-        "screening_client": session_cookie(ids["screening_client"], staff=False),
-        "coordinator": session_cookie(ids["coordinator"], staff=True),
-    }
+    cookies = page_cookies(ids)
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relkind = 'r'")
         sizes = dict(cursor.fetchall())
@@ -1346,13 +1455,168 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def print_page_table(rows: list[tuple], floor: dict, clients: int) -> list[dict]:
+    """Each row beside its own target (row_target), PASS or MISS; returns
+    the rows as figures (for --json and the scale comparison)."""
+    print()
+    print(
+        f"Pages under gunicorn (2 workers, 8 keep-alive clients, 4 s each), {clients} clients of data:"
+    )
+    print(
+        "p50/1q: against the template + 1 query floor; p50/signed-in: against the same page "
+        "behind the staff session, two-factor and time limits. Each row's target: a signed-in "
+        f"page <= {PAGE_TARGET:g}x the signed-in floor, a public page <= {PAGE_TARGET:g}x the "
+        f"one-query floor, the signed-in floor <= {SIGNED_IN_FLOOR_TARGET:g}x the one-query floor "
+        f"(exceptions: {', '.join(f'{k} {v:g}x' for k, v in TARGETS.items())})."
+    )
+    print(
+        f"{'page':48} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7} {'p50/1q':>7} "
+        f"{'p50/signed-in':>13}  target"
+    )
+    one_query = floor[ONE_QUERY_FLOOR]["p50"]
+    signed_in = floor[SIGNED_IN_FLOOR]["p50"]
+    signed_in_rows = {label for label, _path, who in PAGES if who} | {
+        SIGNED_IN_FLOOR,
+        "booking POST",
+    }
+    figures = []
+    for label, result, queries in rows:
+        against, target = row_target(label, label in signed_in_rows)
+        text = ""
+        ratio = None
+        if against:
+            ratio = result["p50"] / floor[against]["p50"]
+            name = "signed-in" if against == SIGNED_IN_FLOOR else "one-query"
+            text = f"<= {target:g}x {name}: {verdict(ratio <= target)}"
+        if result["errors"]:
+            statuses = ", ".join(str(status) for status in sorted(result["unexpected"]))
+            text += f"  ({result['errors']} unexpected answers: {statuses})"
+            if os.environ.get("BENCH_SHOW_UNEXPECTED"):
+                for status, (path, body) in result["unexpected"].items():
+                    print(f"--- {status} {path}\n{body.decode(errors='replace')}")
+        print(
+            f"{label[:48]:48} {result['rps']:7.0f} {result['p50']:7.1f} {result['p99']:7.1f} "
+            f"{queries:7d} {result['p50'] / one_query:7.2f} {result['p50'] / signed_in:13.2f}  {text}"
+        )
+        figures.append(
+            {
+                "label": label,
+                "p50": result["p50"],
+                "p99": result["p99"],
+                "rps": result["rps"],
+                "queries": queries,
+                "against": against,
+                "ratio": ratio,
+                "target": target,
+            }
+        )
+    for label in NOT_BUILT:
+        print(f"{label:48} {'not built yet':>8}")
+    return figures
+
+
+# A page's cost may grow with the clinic by this much from 10,000 to 100,000
+# clients (issue 15).
+SCALE_TARGET = 1.2
+
+
+def scale_compare(sizes: list[int]) -> int:
+    """The page table at each size, each in its own database (seeded once
+    and kept), run one after the other; then each page's p50 at the largest
+    size over its p50 at the smallest. The runs are minutes apart on a
+    machine whose pace drifts, so the ratio that carries the target is each
+    p50 taken against its own run's floor (the floor pages read one row and
+    do not grow with the data); the raw p50s are printed beside it."""
+    import json
+    import subprocess  # nosec B404
+    import tempfile
+
+    results = {}
+    for clients in sizes:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            print(
+                f"== {clients} clients ({bench_database_for(clients).rsplit('/', 1)[-1]})",
+                flush=True,
+            )
+            subprocess.run(  # nosec B603
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.run",
+                    "--pages-only",
+                    "--clients",
+                    str(clients),
+                    "--json",
+                    out.name,
+                ],
+                check=True,
+            )
+            results[clients] = json.load(open(out.name))  # noqa: SIM115
+    print_scale_ratios(results)
+    return 0
+
+
+def print_scale_ratios(results: dict) -> None:
+    """Each page's p50 at the largest size over the smallest, each against
+    its run's one-query floor (`results`: size -> a --json page table)."""
+    sizes = sorted(results)
+    small, large = sizes[0], sizes[-1]
+    print()
+    print(
+        f"Cost per page from {small:,} to {large:,} clients (target <= {SCALE_TARGET:g}x; "
+        "ratio of p50 / the run's one-query floor; raw p50 ratio beside it):"
+    )
+    print(f"{'page':48} {'queries':>9} {'p50 ms':>15} {'raw':>6} {'ratio':>6}  target")
+    before = {row["label"]: row for row in results[small]["rows"]}
+    floors = {n: results[n]["floor"] for n in sizes}
+    for row in results[large]["rows"]:
+        old = before.get(row["label"])
+        if old is None or row["label"].startswith("floor: bare"):
+            continue
+        raw = row["p50"] / old["p50"]
+        ratio = (row["p50"] / floors[large]) / (old["p50"] / floors[small])
+        is_floor = row["label"] == ONE_QUERY_FLOOR
+        print(
+            f"{row['label'][:48]:48} {old['queries']:4d}/{row['queries']:<4d} "
+            f"{old['p50']:7.1f}/{row['p50']:<7.1f} {raw:6.2f} {ratio:6.2f}  "
+            + ("(the reference)" if is_floor else verdict(ratio <= SCALE_TARGET))
+        )
+
+
+def pages_only(options) -> int:
+    """The page table alone (no booking rows), as the scale comparison runs it."""
+    ids = ensure_scale_data(options.clients)
+    rows, floor, _ = bench_pages(ids, booking=False)
+    figures = print_page_table(rows, floor, options.clients)
+    if options.json:
+        import json
+
+        with open(options.json, "w") as out:
+            json.dump({"rows": figures, "floor": floor[ONE_QUERY_FLOOR]["p50"]}, out)
+    return 0
+
+
 def main() -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--clients", type=int, default=10000, help="scale data size (seed_scale)")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=DEFAULT_CLIENTS,
+        help="scale data size (seed_scale); each size in its own database, seeded once and kept",
+    )
     parser.add_argument(
         "--skip-pages", action="store_true", help="slot generation and the sweep only"
+    )
+    parser.add_argument(
+        "--pages-only", action="store_true", help="the page table only (no booking rows)"
+    )
+    parser.add_argument("--json", help="also write the page table's figures to this file")
+    parser.add_argument(
+        "--scale-compare",
+        metavar="N,M",
+        help="the page table at N and at M clients, and each page's ratio (e.g. 10000,100000)",
     )
     parser.add_argument(
         "--explain", action="store_true", help="print each key page's queries and their plans"
@@ -1375,7 +1639,12 @@ def main() -> int:
         help="only the access log's readers row (8 staff on the course list at once)",
     )
     options = parser.parse_args()
+    if options.scale_compare:
+        return scale_compare(sorted(int(n) for n in options.scale_compare.split(",")))
 
+    global BENCH_DB  # noqa: PLW0603 - the size's own database, before Django reads it
+    BENCH_DB = bench_database_for(options.clients)
+    os.environ["DATABASE_URL"] = BENCH_DB
     ensure_database()
     import django
     from django.core.management import call_command
@@ -1388,6 +1657,8 @@ def main() -> int:
     if options.explain_access_log:
         explain_access_log()
         return 0
+    if options.pages_only:
+        return pages_only(options)
 
     if options.access_log_only:
         ids = ensure_scale_data(options.clients)
@@ -1431,35 +1702,7 @@ def main() -> int:
         rows, floor, contention = bench_pages(ids)
     finally:
         booking_cleanup(ids["booking"])
-    print()
-    print(
-        f"Pages under gunicorn (2 workers, 8 keep-alive clients, 4 s each), {options.clients} clients of data:"
-    )
-    print(
-        "p50/floor: against the template + 1 query floor (the target, <= 2); "
-        "p50/signed-in: against the same page behind the staff session, two-factor and time limits."
-    )
-    print(
-        f"{'page':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'queries':>8} {'p50/floor':>10} {'p50/signed-in':>14}  target"
-    )
-    one_query = floor["floor: template + 1 query"]["p50"]
-    signed_in = floor["floor: same, signed-in staff"]["p50"]
-    for label, result, queries in rows:
-        ratio = result["p50"] / one_query
-        target = "" if label.startswith("floor") else verdict(ratio <= 2)
-        errors = ""
-        if result["errors"]:
-            statuses = ", ".join(str(status) for status in sorted(result["unexpected"]))
-            errors = f"  ({result['errors']} unexpected answers: {statuses})"
-            if os.environ.get("BENCH_SHOW_UNEXPECTED"):
-                for status, (path, body) in result["unexpected"].items():
-                    print(f"--- {status} {path}\n{body.decode(errors='replace')}")
-        print(
-            f"{label:34} {result['rps']:8.0f} {result['p50']:8.1f} {result['p99']:8.1f} {queries:8d} "
-            f"{ratio:10.2f} {result['p50'] / signed_in:14.2f}  {target}{errors}"
-        )
-    for label in NOT_BUILT:
-        print(f"{label:34} {'not built yet':>8}")
+    print_page_table(rows, floor, options.clients)
     breakdown = bench_pdf()
     ratio = breakdown["first_ms"] / breakdown["bare_ms"]
     print(

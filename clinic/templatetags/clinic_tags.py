@@ -11,19 +11,18 @@ def when_at(moment, clinic):
     return local_when(moment, clinic) if moment else ""
 
 
-@register.inclusion_tag("staff/_nav.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def staff_nav(context):
-    """The staff pages every app registered (clinic.navigation), the current one marked."""
-    from clinic.navigation import staff_pages
+    """The staff pages every app registered (clinic.navigation), the current
+    one marked: the same for everyone of a role, in a language, on a page,
+    so rendered once per process for each (clinic.navigation.staff_nav_html)."""
+    from clinic.navigation import staff_nav_html
 
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
     # The profile comes with the person (clinic.backends): no query.
     profile = getattr(getattr(request, "user", None), "staff_profile", None)
-    return {
-        "pages": staff_pages(profile.role if profile else None),
-        "current": match.view_name if match else "",
-    }
+    return staff_nav_html(profile.role if profile else None, match.view_name if match else "")
 
 
 @register.inclusion_tag("portal/_links.html")

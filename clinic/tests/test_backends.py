@@ -110,3 +110,43 @@ def test_signing_out_elsewhere_ends_a_session_kept_in_redis(staff_login, therapi
     )
     other_sessions_end(user=therapist)
     assert browser.get(reverse("staff:home")).status_code == 302
+
+
+def test_the_person_read_is_the_orms_with_profile_and_two_factor_state(therapist, client_a):
+    """The compiled-once read gives what the ORM query gives: every field,
+    the profile, the authenticator state."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from clinic.backends import ModelBackend, _person_query
+
+    if not Authenticator.objects.filter(user=therapist).exists():
+        TOTP.activate(therapist, generate_totp_secret())
+    for person in (therapist, client_a.user):
+        read = ModelBackend().get_user(person.pk)
+        orm = _person_query().get(pk=person.pk)
+        fields = [f.attname for f in type(person)._meta.concrete_fields]
+        assert [getattr(read, f) for f in fields] == [getattr(orm, f) for f in fields]
+        assert read.has_authenticator is orm.has_authenticator
+        assert hasattr(read, "staff_profile") == hasattr(orm, "staff_profile")
+        assert hasattr(read, "client_profile") == hasattr(orm, "client_profile")
+    assert ModelBackend().get_user(therapist.pk).has_authenticator is True
+    assert ModelBackend().get_user(client_a.user.pk).has_authenticator is False
+    assert ModelBackend().get_user(therapist.pk).staff_profile.role == therapist.staff_profile.role
+    assert ModelBackend().get_user(10**12) is None
+
+
+def test_a_staff_member_deactivated_elsewhere_is_signed_out_at_the_next_page(
+    staff_login, therapist
+):
+    """The person is read from the database on every request (the query is
+    compiled once, its answer never kept): a deactivation by a bulk update,
+    which no signal sees, counts from the next page."""
+    from clinic.models import User
+
+    browser = staff_login(therapist)
+    assert browser.get(reverse("staff:home")).status_code == 200
+    User.objects.filter(pk=therapist.pk).update(is_active=False)
+    response = browser.get(reverse("staff:home"))
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]

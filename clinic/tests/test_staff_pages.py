@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.journey import course_transition
-from clinic.models import Course, JourneyEvent, Stage
+from clinic.models import Course, JourneyEvent, StaffRole, Stage
 from clinic.tests.factories import client_create
 
 
@@ -181,3 +181,39 @@ def test_every_page_in_the_staff_menu_opens_for_its_reader(db, role, staff_login
         assert browser.get(link).status_code == 200, (role, link)
     # Billing is the coordinators' work: only they see its menu entry.
     assert (reverse("billing:staff_invoices") in links) == (role == "coordinator")
+
+
+def test_the_staff_menu_is_each_roles_in_the_persons_language_with_the_page_marked(
+    staff_login, therapist, coordinator
+):
+    """The menu's HTML is kept per role, language and page
+    (clinic.navigation.staff_nav_html): what one person saw never shows
+    for another role, language or page."""
+    from django.utils.html import escape
+    from django.utils.translation import override
+
+    from clinic.navigation import staff_pages
+
+    def menu(response):
+        html = response.content.decode()
+        start = html.index('<nav class="nav nav-pills')
+        return html[start : html.index("</nav>", start)]
+
+    browser = staff_login(therapist)
+    for language in ("en", "fr"):
+        therapist.preferred_language = language
+        therapist.save()
+        shown = menu(browser.get(reverse("staff:home")))
+        with override(language):
+            labels = [str(page.label) for page in staff_pages(StaffRole.THERAPIST)]
+        assert all(escape(label) in shown for label in labels), (language, shown)
+        assert 'aria-current="page" href="/staff/"' in shown
+    day = menu(browser.get(reverse("intake:staff_day")))
+    assert f'aria-current="page" href="{reverse("intake:staff_day")}"' in day
+    coordinator.preferred_language = "fr"
+    coordinator.save()
+    coordinator_menu = menu(staff_login(coordinator).get(reverse("staff:home")))
+    for role, shown in ((StaffRole.THERAPIST, day), (StaffRole.COORDINATOR, coordinator_menu)):
+        with override("fr"):
+            expected = [escape(str(page.label)) for page in staff_pages(role)]
+        assert [label for label in expected if label in shown] == expected

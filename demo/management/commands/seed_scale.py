@@ -368,6 +368,14 @@ class Command(BaseCommand):
             ),
             batch_size=BATCH,
         )
+        if connection.vendor == "postgresql":
+            # The steps below book and look up row by row through the
+            # services (integration sessions ask the calendar what is busy):
+            # without statistics on the tables just filled, the planner
+            # scans millions of reservations for each (at 100,000 clients,
+            # half a second a lookup, hours in all).
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         # Measures: follow-ups after the series of everyone past dosing, most answered.
         from demo.measures_seed import scale_measures
 
