@@ -372,32 +372,3 @@ def verify_anchors() -> Checkpoint | None:
     if below.count() != position - through:
         return last
     return None
-    heads = {
-        pk: (seq, head_hash)
-        for pk, seq, head_hash in AccessLogEntry.objects.filter(
-            pk__in=[c.last_id for c in checkpoints]
-        )
-        .values_list("pk", "seq", "entry_hash")
-        .iterator()
-    }
-    for checkpoint in checkpoints:
-        seq, head_hash = heads.get(checkpoint.last_id, (None, None))
-        if head_hash != checkpoint.head_hash or (
-            checkpoint.seq is not None and seq != checkpoint.seq
-        ):
-            return checkpoint
-    # Entries removed below the last head (the chain shows those too, but the
-    # count needs nothing else to be intact).
-    for last in (
-        next((c for c in reversed(checkpoints) if c.seq is None), None),
-        next((c for c in reversed(checkpoints) if c.seq is not None), None),
-    ):
-        if last is None:
-            continue
-        if last.seq is None:
-            below = AccessLogEntry.objects.filter(pk__lte=last.last_id)
-        else:
-            below = AccessLogEntry.objects.filter(seq__isnull=False, seq__lte=last.seq)
-        if below.count() != last.count:
-            return last
-    return None
