@@ -308,6 +308,14 @@ class Course(models.Model):
             models.Index(fields=["clinic", "stage"], name="course_clinic_stage_idx"),
             # The staff course list: a clinic's courses, latest change first.
             models.Index(fields=["clinic", "-stage_changed_at"], name="course_clinic_changed_idx"),
+            # The clinical day's courses in prepare and dosing, in the page's
+            # order: the first 25 read from the index, not 7,000 sorted
+            # (177 ms to 0.15 ms at 100,000 clients, issue 15).
+            models.Index(
+                fields=["clinic", "stage", "-stage_changed_at", "-id"],
+                name="course_prepare_dosing_idx",
+                condition=Q(stage__in=[Stage.PREPARE, Stage.DOSING]),
+            ),
         ]
 
     def __str__(self) -> str:
