@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, Clinic, Course, Reservation, Stage, User
@@ -408,6 +408,17 @@ def preparation_of_course(*, course: Course, uuid) -> PreparationAppointment | N
 # --- The clinical day -------------------------------------------------------------------------------
 
 
+def day_courses(*, clinic: Clinic) -> QuerySet[Course]:
+    """The clinic's courses in prepare and dosing, by stage then latest
+    change: read in that order from course_prepare_dosing_idx, a page at a
+    time (its condition is this filter, word for word)."""
+    return (
+        Course.objects.filter(clinic=clinic, stage__in=[Stage.PREPARE, Stage.DOSING])
+        .select_related("client__user")
+        .order_by("stage", "-stage_changed_at", "-pk")
+    )
+
+
 def record_day(
     *, user: User, clinic_slug: str | None, day: date | None, page: int | str | None = None
 ) -> dict | None:
@@ -439,12 +450,7 @@ def record_day(
         .select_related("appointment__room", "course__client__user")
         .order_by("appointment__start", "pk")
     )
-    courses: Page = Paginator(
-        Course.objects.filter(clinic=clinic, stage__in=[Stage.PREPARE, Stage.DOSING])
-        .select_related("client__user")
-        .order_by("stage", "-stage_changed_at", "-pk"),
-        25,
-    ).get_page(page)
+    courses: Page = Paginator(day_courses(clinic=clinic), 25).get_page(page)
     return {
         "clinic": clinic,
         "clinics": clinics,
