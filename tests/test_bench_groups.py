@@ -13,7 +13,7 @@ from django.utils import timezone
 from clinic.models import Room, StaffRole, Stage
 from clinic.tests.factories import client_create, staff_create
 from demo.groups import GROUPS_PER_CLINIC, fill_groups
-from integration.groups.models import Attendance, Enrolment, IntegrationGroup
+from integration.groups.models import Enrolment, IntegrationGroup
 from integration.tests.group_factories import in_stage
 
 # The session, the user, their two-factor state (3); their clinics (1); the
@@ -50,28 +50,6 @@ def test_the_staff_group_list_keeps_its_query_budget_at_two_sizes(
     assert response.content.decode().count("Evening circle") == 2 * GROUPS_PER_CLINIC
     assert counts[0] == counts[1], counts
     assert counts[1] <= GROUP_LIST_QUERY_BUDGET, counts
-
-
-def test_seed_demo_gives_each_clinic_a_group_with_members_a_waitlist_and_attendance(db):
-    call_command("seed_demo", quiet=True)
-    assert IntegrationGroup.objects.count() == 2
-    for group in IntegrationGroup.objects.all():
-        statuses = list(group.enrolments.values_list("status", flat=True))
-        assert statuses.count(Enrolment.Status.ENROLLED) == group.capacity
-        assert Enrolment.Status.WAITLISTED in statuses
-        assert Attendance.objects.filter(meeting__group=group).exists()
-    before = (
-        IntegrationGroup.objects.count(),
-        Enrolment.objects.count(),
-        Attendance.objects.count(),
-    )
-    call_command("seed_demo", quiet=True)
-    after = (
-        IntegrationGroup.objects.count(),
-        Enrolment.objects.count(),
-        Attendance.objects.count(),
-    )
-    assert after == before
 
 
 def test_seed_scale_gives_each_clinic_its_groups(db):

@@ -549,11 +549,33 @@ def browser_for(actor, world):
     return browser
 
 
+def _session_state(browser):
+    """The browser's session cookie and what its session holds, less the
+    staff activity times (clinic.middleware writes them on a request; they
+    end a session only after minutes this test never waits). Any other
+    change (a logout, a rotated or cleared cookie, a flag set or dropped)
+    makes it differ from the state just after signing in."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from clinic.middleware import _LAST_SEEN, _SIGNED_IN
+
+    cookie = browser.cookies.get(settings.SESSION_COOKIE_NAME)
+    if cookie is None or not cookie.value:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(cookie.value)
+    data = {k: v for k, v in store.load().items() if k not in (_LAST_SEEN, _SIGNED_IN)}
+    return cookie.value, store.session_key, data
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_each_person_gets_what_the_table_says_on_every_url(world, actor):
     browser = browser_for(actor, world)
+    signed_in = _session_state(browser)
     wrong = []
     checked = 0
+    signed_in_again = 0
     for name, pattern in all_routes():
         if pattern.startswith("admin/"):
             continue  # the admin's own table, below
@@ -569,12 +591,34 @@ def test_each_person_gets_what_the_table_says_on_every_url(world, actor):
                 wrong.append((name or pattern, f"expected one of {sorted(expected)}, got {got}"))
         elif got != expected:
             wrong.append((name or pattern, f"expected {expected}, got {got}"))
-        if actor in STAFF:
-            browser = browser_for(
-                actor, world
-            )  # a logout or re-authentication page must not leak into the next URL
+        if actor in STAFF and _session_state(browser) != signed_in:
+            # A logout, a re-authentication or a session-ending page must not
+            # leak into the next URL: the person signs in again, afresh.
+            browser = browser_for(actor, world)
+            signed_in = _session_state(browser)
+            signed_in_again += 1
+    print(f"{actor}: {checked} URLs, signed in again {signed_in_again} times")
     assert checked > 75  # the admin's URLs are walked by their own test
     assert not wrong, wrong
+
+
+def test_a_session_a_request_ended_or_changed_is_noticed(world):
+    """The URL walk above signs a person in again only when _session_state
+    moved: a sign-out, a new session key or a changed flag must move it;
+    an ordinary page must not."""
+    browser = browser_for("therapist", world)
+    signed_in = _session_state(browser)
+    assert signed_in is not None
+    browser.get("/staff/")
+    assert _session_state(browser) == signed_in
+    session = browser.session
+    session["a flag"] = True
+    session.save()
+    assert _session_state(browser) != signed_in
+    browser = browser_for("therapist", world)
+    signed_in = _session_state(browser)
+    browser.post("/accounts/logout/")
+    assert _session_state(browser) != signed_in
 
 
 def test_client_b_changes_nothing_of_client_as_with_a_post(world):
