@@ -66,7 +66,7 @@ def test_the_queue_reads_the_partial_index_in_its_order(rf, clinic_qc, five_wait
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         page_plan = queryset[:25].explain()
-        count_plan = queryset.values("pk")[: QueuePaginator.CAP].explain()
+        count_plan = queryset.order_by().values("pk")[: QueuePaginator.CAP].explain()
     for plan in (page_plan, count_plan):
         assert "screening_sent_queue_idx" in plan, plan
         assert not re.search(r"Sort Key: eligibility_screening\.", plan), plan
