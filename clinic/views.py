@@ -161,7 +161,13 @@ def staff_home(request):
     return render(
         request,
         "staff/home.html",
-        {"page": page, "stages": journey.Stage.choices, "stage": request.GET.get("stage", "")},
+        {
+            "page": page,
+            "stages": journey.Stage.choices,
+            # Each row's stage label from one dict, not get_stage_display per row.
+            "stage_labels": dict(journey.Stage.choices),
+            "stage": request.GET.get("stage", ""),
+        },
     )
 
 

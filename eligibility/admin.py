@@ -11,11 +11,12 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from clinic.admin import ClinicianReadAdminMixin, HealthDataAdminMixin
+from clinic.admin import CappedPaginator, ClinicianReadAdminMixin, HealthDataAdminMixin
 from clinic.selectors import staff_clinic_ids
 
 from . import selectors, services
@@ -71,6 +72,24 @@ class WaitingFilter(admin.SimpleListFilter):
         return undecided
 
 
+class QueuePaginator(CappedPaginator):
+    """Counts the queue up to CAP screenings: counting all of it reads every
+    waiting row, so its cost would grow with the clinic. Twenty pages is more
+    than a clinician works from the top; past it the page says "more than"."""
+
+    CAP = 500
+
+    @cached_property
+    def count(self):
+        # Any CAP rows will do for a count: without the queue's order, a
+        # clinician of several clinics is counted without sorting their queues.
+        return self.object_list.order_by()[: self.CAP].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count >= self.CAP
+
+
 class DecisionForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Decision"), choices=Decision.Kind.choices, widget=forms.RadioSelect
@@ -111,8 +130,9 @@ class ScreeningAdmin(ClinicianReadAdminMixin, HealthDataAdminMixin, admin.ModelA
     # and each row shown is an access-log entry and a rendered row.
     list_per_page = 25
     # "25 of 10,000" needs a second count of the whole queue on every
-    # filtered view; the paginator's count is enough.
+    # filtered view; the paginator's count is enough, and it is capped.
     show_full_result_count = False
+    paginator = QueuePaginator
 
     def get_queryset(self, request):
         # The decision columns come with the rows: one query for the page.

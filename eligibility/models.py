@@ -102,6 +102,15 @@ class Screening(models.Model):
             models.Index(
                 fields=["clinic", "-crisis_flag", "submitted_at"], name="screening_queue_order_idx"
             ),
+            # The queue as it opens (sent screenings: drafts never wait for a
+            # decision): its rows read in order from the top, the admin's
+            # tie-break on -pk included, and its capped count read from the
+            # index alone, whatever the number of clients.
+            models.Index(
+                fields=["clinic", "-crisis_flag", "submitted_at", "-id"],
+                condition=Q(status="submitted"),
+                name="screening_sent_queue_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -355,9 +355,17 @@ def staff_day_calls(*, clinic: Clinic, day: date) -> list[IntakeCall]:
     zone = clinic.zone
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    # Led by the day's intake-call appointments (their kind named: a call's
+    # appointment is always one), each call is then one lookup by its unique
+    # appointment. Without the kind, the planner guesses that most of the
+    # day's appointments have a call and reads every call ever booked (a hash
+    # join over a sequential scan of the calls).
     return list(
         IntakeCall.objects.filter(
-            appointment__clinic=clinic, appointment__start__gte=start, appointment__start__lt=end
+            appointment__clinic=clinic,
+            appointment__kind=AppointmentKind.INTAKE_CALL,
+            appointment__start__gte=start,
+            appointment__start__lt=end,
         )
         .select_related("appointment", "course__client__user")
         .prefetch_related("appointment__staff")

@@ -11,6 +11,14 @@ def when_at(moment, clinic):
     return local_when(moment, clinic) if moment else ""
 
 
+@register.filter
+def label_of(labels, value):
+    """`{{ stage_labels|label_of:course.stage }}`: a choice's label from a dict
+    the view builds once, where a list would call get_FOO_display per row
+    (which rebuilds the field's choices on every call)."""
+    return labels.get(value, value)
+
+
 @register.simple_tag(takes_context=True)
 def staff_nav(context):
     """The staff pages every app registered (clinic.navigation), the current

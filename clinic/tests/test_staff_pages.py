@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -45,6 +47,21 @@ def test_the_course_list_filters_by_stage_and_shows_only_the_staff_members_clini
     body = web.get(reverse("staff:home"), {"stage": Stage.CONNECT}).content.decode()
     assert body.count("/staff/courses/") == 1
     assert "vancouver.client" not in web.get(reverse("staff:home")).content.decode()
+
+
+def test_each_row_of_the_course_list_shows_its_stage_label_in_the_readers_language(
+    staff_login, clinic_qc, therapist
+):
+    grow(clinic_qc, therapist, 1)  # one course in Prepare
+    client_create(clinic=clinic_qc, email="still.connect@example.com")
+    web = staff_login(therapist)
+    cells = re.findall(r"<td>([^<]*)</td>", web.get(reverse("staff:home")).content.decode())
+    assert "Prepare" in cells and "Connect" in cells
+    therapist.preferred_language = "fr"
+    therapist.save(update_fields=["preferred_language"])
+    french = staff_login(therapist).get(reverse("staff:home")).content.decode()
+    cells = re.findall(r"<td>([^<]*)</td>", french)
+    assert "Préparation" in cells and "Premier contact" in cells
 
 
 def test_the_course_page_query_count_does_not_grow_with_its_history(

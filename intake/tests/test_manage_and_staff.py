@@ -436,3 +436,21 @@ def test_the_manage_pages_cost_the_same_queries_whatever_the_calendar_holds(
         assert "Move your intake call?" in client.post(url, move).content.decode()
     with django_assert_max_num_queries(2):
         assert "Cancel your intake call?" in client.post(url, {"action": "cancel"}).content.decode()
+
+
+def test_the_day_finds_its_calls_from_the_days_intake_appointments(call, intake_clinic):
+    """The day's query names the appointments' kind, so PostgreSQL starts from
+    the day's few intake-call appointments and looks each call up by its
+    unique appointment, instead of reading every call ever booked (a hash join
+    over a sequential scan, measured at 10,000 clients)."""
+    from datetime import date
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from intake.selectors import staff_day_calls
+
+    with CaptureQueriesContext(connection) as queries:
+        calls = staff_day_calls(clinic=intake_clinic, day=date(2026, 6, 4))
+    assert calls == [call]
+    assert """"clinic_appointment"."kind" = 'intake_call'""" in queries.captured_queries[0]["sql"]
