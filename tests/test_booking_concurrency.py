@@ -86,10 +86,16 @@ def test_twenty_people_one_slot_exactly_one_booking(one_clinician_clinic):
 def without_the_lock(monkeypatch):
     """Control: every booking reads the calendar at the same instant, unlocked."""
     gate = threading.Barrier(PEOPLE, timeout=30)
+    # Each booking meets the others at its first clinician only: a booking
+    # that falls back to the next one would otherwise wait for a second wave
+    # that never comes (30 s of the barrier's timeout).
+    met = threading.local()
 
     def no_staff_lock(staff_ids):
-        with contextlib.suppress(threading.BrokenBarrierError):
-            gate.wait()
+        if not getattr(met, "done", False):
+            met.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                gate.wait()
         return User.objects.get(pk=min(staff_ids))
 
     monkeypatch.setattr(calendar, "staff_lock_first", no_staff_lock)
