@@ -428,7 +428,22 @@ class AccessLogQuerySet(models.QuerySet):
         return found if order == "ASC" else found[::-1]
 
 
-class AccessLogEntry(models.Model):
+class _AccessLogAppendOnly:
+    """Rows of the access log and its archive are written once, never changed
+    or deleted through the ORM (the log's table also refuses it by trigger)."""
+
+    pk: object
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("The access log cannot be changed."))
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The access log cannot be changed."))
+
+
+class AccessLogEntry(_AccessLogAppendOnly, models.Model):
     """Who read which client's health data, when and from where.
 
     Append-only, and it never holds health data itself: only the kind and id
@@ -484,14 +499,6 @@ class AccessLogEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.object_label} {self.object_id}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("The access log cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("The access log cannot be changed."))
-
     @property
     def object_label(self) -> str:
         return object_type_label(self.object_type)
@@ -501,7 +508,7 @@ class AccessLogEntry(models.Model):
         return self.seq is not None
 
 
-class AccessLogArchive(models.Model):
+class AccessLogArchive(_AccessLogAppendOnly, models.Model):
     """A month of the access log exported to a file and detached from the
     database (`manage.py archive_access_log`), for the privacy officer's
     archive. Append-only like the log: the hashes let `verify_access_log`
@@ -526,14 +533,6 @@ class AccessLogArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("The access log cannot be changed."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("The access log cannot be changed."))
 
 
 class OutboxMessage(models.Model):
