@@ -71,6 +71,21 @@ def calendar_invitation(appointment: Appointment, *, cancel: bool = False) -> by
     return invitation.to_ical()
 
 
+def invitation_attachments(appointment: Appointment, ics: str) -> list:
+    """The e-mail's calendar attachment: the appointment (ics="request"), its
+    cancellation (ics="cancel"), or none (ics="")."""
+    if not ics:
+        return []
+    method = "CANCEL" if ics == "cancel" else "REQUEST"
+    return [
+        (
+            "invitation.ics",
+            calendar_invitation(appointment, cancel=ics == "cancel"),
+            f"text/calendar; charset=utf-8; method={method}",
+        )
+    ]
+
+
 def _send(appointment: Appointment, template: str, context: dict, *, ics: str = "") -> None:
     """An e-mail to the client, in their language; with the invitation
     (ics="request") or its cancellation (ics="cancel") attached."""
@@ -95,23 +110,12 @@ def _send(appointment: Appointment, template: str, context: dict, *, ics: str = 
             else "",
         }
 
-    def attachments() -> list:
-        if not ics:
-            return []
-        return [
-            (
-                "invitation.ics",
-                calendar_invitation(appointment, cancel=ics == "cancel"),
-                f"text/calendar; charset=utf-8; method={'CANCEL' if ics == 'cancel' else 'REQUEST'}",
-            )
-        ]
-
     send_templated(
         to=user.email,
         language=user.preferred_language,
         template=f"sessions/email/{template}",
         context=values,
-        attachments=attachments,
+        attachments=lambda: invitation_attachments(appointment, ics),
     )
 
 

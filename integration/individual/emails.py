@@ -12,7 +12,7 @@ from clinic import outbox
 from clinic.emails import send_templated
 from clinic.formatting import local_when
 from clinic.models import Appointment, AppointmentKind
-from sessions.emails import calendar_invitation
+from sessions.emails import invitation_attachments
 
 from . import services
 
@@ -56,24 +56,12 @@ def _send(appointment: Appointment, template: str, context: dict, *, ics: str = 
             "instructions": "",
         }
 
-    def attachments() -> list:
-        if not ics:
-            return []
-        method = "CANCEL" if ics == "cancel" else "REQUEST"
-        return [
-            (
-                "invitation.ics",
-                calendar_invitation(appointment, cancel=ics == "cancel"),
-                f"text/calendar; charset=utf-8; method={method}",
-            )
-        ]
-
     send_templated(
         to=user.email,
         language=user.preferred_language,
         template=f"sessions/email/{template}",
         context=values,
-        attachments=attachments,
+        attachments=lambda: invitation_attachments(appointment, ics),
     )
 
 
