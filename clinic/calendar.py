@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -56,6 +56,16 @@ def calendar_changed() -> None:
     transaction.on_commit(
         lambda: caches["calendar"].set(CALENDAR_VERSION_KEY, uuid.uuid4().hex, timeout=None)
     )
+
+
+def _deadlock(exc: OperationalError) -> bool:
+    """PostgreSQL broke a deadlock by failing this transaction's statement.
+
+    Two bookings that skipped the calendar's lock (a bug, or a path that
+    forgot it) can each write a reservation the other's exclusion constraint
+    then waits on; PostgreSQL fails one of them after a second. For the
+    person that one is the same as a time taken: the other booking goes on."""
+    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
 
 
 def calendar_lock(*, staff_ids=(), room_id=None, client_id=None) -> None:
@@ -277,6 +287,10 @@ def appointment_book(
             calendar_changed()
     except IntegrityError as exc:
         raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
+    except OperationalError as exc:
+        if not _deadlock(exc):
+            raise
+        raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
     return appointment
 
 
@@ -346,6 +360,10 @@ def appointment_reschedule(
             Reservation.objects.bulk_create(_reservations(current, staff, buffer, room_buffer))
             calendar_changed()
     except IntegrityError as exc:
+        raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
+    except OperationalError as exc:
+        if not _deadlock(exc):
+            raise
         raise CalendarConflict(_(MSG_TIME_TAKEN)) from exc
     appointment.refresh_from_db()
     return appointment

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import translation
 
 from clinic import calendar
@@ -37,9 +37,10 @@ TEN = datetime(2026, 6, 4, 10, 0, tzinfo=MTL)
 REFUSALS = (scheduling.SchedulingError, intake_services.BookingError)
 
 
-def race(*attempts) -> dict[str, list]:
+def race(*attempts, refusals=REFUSALS) -> dict[str, list]:
     """Start every attempt at the same moment, each in its own thread and
-    database connection; return who booked, who was refused, who crashed."""
+    database connection; return who booked, who was refused (with one of
+    `refusals`), who crashed."""
     assert connection.vendor == "postgresql"
     barrier = threading.Barrier(len(attempts))
     outcomes: dict[str, list] = {"booked": [], "refused": [], "crashed": []}
@@ -52,7 +53,7 @@ def race(*attempts) -> dict[str, list]:
             attempt()
             with lock:
                 outcomes["booked"].append(i)
-        except REFUSALS as exc:
+        except refusals as exc:
             with lock:
                 outcomes["refused"].append(str(exc))
         except Exception as exc:  # noqa: BLE001  (a crash is what the test looks for)
@@ -325,3 +326,40 @@ def test_bookings_of_different_rooms_and_people_do_not_wait_for_each_other(
     )
     assert sorted(outcomes["booked"]) == [0, 1], outcomes
     assert booked_appointments() == 2
+
+
+def test_two_bookings_that_deadlock_without_the_lock_one_is_told_the_time_is_taken(clinic_qc):
+    """Without the lock, two bookings of a room for the same two hours, in
+    opposite orders: each writes its first hour, then wants the hour the
+    other holds, and each one's reservation waits on the other's. PostgreSQL
+    breaks the deadlock by failing one after a second; its person reads the
+    sentence a taken time gives, not a 500, and the other is booked whole."""
+    room = RoomFactory(clinic=clinic_qc, name="Salle Fleuve")
+    gate = threading.Barrier(2, timeout=30)
+
+    def both_hours(first, second):
+        def attempt():
+            with transaction.atomic():
+                for start in (first, second):
+                    calendar.appointment_book(
+                        clinic=clinic_qc,
+                        kind=AppointmentKind.DOSING_SESSION,
+                        start=start,
+                        end=start + timedelta(hours=1),
+                        staff=[],
+                        room=room,
+                        locked=True,  # the lock skipped: the bug this protects against
+                    )
+                    if start == first:
+                        gate.wait()  # both hold their first hour before either asks for the second
+
+        return attempt
+
+    outcomes = race(
+        both_hours(NINE, TEN),
+        both_hours(TEN, NINE),
+        refusals=(calendar.CalendarConflict,),
+    )
+    assert outcomes["crashed"] == [], outcomes["crashed"]
+    assert outcomes["refused"] == ["This time is no longer free. Please choose another time."]
+    assert booked_appointments() == 2  # the other booking's two hours, whole
