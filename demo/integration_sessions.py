@@ -51,12 +51,13 @@ def seed_integration_sessions() -> int:
 
 def _first_free(dosing: DosingSession, therapist) -> Appointment | None:
     """The first past hour from 16:00 the next day (then the next hours and
-    days of the window) when the therapist and the client are both free."""
+    days of the window, all before the evening groups) when the therapist and
+    the client are both free."""
     clinic = dosing.appointment.clinic
     held_on = timezone.localtime(dosing.appointment.start, clinic.zone).date()
     now = timezone.now()
     for days in (1, 2, 3):
-        for hour in (16, 17, 18, 12, 13, 15, 9, 10, 11, 14):
+        for hour in (16, 17, 12, 13, 15, 9, 10, 11, 14):
             start = datetime.combine(held_on + timedelta(days=days), time(hour), tzinfo=clinic.zone)
             if start + timedelta(hours=1) > now:
                 return None

@@ -398,12 +398,8 @@ def _held_intake_call(course, clinician, *, corrected: bool = False) -> None:
     """A past intake call, held: the condition for leaving the connect stage.
     `corrected`: its notes were completed afterwards, with a reason, so the
     call's history shows a correction."""
-    earlier_calls = (
-        IntakeCall.objects.count()
-    )  # one hour apart: the clinician is never double-booked
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
-        days=14, hours=earlier_calls
-    )
+    # One hour apart: the clinician is never double-booked.
+    start = _past_working_hour(course.clinic, days_ago=30, index=IntakeCall.objects.count())
 
     appointment = appointment_book(
         clinic=course.clinic,
@@ -494,6 +490,17 @@ def _rooms(clinic) -> tuple[Room, Room]:
     )
 
 
+def _past_working_hour(clinic, *, days_ago: int, index: int):
+    """The `index`th working hour (9:00 to 17:00, clinic time) counted back
+    from `days_ago` days ago: the demo's history happens in the day, where it
+    never meets the evening groups planned after it, whatever the hour the
+    demo is seeded at."""
+    from datetime import datetime
+
+    day = timezone.localdate(timezone=clinic.zone) - timedelta(days=days_ago + index // 8)
+    return datetime.combine(day, time(9 + index % 8), tzinfo=clinic.zone)
+
+
 def _weekday_at(days_ahead: int, clinic, hour: int, minute: int = 0):
     """A weekday at least `days_ahead` days from today, at this local time."""
     from datetime import datetime
@@ -561,10 +568,8 @@ def _prepared(course, practitioner) -> None:
     (the consent, signed last, moves the course to dosing by itself)."""
     from demo import dosing_record
 
-    earlier = PreparationAppointment.objects.count()  # hours apart, as the intake calls
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(
-        days=12, hours=2 * earlier
-    )
+    earlier = PreparationAppointment.objects.count()  # two hours apart, as the intake calls
+    start = _past_working_hour(course.clinic, days_ago=20, index=2 * earlier)
     # Through the session record's services (held, then signed off as cleared).
     dosing_record.cleared_assessment(course=course, practitioner=practitioner, start=start)
     _read_modules(course)
@@ -597,7 +602,6 @@ def _dosing_gate(course, therapist, practitioner) -> None:
     from demo import dosing_record
     from sessions.models import DosingSession
 
-    base = timezone.now().replace(minute=0, second=0, microsecond=0)
     earlier = DosingSession.objects.count()
     room = Room.objects.filter(clinic=course.clinic, is_dosing_room=True).first()
     dosing_record.completed_series(
@@ -605,5 +609,5 @@ def _dosing_gate(course, therapist, practitioner) -> None:
         therapist=therapist,
         practitioner=practitioner,
         room=room,
-        start=base - timedelta(days=8, hours=4 * earlier),
+        start=_past_working_hour(course.clinic, days_ago=8, index=4 * earlier),
     )
