@@ -1457,6 +1457,33 @@ def explain_access_log() -> None:
                     print("           " + text.replace("\n", "\n           "))
 
 
+TEST_RUN_RECORD = os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test-run.json")
+TEST_COMMAND_TARGET_SECONDS = 6 * 60
+
+
+def print_test_command() -> None:
+    """Item 8's figure: the whole suite's last run in this checkout, as the
+    test session recorded it (tests/conftest.py), against 6 minutes."""
+    import json
+
+    try:
+        with open(TEST_RUN_RECORD) as record:
+            run = json.load(record)
+    except (OSError, ValueError):
+        print(
+            "test command: no whole run recorded in var/test-run.json "
+            "(run `make test` in this checkout first): not measured"
+        )
+        return
+    ok = run["seconds"] < TEST_COMMAND_TARGET_SECONDS and run["exit_status"] == 0
+    outcome = "passed" if run["exit_status"] == 0 else f"{run['failed']} failed"
+    print(
+        f"test command, last whole run ({run['finished']}): {run['tests']} tests on "
+        f"{run['workers']} workers, {outcome}, {run['seconds']:.0f} s "
+        f"(target < {TEST_COMMAND_TARGET_SECONDS} s and green: {verdict(ok)})"
+    )
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -1737,6 +1764,7 @@ def main() -> int:
         f"{contention['double']} double bookings (target 0 double bookings: {verdict(ok)})"
     )
     print_access_log_readers(contention["readers"])
+    print_test_command()
     return 0
 
 

@@ -3,9 +3,13 @@
 `playwright install` cannot download browsers here, so the launch points at
 /usr/bin/chromium, with the flags that keep it from calling out."""
 
+import json
 import os
 import shutil
 import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -39,12 +43,42 @@ def page(page):
     return page
 
 
-def pytest_sessionfinish(session):
-    """In a pytest-xdist worker: hand the fuzzing counts to the controller."""
+STARTED = pytest.StashKey[float]()
+# The whole suite's last run, for bench/run.py's "test command" row.
+TEST_RUN_RECORD = Path(__file__).resolve().parent.parent / "var" / "test-run.json"
+
+
+def pytest_configure(config):
+    config.stash[STARTED] = time.monotonic()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In a pytest-xdist worker: hand the fuzzing counts to the controller.
+    In the controller, after a run of the whole suite: record its wall time."""
     fuzz = sys.modules.get("tests.test_fuzz_forms")
-    output = getattr(session.config, "workeroutput", None)
-    if output is not None and fuzz is not None:
-        output["fuzz_reached"] = fuzz.REACHED
+    config = session.config
+    output = getattr(config, "workeroutput", None)
+    if output is not None:
+        if fuzz is not None:
+            output["fuzz_reached"] = fuzz.REACHED
+        return
+    whole = config.args_source != pytest.Config.ArgsSource.ARGS and not (
+        config.option.keyword or config.option.markexpr or config.option.lf
+    )
+    if whole and session.testscollected:
+        TEST_RUN_RECORD.parent.mkdir(exist_ok=True)
+        TEST_RUN_RECORD.write_text(
+            json.dumps(
+                {
+                    "seconds": round(time.monotonic() - config.stash[STARTED], 1),
+                    "tests": session.testscollected,
+                    "failed": session.testsfailed,
+                    "workers": getattr(config.option, "numprocesses", None) or 0,
+                    "exit_status": int(exitstatus),
+                    "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+            )
+        )
 
 
 def pytest_testnodedown(node, error):
