@@ -574,6 +574,7 @@ def load(
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "errors": errors[0],
         "unexpected": unexpected,
+        "latencies": latencies,
     }
 
 
@@ -988,9 +989,10 @@ def bench_pdf(rounds: int = 5) -> dict:
     return result
 
 
-def server_env() -> dict:
+def server_env(database: str | None = None) -> dict:
     """The environment gunicorn serves the bench in: production settings
-    against the bench database, static files collected, rate limits reset."""
+    against the bench database (or `database`), static files collected,
+    rate limits reset."""
     import subprocess  # nosec B404
     import tempfile
 
@@ -999,7 +1001,7 @@ def server_env() -> dict:
     static_root = tempfile.mkdtemp(prefix="bench-static-")
     env = {
         **os.environ,
-        "DATABASE_URL": BENCH_DB,
+        "DATABASE_URL": database or BENCH_DB,
         "DJANGO_PRODUCTION": "1",
         "SECRET_KEY": BENCH_SECRET,
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -1022,35 +1024,48 @@ def server_env() -> dict:
     return env
 
 
+FLOORS = [
+    ("floor: bare view", "/bench/bare/", None),
+    (ONE_QUERY_FLOOR, "/bench/one-query/", None),
+    (SIGNED_IN_FLOOR, "/staff/bench-one-query/", "therapist"),
+]
+
+
+def page_plan(ids: dict) -> list[dict]:
+    """Each row of the page table as a request: the floors, then PAGES, each
+    with its path, its person's session cookie and its queries per request
+    (counted in this process)."""
+    from django.core.management import call_command
+
+    cookies = page_cookies(ids)
+    call_command("check")  # the app loads in this process too (for query counts)
+    plan = []
+    for label, path, who in FLOORS + PAGES:
+        path = path(ids) if callable(path) else path
+        cookie = cookies.get(who)
+        if label in (ONE_QUERY_FLOOR, "floor: bare view"):
+            queries = int(label == ONE_QUERY_FLOOR)
+        else:
+            queries = queries_per_request(path, cookie)
+        plan.append({"label": label, "path": path, "cookie": cookie, "queries": queries})
+    return plan
+
+
 def bench_pages(ids: dict, booking: bool = True) -> list[tuple]:
     """The page table under gunicorn; with `booking`, the booking POST row,
     the contention run and the access log's readers after it."""
-    from django.core.management import call_command
-
     env = server_env()
     server, port = start_server(env, "--workers", "2")
     try:
-        cookies = page_cookies(ids)
         rows = []
         floor = {}
-        call_command("check")  # the app loads in this process too (for query counts)
-        for label, path, who in (
-            ("floor: bare view", "/bench/bare/", None),
-            ("floor: template + 1 query", "/bench/one-query/", None),
-            ("floor: same, signed-in staff", "/staff/bench-one-query/", "therapist"),
-        ):
-            cookie = cookies.get(who)
-            load(port, page_request(path, cookie), seconds=1)
-            floor[label] = load(port, page_request(path, cookie))
-            queries = queries_per_request(path, cookie) if cookie else int("query" in label)
-            rows.append((label, floor[label], queries))
-        for label, path, who in PAGES:
-            path = path(ids) if callable(path) else path
-            cookie = cookies.get(who)
-            load(port, page_request(path, cookie), seconds=1)
-            rows.append(
-                (label, load(port, page_request(path, cookie)), queries_per_request(path, cookie))
-            )
+        for row in page_plan(ids):
+            request = page_request(row["path"], row["cookie"])
+            load(port, request, seconds=1)
+            result = load(port, request)
+            if row["label"].startswith("floor: "):
+                floor[row["label"]] = result
+            rows.append((row["label"], result, row["queries"]))
 
         if not booking:
             return rows, floor, None
@@ -1553,66 +1568,102 @@ def print_page_table(rows: list[tuple], floor: dict, clients: int) -> list[dict]
 SCALE_TARGET = 1.2
 
 
-def scale_compare(sizes: list[int]) -> int:
-    """The page table at each size, each in its own database (seeded once
-    and kept), run one after the other; then each page's p50 at the largest
-    size over its p50 at the smallest. The runs are minutes apart on a
-    machine whose pace drifts, so the ratio that carries the target is each
-    p50 taken against its own run's floor (the floor pages read one row and
-    do not grow with the data); the raw p50s are printed beside it."""
+def scale_compare(sizes: list[int], rounds: int = 8, seconds: float = 0.5) -> int:
+    """The page table at two sizes in one run: a gunicorn per size (each its
+    own database, seeded once and kept), and each page loaded on the two in
+    turn, `rounds` times for `seconds` each, the order swapped every round.
+    The machine's drift (minutes apart it moved a page with no query by
+    1.3x) falls on both sizes alike, so each page's p50 at the larger size
+    over its p50 at the smaller is the figure, with no floor between."""
     import json
     import subprocess  # nosec B404
     import tempfile
 
-    results = {}
-    for clients in sizes:
+    small, large = sizes[0], sizes[-1]
+    plans = {}
+    for clients in (small, large):
+        print(
+            f"== {clients:,} clients ({bench_database_for(clients).rsplit('/', 1)[-1]}): "
+            "data, sessions and query counts",
+            flush=True,
+        )
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            print(
-                f"== {clients} clients ({bench_database_for(clients).rsplit('/', 1)[-1]})",
-                flush=True,
-            )
             subprocess.run(  # nosec B603
                 [
                     sys.executable,
                     "-m",
                     "bench.run",
-                    "--pages-only",
                     "--clients",
                     str(clients),
-                    "--json",
+                    "--page-plan",
                     out.name,
                 ],
                 check=True,
             )
-            results[clients] = json.load(open(out.name))  # noqa: SIM115
-    print_scale_ratios(results)
+            plans[clients] = {row["label"]: row for row in json.load(open(out.name))}  # noqa: SIM115
+    servers = {}
+    try:
+        for clients in (small, large):
+            servers[clients] = start_server(
+                server_env(bench_database_for(clients)), "--workers", "2"
+            )
+        print(
+            f"Each page on both servers in turn, {rounds} rounds of {seconds:g} s each "
+            "(2 workers each, 8 keep-alive clients):",
+            flush=True,
+        )
+        results = {}
+        for label in plans[small]:
+            if label not in plans[large]:
+                continue
+            requests = {
+                n: page_request(plans[n][label]["path"], plans[n][label]["cookie"])
+                for n in (small, large)
+            }
+            latencies: dict[int, list[float]] = {small: [], large: []}
+            errors = 0
+            for n in (small, large):  # warm both
+                load(servers[n][1], requests[n], seconds=seconds)
+            for turn in range(rounds):
+                for n in (small, large) if turn % 2 == 0 else (large, small):
+                    result = load(servers[n][1], requests[n], seconds=seconds)
+                    latencies[n].extend(result["latencies"])
+                    errors += result["errors"]
+            results[label] = {
+                "queries": (plans[small][label]["queries"], plans[large][label]["queries"]),
+                "p50": tuple(statistics.median(latencies[n]) for n in (small, large)),
+                "errors": errors,
+            }
+    finally:
+        for server, _port in servers.values():
+            stop_server(server)
+    print_scale_ratios(results, small, large)
     return 0
 
 
-def print_scale_ratios(results: dict) -> None:
-    """Each page's p50 at the largest size over the smallest, each against
-    its run's one-query floor (`results`: size -> a --json page table)."""
-    sizes = sorted(results)
-    small, large = sizes[0], sizes[-1]
+def print_scale_ratios(results: dict, small: int, large: int) -> None:
+    """Each page's p50 at the larger size over the smaller, from one
+    alternating run (`results`: label -> queries and p50 at each size)."""
     print()
     print(
-        f"Cost per page from {small:,} to {large:,} clients (target <= {SCALE_TARGET:g}x; "
-        "ratio of p50 / the run's one-query floor; raw p50 ratio beside it):"
+        f"Cost per page from {small:,} to {large:,} clients, measured alternately "
+        f"(target <= {SCALE_TARGET:g}x the p50 at {small:,}; the floors are the drift check):"
     )
-    print(f"{'page':48} {'queries':>9} {'p50 ms':>15} {'raw':>6} {'ratio':>6}  target")
-    before = {row["label"]: row for row in results[small]["rows"]}
-    floors = {n: results[n]["floor"] for n in sizes}
-    for row in results[large]["rows"]:
-        old = before.get(row["label"])
-        if old is None or row["label"].startswith("floor: bare"):
-            continue
-        raw = row["p50"] / old["p50"]
-        ratio = (row["p50"] / floors[large]) / (old["p50"] / floors[small])
-        is_floor = row["label"] == ONE_QUERY_FLOOR
+    print(f"{'page':48} {'queries':>9} {'p50 ms':>15} {'ratio':>6}  target")
+    for label, result in results.items():
+        before, after = result["p50"]
+        ratio = after / before
+        if label.startswith("floor: "):
+            outcome = "(a floor: near 1.00 when the run is fair)"
+        else:
+            outcome = verdict(
+                ratio <= SCALE_TARGET and result["queries"][0] == result["queries"][1]
+            )
+        if result["errors"]:
+            outcome += f"  ({result['errors']} unexpected answers)"
         print(
-            f"{row['label'][:48]:48} {old['queries']:4d}/{row['queries']:<4d} "
-            f"{old['p50']:7.1f}/{row['p50']:<7.1f} {raw:6.2f} {ratio:6.2f}  "
-            + ("(the reference)" if is_floor else verdict(ratio <= SCALE_TARGET))
+            f"{label[:48]:48} {result['queries'][0]:4d}/{result['queries'][1]:<4d} "
+            f"{before:7.1f}/{after:<7.1f} {ratio:6.2f}  {outcome}"
         )
 
 
@@ -1655,6 +1706,12 @@ def main() -> int:
         "--explain", action="store_true", help="print each key page's queries and their plans"
     )
     parser.add_argument(
+        "--page-plan",
+        metavar="FILE",
+        help="write the page table's requests (path, session, queries) to FILE and stop "
+        "(what --scale-compare asks of each size)",
+    )
+    parser.add_argument(
         "--explain-access-log",
         action="store_true",
         help="the privacy officer's access-log filters on a large log: times and plans "
@@ -1692,6 +1749,12 @@ def main() -> int:
         return 0
     if options.pages_only:
         return pages_only(options)
+    if options.page_plan:
+        import json
+
+        with open(options.page_plan, "w") as out:
+            json.dump(page_plan(ensure_scale_data(options.clients)), out)
+        return 0
 
     if options.access_log_only:
         ids = ensure_scale_data(options.clients)
