@@ -394,15 +394,18 @@ def staff_statements(request):
                 messages.info(request, _("These statements are already being prepared."))
             return redirect("billing:staff_statement_job", job_uuid=job.uuid)
     years = statements.statement_years(clinics[0]) if clinics else []
+    jobs = selectors.staff_statement_jobs(user=request.user, page=request.GET.get("page"))
+    # A job for one client names them: that they are the clinic's client is
+    # their health information.
+    access_log_record_many(
+        actor=request.user,
+        items=[(job.client, job) for job in jobs.object_list if job.client_id],
+        request=request,
+    )
     return render(
         request,
         "billing/staff_statements.html",
-        {
-            "clinics": clinics,
-            "years": years,
-            "jobs": selectors.staff_statement_jobs(user=request.user, page=request.GET.get("page")),
-            "error": error,
-        },
+        {"clinics": clinics, "years": years, "jobs": jobs, "error": error},
         status=400 if error else 200,
     )
 

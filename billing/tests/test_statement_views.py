@@ -191,6 +191,37 @@ def test_the_staff_job_page_logs_the_statements_it_lists(staff_login, biller, cl
     assert AccessLogEntry.objects.filter(actor=biller, client=client_a).exists()
 
 
+def test_the_staff_statements_page_logs_the_clients_its_jobs_name(
+    staff_login, biller, client_a, qc_billing
+):
+    one = StatementJob.objects.create(
+        clinic=qc_billing, client=client_a, year=2025, requested_by=biller, status="done"
+    )
+    StatementJob.objects.create(clinic=qc_billing, year=2025, requested_by=biller, status="done")
+    browser = staff_login(biller)
+    response = browser.get(reverse("billing:staff_statements"))
+    assert client_a.user.get_full_name() in response.content.decode()
+    entry = AccessLogEntry.objects.get(actor=biller, client=client_a)
+    assert entry.object_id == str(one.uuid)
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_staff_statements_page_costs_the_same_queries_at_two_sizes(
+    staff_login, biller, qc_billing, django_assert_max_num_queries, size
+):
+    for number in range(size):
+        client = client_create(clinic=qc_billing, email=f"c{number}@example.com")
+        StatementJob.objects.create(
+            clinic=qc_billing, client=client, year=2025, requested_by=biller, status="done"
+        )
+    browser = staff_login(biller)
+    browser.get(reverse("billing:staff_statements"))  # warm the session and permissions
+    with django_assert_max_num_queries(10):
+        response = browser.get(reverse("billing:staff_statements"))
+    assert response.status_code == 200
+    assert AccessLogEntry.objects.filter(actor=biller).count() == 2 * size
+
+
 @pytest.mark.parametrize("size", [1, 10])
 def test_the_job_page_and_its_status_cost_the_same_queries_at_two_sizes(
     staff_login, biller, qc_billing, django_assert_max_num_queries, size
