@@ -175,6 +175,13 @@ def staff_draft(request, client_uuid):
     except services.BillingError as exc:
         messages.error(request, str(exc))
         return redirect("billing:staff_billable")
+    access_log_record(
+        actor=request.user,
+        client=client,
+        obj=invoice,
+        action=AccessLogEntry.Action.CHANGE,
+        request=request,
+    )
     messages.success(request, _("The draft invoice is ready: check it, then issue it."))
     return redirect("billing:staff_invoice", invoice_uuid=invoice.uuid)
 

@@ -118,13 +118,15 @@ def test_a_clinician_without_billings_permission_cannot_download(staff_login, th
 def test_billing_staff_draft_issue_and_record_a_payment(staff_login, biller, client_a, qc_team):
     appointment = held(client=client_a, start=past(), staff=[qc_team[0]])
     browser = staff_login(biller)
-    assert (
-        appointment.client.user.email in browser.get("/staff/billing/to-invoice/").content.decode()
-        or True
-    )
+    listed = browser.get("/staff/billing/to-invoice/").content.decode()
+    assert appointment.client.user.get_full_name() in listed
     response = browser.post(f"/staff/billing/clients/{client_a.uuid}/draft/")
     invoice = Invoice.objects.get()
     assert response.status_code == 302 and invoice.status == "draft"
+    # Drafting changed the client's billing record: logged as a change.
+    assert AccessLogEntry.objects.filter(
+        actor=biller, client=client_a, object_id=str(invoice.uuid), action="change"
+    ).exists()
     browser.post(f"/staff/billing/{invoice.uuid}/", {"action": "issue"})
     invoice.refresh_from_db()
     assert invoice.status == "issued" and invoice.number.startswith("MTL-")
