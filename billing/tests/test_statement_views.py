@@ -251,3 +251,21 @@ def test_a_clinician_without_the_permission_cannot_download(
         browser.get(reverse("billing:staff_statement_pdf", args=[statement.uuid])).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_clients_statements_page_costs_the_same_queries_at_two_sizes(
+    client, client_a, biller, qc_billing, django_assert_max_num_queries, size
+):
+    for year in range(2025 - size, 2025):
+        a_statement(client_a, year=year)
+        StatementJob.objects.create(
+            clinic=qc_billing, client=client_a, year=year, requested_by=biller, status="done"
+        )
+    client.force_login(client_a.user)
+    client.get(reverse("portal:home"))  # warm the session
+    with django_assert_max_num_queries(7):
+        response = client.get(reverse("billing:portal_statements"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(str(year) in page for year in range(2025 - size, 2025))

@@ -271,3 +271,45 @@ def test_an_issued_invoice_cannot_be_edited_in_the_admin(staff_login, biller, is
     assert response.status_code in (302, 403) or b"readonly" in response.content
     issued.refresh_from_db()
     assert issued.total == Decimal("745.99") and issued.reason == ""
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_the_to_invoice_list_costs_the_same_queries_at_any_size(
+    staff_login, biller, clinic_qc, qc_team, n, django_assert_max_num_queries
+):
+    clients = [client_create(clinic=clinic_qc) for _ in range(n)]
+    for i, client in enumerate(clients):
+        held(client=client, start=past(40 + i), staff=[qc_team[0]])
+    browser = staff_login(biller)
+    browser.get("/staff/billing/")  # warm the session and permissions
+    with django_assert_max_num_queries(6):
+        response = browser.get("/staff/billing/to-invoice/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(client.user.get_full_name() in page for client in clients)
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_the_clients_invoice_page_costs_the_same_queries_at_any_size(
+    client, client_a, biller, qc_team, n, django_assert_max_num_queries
+):
+    appointments = [held(client=client_a, start=past(40 + i), staff=[qc_team[0]]) for i in range(n)]
+    invoice = services.invoice_draft(client=client_a, appointments=appointments, actor=biller)
+    invoice = services.invoice_issue(invoice=invoice, actor=biller)
+    for _ in range(n):
+        services.payment_record(
+            invoice=invoice,
+            method="cash",
+            amount=Decimal("1.00"),
+            received_on=timezone.localdate(),
+            reference="",
+            submission=uuid.uuid4(),
+            actor=biller,
+        )
+    client.force_login(client_a.user)
+    client.get("/portal/billing/")  # warm the session
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/portal/billing/{invoice.uuid}/")
+    assert response.status_code == 200
+    assert invoice.number in response.content.decode()
+    assert response.context["invoice"].lines.count() == n

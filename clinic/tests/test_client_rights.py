@@ -182,3 +182,50 @@ def test_the_readable_copy_shows_each_answer_with_its_question_and_label(
         assert ">Anxiété (GAD-7)</dt>" in page
         assert "<dd>Ne me concerne pas</dd>" in page
         assert "<dd>23 avril 1985</dd>" in page
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_copy_of_ones_data_costs_the_same_queries_at_two_sizes(
+    client, client_a, therapist, size, django_assert_max_num_queries
+):
+    """The readable copy and the download, with a longer history, more
+    screening submissions and more consent answers: the same budget."""
+    from django.utils import timezone
+
+    from clinic.models import JourneyEvent
+    from eligibility.tests.factories import resent_after_more_information, sent_screening
+    from sessions.models import Consent
+    from sessions.selectors.prepare import document_in_force
+
+    course = client_a.courses.get()
+    JourneyEvent.objects.bulk_create(
+        JourneyEvent(course=course, from_stage="connect", to_stage="connect", reason=f"note {i}")
+        for i in range(size)
+    )
+    screening = sent_screening(client_a)
+    for _ in range(size):
+        resent_after_more_information(screening, therapist, heart_disease="no")
+    document = document_in_force(kind="filming", language="en")
+    Consent.objects.bulk_create(
+        Consent(
+            course=course,
+            document=document,
+            decision=Consent.Decision.DECLINED,
+            text_sha256=document.sha256,
+            language="en",
+            at=timezone.now(),
+        )
+        for _ in range(size)
+    )
+    client.force_login(client_a.user)
+    reauthenticated(client)
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("portal:my_data_summary"))
+    assert response.status_code == 200
+    assert all(f"note {i}" in response.content.decode() for i in range(size))
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("portal:my_data_download"))
+    data = json.loads(response.content)
+    assert len(data["courses"][0]["events"]) >= size
+    assert len(data["screenings"][0]["submissions"]) == size + 1
+    assert len(data["preparation"]["consents"]) == size

@@ -14,6 +14,7 @@ PUBLIC = [
     "public:team",
     "public:faq",
     "intake:start",
+    "intake:interest",
 ]
 
 

@@ -297,3 +297,48 @@ def test_a_client_in_integrate_is_offered_the_groups_as_their_next_step(clinic_q
     person = member(clinic_qc)
     page = portal(person.user).get("/portal/").content.decode()
     assert "Join an integration group" in page and "/portal/groups/" in page
+
+
+@pytest.mark.parametrize("members", [1, 10])
+def test_the_attendance_sheet_costs_the_same_queries_at_two_sizes(
+    clinic_qc, coordinator, therapist, staff_login, clock, django_assert_max_num_queries, members
+):
+    group = weekly_group(
+        clinic=clinic_qc, coordinator=coordinator, facilitators=[therapist], capacity=20
+    )
+    people = [member(clinic_qc) for _ in range(members)]
+    for person in people:
+        services.group_enrol(group=group, client=person)
+    meeting = group.meetings.get(number=1)
+    clock.move_to(datetime(2026, 6, 2, 18, 5, tzinfo=MTL))
+    browser = staff_login(therapist)
+    browser.get("/staff/groups/")  # warm the session and permissions
+    with django_assert_max_num_queries(7):
+        response = browser.get(f"/staff/groups/meetings/{meeting.uuid}/attendance/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Save attendance" in page
+    assert all(person.user.get_full_name() in page for person in people)
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_new_group_form_costs_the_same_queries_whatever_the_staff_and_rooms(
+    clinic_qc, coordinator, therapist, staff_login, django_assert_max_num_queries, size
+):
+    """The form's choices (facilitators, rooms) at one and at ten of each."""
+    from clinic.models import StaffRole
+    from clinic.tests.factories import staff_create
+
+    facilitators = [
+        staff_create(role=StaffRole.THERAPIST, clinics=[clinic_qc]) for _ in range(size)
+    ]
+    for n in range(size):
+        group_room(clinic_qc, name=f"Room {n}")
+    browser = staff_login(coordinator)
+    browser.get("/staff/groups/")  # warm the session and permissions
+    with django_assert_max_num_queries(6):
+        response = browser.get("/staff/groups/new/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(f">Room {n}<" in page for n in range(size))
+    assert all(person.get_full_name() in page for person in facilitators)

@@ -183,3 +183,46 @@ def test_the_therapist_moves_then_cancels_for_the_client_after_confirming(
     assert 'data-testid="confirm-cancel"' in browser.get(cancel).content.decode()
     browser.post(cancel, {"version": "2"})
     assert not booked().exists()
+
+
+@pytest.mark.parametrize("busy", [1, 10])
+def test_the_booking_pages_cost_the_same_whatever_the_therapists_calendar_holds(
+    client,
+    client_a,
+    therapist,
+    coordinator,
+    clinic_qc,
+    staff_login,
+    dosing,
+    busy,
+    django_assert_max_num_queries,
+):
+    """The free times a client (or the care team) chooses from, with one or
+    ten of the therapist's hours already taken in the window."""
+    from clinic.calendar import appointment_book
+    from clinic.tests.factories import client_create
+
+    for n in range(busy):
+        start = TUESDAY_NINE + timedelta(hours=n % 8, days=n // 8)
+        appointment_book(
+            clinic=clinic_qc,
+            kind=AppointmentKind.MEDICAL_ASSESSMENT,
+            start=start,
+            end=start + timedelta(hours=1),
+            staff=[therapist],
+            client=client_create(clinic=clinic_qc),
+        )
+    client.force_login(client_a.user)
+    client.get(reverse("individual:portal"))  # warm the session
+    url = reverse("individual:portal_book", args=[dosing.uuid])
+    with django_assert_max_num_queries(9):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count('data-testid="slot"') == 24 - busy
+    browser = staff_login(coordinator)
+    browser.get(reverse("individual:staff_course", args=[dosing.series.course.uuid]))
+    url = reverse("individual:staff_book", args=[dosing.uuid])
+    with django_assert_max_num_queries(8):
+        response = browser.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count('data-testid="slot"') == 24 - busy

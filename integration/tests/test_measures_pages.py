@@ -155,3 +155,21 @@ def test_the_list_is_paginated(staff_login, therapist, clinic_qc):
     assert "Page 1 of 2" in first
     second = browser.get("/staff/measures/?list=due&page=2").content.decode()
     assert second.count("<tr>") == 1 + 1  # the 26th row, and the header
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_clients_own_chart_costs_the_same_queries_at_two_sizes(
+    client, client_a, size, django_assert_max_num_queries
+):
+    course = client_a.courses.get()
+    baseline(course)
+    for n in range(size):
+        answer(follow_up(course, days=n + 1), phq9=n % 27, gad7=n % 21)
+    client.force_login(client_a.user)
+    client.get("/portal/")  # warm the session
+    with django_assert_max_num_queries(7):
+        response = client.get("/portal/questionnaires/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("<svg") == 2
+    assert page.count("<circle") == 2 * (size + 1)

@@ -521,3 +521,16 @@ def test_the_clients_data_export_holds_their_preparation(course):
     assert data["preferences"][0]["eye_shades"] == "yes"
     readable = exports.readable({"preparation": data}, zone=course.clinic.zone)
     assert readable[0].label == "Your preparation"
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_staff_preparation_page_costs_the_same_queries_at_two_sizes(
+    staff_login, course, therapist, size, django_assert_max_num_queries
+):
+    _grow(course, size)
+    browser = staff_login(therapist)
+    browser.get(reverse("staff:home"))  # warm the session and permissions
+    with django_assert_max_num_queries(16):
+        response = browser.get(f"/staff/preparation/{course.uuid}/")
+    assert response.status_code == 200
+    assert response.content.decode().count("<td>declined</td>") == size

@@ -563,3 +563,34 @@ def test_the_days_courses_are_read_a_page_at_a_time_from_their_index(dosing_cour
     plan = day_courses(clinic=dosing_course.clinic)[:25].explain()
     assert "course_prepare_dosing_idx" in plan, plan
     assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_course_page_costs_the_same_queries_at_two_sizes(
+    staff_login, dosing_course, therapist, medical_practitioner, size, django_assert_max_num_queries
+):
+    plan = None
+    for i in range(size):
+        plan = record.dose_plan_set(
+            course=dosing_course,
+            actor=medical_practitioner,
+            route="nasal_spray",
+            dose_mg=Decimal(50 + i),
+            notes=f"Step {i}.",
+            seen=plan.pk if plan else None,
+        )
+        session_at(
+            dosing_course,
+            therapist,
+            medical_practitioner,
+            start=minutes_ago(60 * 24 * (3 + 3 * i)),
+            planned=size,
+        )
+        preparation_at(dosing_course, medical_practitioner, start=minutes_ago(60 * 24 * (40 + i)))
+    web = staff_login(therapist)
+    web.get(reverse("staff:home"))  # warm the session and permissions
+    with django_assert_max_num_queries(10):
+        response = web.get(course_page(dosing_course))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(f"Step {i}." in page for i in range(size))

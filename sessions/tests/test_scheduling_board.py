@@ -438,3 +438,48 @@ def test_the_board_of_a_daylight_saving_change_day_keeps_its_hours(
     assert ticks[0] == ("1", "7:00 a.m.") and ticks[-1] == ("53", "8:00 p.m.")
     assert "9:00 a.m.–12:00 p.m. · " in body
     assert 'class="board-block kind-dosing_session status-booked gs-9 gn-12"' in body
+
+
+@pytest.mark.parametrize(("rooms", "sessions"), [(1, 1), (5, 2)])
+def test_the_booking_form_its_client_list_preview_and_details_cost_the_same_at_two_sizes(
+    staff_login,
+    coordinator,
+    clinic_qc,
+    booked,
+    room,
+    course_in_dosing,
+    therapist,
+    medical_practitioner,
+    rooms,
+    sessions,
+    django_assert_max_num_queries,
+):
+    """More rooms, staff, dosing clients and bookings that Thursday: the
+    booking form (its client, room and staff choices), the client list, the
+    preview of who is busy when, and a booking's details keep their budget."""
+    grow(clinic_qc, coordinator, rooms, sessions)
+    clients = rooms * sessions + 1
+    web = staff_login(coordinator)
+    web.get(BOARD)  # the session's first request records it (usersessions)
+    with django_assert_max_num_queries(9):
+        response = web.get(NEW, {"clinic": "montreal", "kind": "dosing_session"})
+    assert response.status_code == 200
+    options = re.findall(r'<option value="([0-9a-f-]{36})"', response.content.decode())
+    assert len(options) == clients
+    with django_assert_max_num_queries(6):
+        response = web.get(
+            reverse("dosing:client_options"),
+            {"clinic": "montreal", "kind": "dosing_session"},
+            **HTMX,
+        )
+    options = re.findall(r'<option value="([0-9a-f-]{36})"', response.content.decode())
+    assert len(options) == clients
+    with django_assert_max_num_queries(17):
+        response = web.get(
+            CHECK, form(room, course_in_dosing, therapist, medical_practitioner), **HTMX
+        )
+    busy = f"{therapist.get_full_name()} is busy 9:00 a.m.–12:00 p.m. (dosing session)"
+    assert busy in response.content.decode()
+    with django_assert_max_num_queries(7):
+        response = web.get(reverse("dosing:appointment", args=[booked.appointment.uuid]), **HTMX)
+    assert "Salle Fleuve" in response.content.decode()
