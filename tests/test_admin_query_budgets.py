@@ -145,3 +145,47 @@ def test_every_admin_list_costs_the_same_queries_at_two_sizes(
         url: large[url][0] for url in changelists
     }
     assert max(queries for queries, _rows in large.values()) <= 11  # the access log's list
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_change_pages_with_inline_rows_cost_the_same_queries_at_two_sizes(
+    staff_login, client_a, therapist, coordinator, size, django_assert_max_num_queries
+):
+    """A course with its journey events, a call with its outcomes and their
+    corrections, an invoice with its lines: one and ten inline rows."""
+    from intake.models import IntakeCallOutcome
+
+    billing_ready(client_a.clinic)
+    biller = billing_staff(coordinator)
+    course = client_a.courses.get()
+    JourneyEvent.objects.bulk_create(
+        JourneyEvent(course=course, from_stage="connect", to_stage="connect", reason=f"event {n}")
+        for n in range(size)
+    )
+    call = held_intake_call(course, therapist)
+    last = call.outcomes.get()
+    for n in range(size - 1):
+        last = IntakeCallOutcome.objects.create(
+            call=call, outcome="held", by=therapist, corrects=last, reason=f"Correction {n}"
+        )
+    now = timezone.now().replace(microsecond=0)
+    appointments = [
+        held(client=client_a, start=now - timedelta(days=40 + n), staff=[therapist])
+        for n in range(size)
+    ]
+    invoice = billing.invoice_draft(client=client_a, appointments=appointments, actor=biller)
+    pages = [
+        (therapist, reverse("admin:clinic_course_change", args=[course.pk]), 14),
+        (therapist, reverse("admin:intake_intakecall_change", args=[call.pk]), 18),
+        (biller, reverse("admin:billing_invoice_change", args=[invoice.pk]), 19),
+    ]
+    # The first admin page a process renders reads a content type that
+    # Django then keeps in memory: each budget is the count in a new process.
+    for person, url, budget in pages:
+        browser = staff_login(person)
+        browser.get(reverse("admin:index"))  # the session's first request records it
+        with django_assert_max_num_queries(budget):
+            response = browser.get(url)
+        assert response.status_code == 200
+        inline = response.context["inline_admin_formsets"][0]
+        assert len(inline.formset.queryset) >= size, url
