@@ -441,7 +441,7 @@ def test_the_board_of_a_daylight_saving_change_day_keeps_its_hours(
 
 
 @pytest.mark.parametrize(("rooms", "sessions"), [(1, 1), (5, 2)])
-def test_the_booking_form_its_client_list_preview_and_details_cost_the_same_at_two_sizes(
+def test_the_booking_and_appointment_panels_cost_the_same_queries_at_two_sizes(
     staff_login,
     coordinator,
     clinic_qc,
@@ -456,7 +456,8 @@ def test_the_booking_form_its_client_list_preview_and_details_cost_the_same_at_t
 ):
     """More rooms, staff, dosing clients and bookings that Thursday: the
     booking form (its client, room and staff choices), the client list, the
-    preview of who is busy when, and a booking's details keep their budget."""
+    preview of who is busy when, a booking's details and its move and cancel
+    forms keep their budget."""
     grow(clinic_qc, coordinator, rooms, sessions)
     clients = rooms * sessions + 1
     web = staff_login(coordinator)
@@ -483,3 +484,12 @@ def test_the_booking_form_its_client_list_preview_and_details_cost_the_same_at_t
     with django_assert_max_num_queries(7):
         response = web.get(reverse("dosing:appointment", args=[booked.appointment.uuid]), **HTMX)
     assert "Salle Fleuve" in response.content.decode()
+    move = reverse("dosing:appointment_move", args=[booked.appointment.uuid])
+    with django_assert_max_num_queries(10):
+        response = web.get(move, **HTMX)
+    assert response.status_code == 200
+    assert len(re.findall(r'<option value="\d+"[^>]*>Room ', response.content.decode())) == rooms
+    cancel = reverse("dosing:appointment_cancel", args=[booked.appointment.uuid])
+    with django_assert_max_num_queries(7):
+        response = web.get(cancel, **HTMX)
+    assert response.status_code == 200
