@@ -229,3 +229,17 @@ def test_the_copy_of_ones_data_costs_the_same_queries_at_two_sizes(
     assert len(data["courses"][0]["events"]) >= size
     assert len(data["screenings"][0]["submissions"]) == size + 1
     assert len(data["preparation"]["consents"]) == size
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_the_my_data_page_costs_the_same_queries_at_two_sizes(
+    client, client_a, size, django_assert_max_num_queries
+):
+    for n in range(size):
+        AccountClosureRequest.objects.create(client=client_a, reason=f"Reason {n}")
+    client.force_login(client_a.user)
+    client.get(reverse("portal:home"))  # warm the session
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("portal:my_data"))
+    assert response.status_code == 200
+    assert all(f"Reason {n}" in response.content.decode() for n in range(size))
