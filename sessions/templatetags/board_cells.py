@@ -12,6 +12,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from clinic.models import Appointment
+
+from ..selectors.board import choice_label
+
 register = template.Library()
 
 
@@ -26,7 +30,7 @@ def _book_url(new_url: str, board, row, query: str) -> str:
 
 
 def _status_display(appointment) -> str:
-    return str(appointment.get_status_display())
+    return choice_label(Appointment, "status", appointment.status)
 
 
 @register.simple_tag
@@ -63,17 +67,25 @@ def board_row_cells(board, row, new_url: str) -> SafeString:
     return _joined(parts)
 
 
-def _appointment_url(appointment) -> str:
-    return reverse("dosing:appointment", args=[appointment.uuid])
+# Reversed once per row, each booking's own uuid put in its place: the
+# resolver's work per link was a tenth of the page (issue 15).
+_UUID_SLOT = "00000000-0000-0000-0000-000000000000"
+
+
+def _appointment_urls():
+    """A function giving a booking's details URL, as reverse() gives it."""
+    before, after = reverse("dosing:appointment", args=[_UUID_SLOT]).split(_UUID_SLOT)
+    return lambda appointment: f"{before}{appointment.uuid}{after}"
 
 
 @register.simple_tag
 def board_row_blocks(row) -> SafeString:
     """A room's bookings on the grid, each followed by the room's cleaning."""
     parts = []
+    appointment_url = _appointment_urls()
     for block in row.blocks:
         appointment = block.appointment
-        url = _appointment_url(appointment)
+        url = appointment_url(appointment)
         status = (
             format_html('<span class="visually-hidden">({})</span>', _status_display(appointment))
             if appointment.status != "booked"
@@ -128,6 +140,7 @@ def board_row_items(board, row, new_url: str) -> SafeString:
     if not row.items:
         return format_html("<li>{}</li>", _("Nothing booked."))
     parts = []
+    appointment_url = _appointment_urls()
     for item in row.items:
         if item.is_free:
             link = ""
@@ -150,7 +163,7 @@ def board_row_items(board, row, new_url: str) -> SafeString:
             )
             continue
         appointment = item.appointment
-        url = _appointment_url(appointment)
+        url = appointment_url(appointment)
         notes = format_html_join(
             "",
             " · {}",
