@@ -4,7 +4,7 @@ fixed number of queries whatever the number of rooms and bookings."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from math import ceil
 from urllib.parse import urlencode
 
@@ -15,6 +15,7 @@ from django.utils.formats import time_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from clinic.formatting import choice_label
 from clinic.models import (
     Appointment,
     AppointmentKind,
@@ -274,17 +275,6 @@ def _clock_at(language: str | None, hour: int, minute: int) -> str:
     # The clinic formats' TIME_FORMAT reads the wall clock's hour and
     # minute only (no seconds, no zone): the time alone gives the same text.
     return time_format(time(hour, minute), "TIME_FORMAT")
-
-
-@cache
-def _choices(model, field_name: str) -> dict:
-    return dict(model._meta.get_field(field_name).flatchoices)
-
-
-def choice_label(model, field_name: str, value) -> str:
-    """What get_FOO_display() gives, without rebuilding the field's choices
-    at each call (the board shows a label per booking, twice)."""
-    return str(_choices(model, field_name).get(value, value))
 
 
 @dataclass
