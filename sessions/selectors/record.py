@@ -240,7 +240,6 @@ def session_record(*, user: User, session_uuid) -> SessionRecord | None:
         .select_related(
             "appointment__clinic__dosing_settings",
             "appointment__room",
-            "appointment__client__user",
             "series__course__client__user",
             "deferred_by",
             "discharge__by",
