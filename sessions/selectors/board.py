@@ -8,7 +8,7 @@ from functools import cached_property, lru_cache
 from math import ceil
 from urllib.parse import urlencode
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
@@ -327,14 +327,17 @@ def _day_bounds(day: date, zone) -> tuple[datetime, datetime]:
     )
 
 
-def _room_reservations(*, rooms: list[Room], start: datetime, end: datetime) -> list[Reservation]:
+def _room_reservations(
+    *, rooms: list[Room], start: datetime, end: datetime
+) -> tuple[list[Reservation], dict[int, list[User]]]:
     """The rooms' live reservations overlapping [start, end), each with its
-    appointment, client and staff: two queries whatever their number. Only
-    the columns the board shows are read: of the client, the name (the
-    board shows initials, never the profile's health data), of the staff,
-    the names and e-mail; thirty bookings' unused columns made into model
-    fields were a tenth of the page's time (issue 15)."""
-    return list(
+    appointment and client, and each appointment's staff (by appointment
+    id): two queries whatever their number. Only the columns the board
+    shows are read: of the client, the name (the board shows initials,
+    never the profile's health data), of the staff, the names and e-mail;
+    thirty bookings' unused columns made into model fields were a tenth of
+    the page's time (issue 15)."""
+    reservations = list(
         Reservation.objects.filter(
             room_id__in=[room.pk for room in rooms], is_live=True, start__lt=end, end__gt=start
         )
@@ -348,11 +351,20 @@ def _room_reservations(*, rooms: list[Room], start: datetime, end: datetime) -> 
             "appointment__client__user__first_name",
             "appointment__client__user__last_name",
         )
-        .prefetch_related(
-            Prefetch("appointment__staff", queryset=User.objects.only(*BOARD_STAFF_FIELDS))
-        )
         .order_by("start", "pk")
     )
+    # The appointments' staff (Appointment.staff, through their
+    # reservations) read as prefetch_related("appointment__staff") reads
+    # them, without its related manager and queryset per appointment.
+    staff: dict[int, list[User]] = {r.appointment_id: [] for r in reservations}
+    if staff:
+        for held in (
+            Reservation.objects.filter(appointment_id__in=list(staff), staff__isnull=False)
+            .select_related("staff")
+            .only("appointment_id", *(f"staff__{name}" for name in BOARD_STAFF_FIELDS))
+        ):
+            staff[held.appointment_id].append(held.staff)
+    return reservations, staff
 
 
 # What the board (its blocks, its list, the access log of what it shows) reads
@@ -365,7 +377,7 @@ def _minutes(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 60
 
 
-def _block(reservation: Reservation, opens: datetime, zone) -> Block:
+def _block(reservation: Reservation, opens: datetime, zone, staff: list[User]) -> Block:
     appointment = reservation.appointment
     start = max(appointment.start, opens)
     column = 1 + int(_minutes(opens, start) // COLUMN_MINUTES)
@@ -384,7 +396,7 @@ def _block(reservation: Reservation, opens: datetime, zone) -> Block:
         span=max(1, end_column - column),
         buffer_span=max(0, buffer_column - max(end_column, column + 1)),
         initials=initials(client.user) if client else "",
-        staff=sorted(appointment.staff.all(), key=lambda u: (u.last_name, u.first_name, u.pk)),
+        staff=sorted(staff, key=lambda u: (u.last_name, u.first_name, u.pk)),
     )
 
 
@@ -395,7 +407,7 @@ def room_day(*, clinic: Clinic, day: date, now: datetime | None = None) -> Board
     zone = clinic.zone
     rooms = list(clinic_rooms(clinic=clinic))
     day_start, day_end = _day_bounds(day, zone)
-    reservations = _room_reservations(rooms=rooms, start=day_start, end=day_end)
+    reservations, staff = _room_reservations(rooms=rooms, start=day_start, end=day_end)
 
     # The axis: opening to closing, stretched to whole hours around any
     # booking outside them, never beyond the day.
@@ -431,7 +443,10 @@ def room_day(*, clinic: Clinic, day: date, now: datetime | None = None) -> Board
     for room in rooms:
         row = RoomRow(room=room)
         held = by_room[room.pk]
-        row.blocks = [_block(reservation, opens, zone) for reservation in held]
+        row.blocks = [
+            _block(reservation, opens, zone, staff[reservation.appointment_id])
+            for reservation in held
+        ]
         cell = opens
         free_start: datetime | None = None
         bookable_from: datetime | None = None
@@ -522,12 +537,14 @@ def room_week(*, clinic: Clinic, week_start: date) -> BoardWeek:
     days = [week_start + timedelta(days=i) for i in range(7)]
     start, _first_end = _day_bounds(days[0], zone)
     _last_start, end = _day_bounds(days[-1], zone)
-    reservations = _room_reservations(rooms=rooms, start=start, end=end)
+    reservations, staff = _room_reservations(rooms=rooms, start=start, end=end)
     cells: dict[tuple[int | None, date], list[Block]] = {}
     for reservation in reservations:
         day = timezone.localtime(reservation.appointment.start, zone).date()
         opens, _closes = _day_bounds(day, zone)
-        cells.setdefault((reservation.room_id, day), []).append(_block(reservation, opens, zone))
+        cells.setdefault((reservation.room_id, day), []).append(
+            _block(reservation, opens, zone, staff[reservation.appointment_id])
+        )
     rows = [
         WeekRow(room=room, cells=[WeekCell(day, cells.get((room.pk, day), [])) for day in days])
         for room in rooms
