@@ -28,7 +28,7 @@ from clinic.models import (
     Stage,
     User,
 )
-from clinic.selectors import staff_clinic_ids
+from clinic.selectors import staff_clinic_ids, staff_clinics
 
 from ..models import DosingSeries, DosingSession
 
@@ -86,13 +86,8 @@ def counting_sessions(series: DosingSeries, *, exclude: Appointment | None = Non
 
 def board_clinics(*, user: User, clinic_slug: str | None) -> tuple[Clinic, list[Clinic]] | None:
     """The clinic asked for when the person works there, else their first;
-    with the list of their clinics. None when they work at none. The clinics
-    of staff_clinic_ids, read in one query (the board's first)."""
-    profile = getattr(user, "staff_profile", None)
-    if profile is not None:
-        clinics = list(profile.clinics.order_by("name"))
-    else:
-        clinics = list(Clinic.objects.filter(pk__in=staff_clinic_ids(user=user)).order_by("name"))
+    with the list of their clinics. None when they work at none."""
+    clinics = list(staff_clinics(user=user).order_by("name"))
     if not clinics:
         return None
     return next((c for c in clinics if c.slug == clinic_slug), clinics[0]), clinics

@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Appointment, AppointmentKind, Clinic, Course, Reservation, Stage, User
-from clinic.selectors import staff_clinic_ids
+from clinic.selectors import staff_clinic_ids, staff_clinics
 
 from ..models import (
     Administration,
@@ -439,7 +439,7 @@ def record_day(
     and preparatory sessions of one of their clinics on a local day, and the
     clinic's courses in prepare and dosing (paginated). None when they work
     at no clinic."""
-    clinics = list(Clinic.objects.filter(pk__in=staff_clinic_ids(user=user)))
+    clinics = list(staff_clinics(user=user))
     if not clinics:
         return None
     clinic = next((c for c in clinics if c.slug == clinic_slug), clinics[0])
