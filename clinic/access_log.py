@@ -198,7 +198,47 @@ def access_log_record_many(
         )
         for client, obj in items
     ]
-    return AccessLogEntry.objects.bulk_create(entries)
+    if connection.vendor != "postgresql":
+        return AccessLogEntry.objects.bulk_create(entries)
+    _insert(entries, actor_id=actor.pk, action=action, path=path, ip=ip, at=now)
+    return entries
+
+
+def _insert(entries: list[AccessLogEntry], *, actor_id, action, path, ip, at) -> None:
+    """The entries of one request as one statement, their ids given back.
+
+    What bulk_create writes, without its transaction around a single
+    statement (BEGIN and COMMIT: two more round trips on every staff page)
+    or its per-value preparation: a quarter of a list page's time in Python
+    went there (issue 15). The shared values once, the rest as arrays."""
+    table = AccessLogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (actor_id, action, object_type, object_id, client_id, "  # noqa: S608  # nosec B608: constant table name, values as parameters
+            "path, ip_address, at, previous_hash, entry_hash) "
+            "SELECT %s, %s, e.object_type, e.object_id, e.client_id, %s, %s::inet, %s, '', '' "
+            "FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[]) "
+            "WITH ORDINALITY AS e(object_type, object_id, client_id, n) ORDER BY e.n "
+            "RETURNING id",
+            [
+                actor_id,
+                action,
+                path,
+                ip,
+                at,
+                [entry.object_type for entry in entries],
+                [entry.object_id for entry in entries],
+                [entry.client_id for entry in entries],
+            ],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if len(ids) != len(entries):
+        raise RuntimeError("access log: not every entry was written")
+    # Ids come from the table's sequence in the order the rows were inserted.
+    for entry, pk in zip(entries, sorted(ids), strict=True):
+        entry.pk = pk
+        entry._state.adding = False
+        entry._state.db = connection.alias
 
 
 # --- Sealing ---------------------------------------------------------------------------

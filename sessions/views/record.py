@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.access_log import access_log_record, access_log_record_many
-from clinic.formatting import local_when
+from clinic.formatting import choice_labels, local_when
 from clinic.journey import unmet_conditions
-from clinic.models import Appointment, AppointmentKind, Stage
+from clinic.models import Appointment, AppointmentKind, Course, Stage
 from clinic.permissions import (
     is_clinician,
     is_clinician_of,
@@ -63,7 +63,15 @@ def record_day(request):
     return render(
         request,
         "sessions/record/day.html",
-        {**page, "is_clinician": is_clinician_of(request.user, page["clinic"].pk)},
+        {
+            **page,
+            "is_clinician": is_clinician_of(request.user, page["clinic"].pk),
+            # The rows' labels from the fields' choices, read once (label_of).
+            "outcome_labels": choice_labels(DosingSession, "outcome"),
+            "status_labels": choice_labels(Appointment, "status"),
+            "kind_labels": choice_labels(Appointment, "kind"),
+            "stage_labels": choice_labels(Course, "stage"),
+        },
     )
 
 
