@@ -35,8 +35,14 @@ ALLOWED = {
     (
         "clinic/access_log.py",
         "raw SQL",
-    ): "the sealer's pg_try_advisory_xact_lock with a constant key, and its one UPDATE per "
-    "batch (constant table name, every value a parameter)",
+    ): "the sealer's pg_try_advisory_xact_lock with a constant key, its one UPDATE per "
+    "batch, and a request's entries in one INSERT ... SELECT FROM unnest (constant table "
+    "name, every value a parameter)",
+    (
+        "sessions/templatetags/board_cells.py",
+        "mark_safe",
+    ): "the room board's cells: _html escapes every argument as format_html does (html.escape, "
+    "or the value's own __html__) into a constant template; _joined joins only _html's parts",
     (
         "clinic/access_log_partitions.py",
         "raw SQL",

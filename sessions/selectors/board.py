@@ -358,7 +358,8 @@ def _room_reservations(
             .select_related("staff")
             .only("appointment_id", *(f"staff__{name}" for name in BOARD_STAFF_FIELDS))
         ):
-            staff[held.appointment_id].append(held.staff)
+            if held.staff is not None:  # always, by the filter: for the type checker
+                staff[held.appointment_id].append(held.staff)
     return reservations, staff
 
 

@@ -59,6 +59,21 @@ def test_the_board_shows_each_room_as_a_row_and_each_booking_as_a_block(
     assert "Book Salle Mont-Royal at 9:00 a.m." in body
 
 
+def test_names_on_the_board_are_shown_as_text_never_as_markup(
+    staff_login, coordinator, booked, room, therapist
+):
+    """The board's cells are built in Python (board_cells): a room or a
+    person named with markup shows as the text typed, escaped."""
+    room.name = 'Salle <img src=x onerror="alert(1)">'
+    room.save()
+    therapist.first_name = "<b>Jo</b>"
+    therapist.save()
+    body = board_day(staff_login(coordinator)).content.decode()
+    assert "<img src=x" not in body and "<b>Jo</b>" not in body
+    assert "Book Salle &lt;img src=x onerror=&quot;alert(1)&quot;&gt; at 12:30 p.m." in body
+    assert "&lt;b&gt;Jo&lt;/b&gt;" in body
+
+
 def test_the_board_is_in_the_clinic_s_time_zone_whatever_the_server_s(
     staff_login, other_clinic_therapist, clinic_bc
 ):
