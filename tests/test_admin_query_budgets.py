@@ -21,6 +21,7 @@ from clinic.models import AccountClosureRequest, JourneyEvent, StaffRole, Stage
 from clinic.tests.factories import RoomFactory, UserFactory, client_create, staff_create
 from eligibility.tests.factories import submitted_screening
 from intake.tests.factories import held_intake_call
+from sessions import content
 from sessions.models import Consent
 from sessions.selectors.prepare import document_in_force
 from sessions.tests.record_factories import course_in, preparation_at, session_at
@@ -52,6 +53,9 @@ GROWN = [
 def grow(clinic, therapist, practitioner, biller, count: int, offset: int) -> None:
     """`count` more clients of the clinic, each with a row in every list."""
     now = timezone.now().replace(microsecond=0)
+    # The migration installs the documents; a transactional test before this
+    # one may have flushed them.
+    content.install()
     document = document_in_force(kind="filming", language="en")
     for n in range(offset, offset + count):
         client = client_create(clinic=clinic, email=f"grown{n}@example.com")

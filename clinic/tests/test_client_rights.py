@@ -194,6 +194,7 @@ def test_the_copy_of_ones_data_costs_the_same_queries_at_two_sizes(
 
     from clinic.models import JourneyEvent
     from eligibility.tests.factories import resent_after_more_information, sent_screening
+    from sessions import content
     from sessions.models import Consent
     from sessions.selectors.prepare import document_in_force
 
@@ -205,6 +206,9 @@ def test_the_copy_of_ones_data_costs_the_same_queries_at_two_sizes(
     screening = sent_screening(client_a)
     for _ in range(size):
         resent_after_more_information(screening, therapist, heart_disease="no")
+    # The migration installs the documents; a transactional test before this
+    # one may have flushed them.
+    content.install()
     document = document_in_force(kind="filming", language="en")
     Consent.objects.bulk_create(
         Consent(
