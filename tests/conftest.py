@@ -102,3 +102,25 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(
             f"{form}: {got_there} of {total} reached the form, {refused} refused (nothing changed)"
         )
+
+
+@pytest.fixture
+def superusers(clinic_qc):
+    """Superusers who together read every admin: one plain, and one with each
+    role some admins are kept to (the clinical ones for clinicians, the
+    privacy officer's registers)."""
+    from clinic.models import StaffRole
+    from clinic.tests.factories import UserFactory, staff_create
+
+    people = [UserFactory(email="root@example.com", is_staff=True, is_superuser=True)]
+    for role in (StaffRole.THERAPIST, StaffRole.PRIVACY_OFFICER):
+        people.append(
+            staff_create(
+                role=role,
+                clinics=[clinic_qc],
+                email=f"root.{role}@example.com",
+                is_staff=True,
+                is_superuser=True,
+            )
+        )
+    return people

@@ -12,8 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from clinic import access_log
-from clinic.models import AccountClosureRequest, StaffRole
-from clinic.tests.factories import UserFactory, staff_create
+from clinic.models import AccountClosureRequest
 from eligibility.tests.factories import submitted_screening
 from intake.tests.factories import held_intake_call
 
@@ -79,24 +78,6 @@ def query_strings(model_admin):
     if model_admin.search_fields:
         yield {"q": "\x00"}
     yield {"p": "99999999999999999999"}
-
-
-@pytest.fixture
-def superusers(clinic_qc):
-    """A superuser reads every admin but the ones kept to a role: the
-    clinical ones (clinicians) and the privacy officer's registers."""
-    people = [UserFactory(email="root@example.com", is_staff=True, is_superuser=True)]
-    for role in (StaffRole.THERAPIST, StaffRole.PRIVACY_OFFICER):
-        people.append(
-            staff_create(
-                role=role,
-                clinics=[clinic_qc],
-                email=f"root.{role}@example.com",
-                is_staff=True,
-                is_superuser=True,
-            )
-        )
-    return people
 
 
 @pytest.fixture
