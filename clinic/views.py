@@ -22,6 +22,7 @@ from django.views.i18n import set_language
 
 from . import accounts, invitations, journey, privacy, selectors
 from .access_log import access_log_record, access_log_record_many
+from .formatting import choice_labels
 from .forms import (
     ClosureRequestForm,
     CourseTransitionForm,
@@ -32,7 +33,7 @@ from .forms import (
 )
 from .health import broker_status
 from .middleware import INVITATION_SESSION_KEY
-from .models import ClientProfile
+from .models import ClientProfile, Course
 from .permissions import client_required, is_care_team, is_staff_member, staff_required
 from .signals import MFA_ACTIVATED_SESSION_KEY
 
@@ -165,7 +166,7 @@ def staff_home(request):
             "page": page,
             "stages": journey.Stage.choices,
             # Each row's stage label from one dict, not get_stage_display per row.
-            "stage_labels": dict(journey.Stage.choices),
+            "stage_labels": choice_labels(Course, "stage"),
             "stage": request.GET.get("stage", ""),
         },
     )

@@ -3,9 +3,7 @@ walk covers every registered ModelAdmin, with more clients, courses, calls,
 screenings, appointments, sessions, consents, invoices and payments, access
 log entries and closure requests the second time."""
 
-import uuid
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -15,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services as billing
-from billing.tests.factories import billing_ready, billing_staff, held
+from billing.tests.factories import billing_ready, billing_staff, held, paid
 from clinic.access_log import access_log_record
 from clinic.models import AccountClosureRequest, JourneyEvent, StaffRole, Stage
 from clinic.tests.factories import RoomFactory, client_create, staff_create
@@ -65,15 +63,7 @@ def grow(clinic, therapist, practitioner, biller, count: int, offset: int) -> No
         appointment = held(client=client, start=now - timedelta(days=60 + n), staff=[therapist])
         invoice = billing.invoice_draft(client=client, appointments=[appointment], actor=biller)
         invoice = billing.invoice_issue(invoice=invoice, actor=biller)
-        billing.payment_record(
-            invoice=invoice,
-            method="cash",
-            amount=Decimal("10.00"),
-            received_on=timezone.localdate(),
-            reference="",
-            submission=uuid.uuid4(),
-            actor=biller,
-        )
+        paid(invoice, biller)
         course = course_in(course, Stage.DOSING)
         JourneyEvent.objects.create(
             course=course, from_stage=Stage.CONNECT, to_stage=Stage.DOSING, actor=therapist

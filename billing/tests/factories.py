@@ -1,7 +1,11 @@
-"""Billing's test helpers: a clinic's catalogue, held appointments, billing staff."""
+"""Billing's test helpers: a clinic's catalogue, held appointments, billing staff,
+payments received."""
 
+import uuid
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from billing import services
 from billing.catalogue import catalogue_install, coordinators_may_bill, tax_rates_install
 from clinic import calendar
 from clinic.models import Appointment, AppointmentKind, StaffRole
@@ -74,3 +78,19 @@ def team(clinic):
         "Physician",
     )
     return therapist, physician
+
+
+def paid(invoice, biller, amount: str = "10.00", method: str = "cash"):
+    """A payment of `amount` on the invoice, received today, as the billing
+    staff records it (a fresh submission each time)."""
+    from django.utils import timezone
+
+    return services.payment_record(
+        invoice=invoice,
+        method=method,
+        amount=Decimal(amount),
+        received_on=timezone.localdate(),
+        reference="",
+        submission=uuid.uuid4(),
+        actor=biller,
+    )

@@ -13,7 +13,7 @@ from billing.models import Invoice, Payment
 from clinic.models import AccessLogEntry, AppointmentKind
 from clinic.tests.factories import client_create
 
-from .factories import held
+from .factories import held, paid
 
 pytestmark = pytest.mark.django_db
 
@@ -46,15 +46,7 @@ def invoices_of(client, biller, therapist, n, start_days=40):
 
 
 def test_the_client_sees_their_invoices_payments_and_balance(client, client_a, issued, biller):
-    services.payment_record(
-        invoice=issued,
-        method="card",
-        amount=Decimal("45.99"),
-        received_on=timezone.localdate(),
-        reference="",
-        submission=uuid.uuid4(),
-        actor=biller,
-    )
+    paid(issued, biller, "45.99", method="card")
     client.force_login(client_a.user)
     page = client.get("/portal/billing/").content.decode()
     assert issued.number in page
@@ -238,15 +230,7 @@ def test_the_portal_page_costs_the_same_queries_at_any_size(
     client, client_a, qc_team, biller, n, django_assert_max_num_queries
 ):
     for invoice in invoices_of(client_a, biller, qc_team[0], n):
-        services.payment_record(
-            invoice=invoice,
-            method="cash",
-            amount=Decimal("10.00"),
-            received_on=timezone.localdate(),
-            reference="",
-            submission=uuid.uuid4(),
-            actor=biller,
-        )
+        paid(invoice, biller)
     client.force_login(client_a.user)
     with django_assert_max_num_queries(12):
         assert client.get("/portal/billing/").status_code == 200
@@ -297,15 +281,7 @@ def test_the_clients_invoice_page_costs_the_same_queries_at_any_size(
     invoice = services.invoice_draft(client=client_a, appointments=appointments, actor=biller)
     invoice = services.invoice_issue(invoice=invoice, actor=biller)
     for _ in range(n):
-        services.payment_record(
-            invoice=invoice,
-            method="cash",
-            amount=Decimal("1.00"),
-            received_on=timezone.localdate(),
-            reference="",
-            submission=uuid.uuid4(),
-            actor=biller,
-        )
+        paid(invoice, biller, "1.00")
     client.force_login(client_a.user)
     client.get("/portal/billing/")  # warm the session
     with django_assert_max_num_queries(8):
