@@ -62,8 +62,14 @@ def pytest_sessionfinish(session, exitstatus):
         if fuzz is not None:
             output["fuzz_reached"] = fuzz.REACHED
         return
+    # Not a whole run: tests named, selected by -k or -m, only the last
+    # failures (--lf; the option is absent with -p no:cacheprovider), or
+    # collected and not run.
     whole = config.args_source != pytest.Config.ArgsSource.ARGS and not (
-        config.option.keyword or config.option.markexpr or config.option.lf
+        config.option.keyword
+        or config.option.markexpr
+        or getattr(config.option, "lf", False)
+        or config.option.collectonly
     )
     if whole and session.testscollected:
         TEST_RUN_RECORD.parent.mkdir(exist_ok=True)
